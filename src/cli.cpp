@@ -1,0 +1,106 @@
+#include "cli.h"
+
+#include <boost/program_options.hpp>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "error.h"
+
+namespace po = boost::program_options;
+
+namespace rs {
+
+namespace {
+
+constexpr uint64_t kMinMemory = 2ull << 20, kMaxMemory = 3584ull << 20;
+const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+
+std::string usage(const po::options_description& run_opts) {
+  std::ostringstream o;
+  o << "Usage: ringshift run --kernel FILE [options]\n"
+       "       ringshift --help | --version\n\n"
+       "Runs an unmodified 32-bit x86 guest by dynamic binary translation.\n\n"
+    << run_opts
+    << "\nExit status: the guest's debug-exit value V as (V << 1) | 1 (I/O port 0xF4, as QEMU's\n"
+       "isa-debug-exit); 0 when the guest halts; 2 for a bad command line or image; 4 when the\n"
+       "guest hits something ringshift cannot run; 6 for an internal error; 130 when interrupted.\n";
+  return o.str();
+}
+
+}  // namespace
+
+uint64_t parse_size(const std::string& s) {
+  if (s.empty()) throw UsageError("memory size is empty");
+  size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == 0 || i > 12) throw UsageError("bad memory size '" + s + "' (expected e.g. 256M or 1G)");
+  uint64_t n = std::stoull(s.substr(0, i));
+  std::string suf = s.substr(i);
+  uint64_t mul;
+  if (suf.empty() || suf == "M" || suf == "m" || suf == "MiB" || suf == "MB") mul = 1ull << 20;
+  else if (suf == "K" || suf == "k" || suf == "KiB" || suf == "KB") mul = 1ull << 10;
+  else if (suf == "G" || suf == "g" || suf == "GiB" || suf == "GB") mul = 1ull << 30;
+  else throw UsageError("bad memory size '" + s + "' (expected e.g. 256M or 1G)");
+  uint64_t v = n * mul;
+  if (v < kMinMemory || v > kMaxMemory || v % 4096)
+    throw UsageError("memory size '" + s + "' out of range (2M to 3584M, a multiple of 4K)");
+  return v;
+}
+
+std::vector<uint8_t> read_file(const std::string& path, const std::string& what, uint64_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw UsageError(what + " '" + path + "': " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw UsageError(what + " '" + path + "': not a regular file");
+  if (uint64_t(st.st_size) > max_bytes) throw UsageError(what + " '" + path + "': larger than guest RAM");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UsageError(what + " '" + path + "': cannot be opened for reading");
+  std::vector<uint8_t> data(size_t(st.st_size));
+  if (!data.empty() && !f.read(reinterpret_cast<char*>(data.data()), std::streamsize(data.size())))
+    throw UsageError(what + " '" + path + "': read error");
+  return data;
+}
+
+ParsedArgs parse_args(int argc, const char* const* argv) {
+  ParsedArgs out;
+  std::string memory = "128M";
+  po::options_description run_opts("Options for run");
+  run_opts.add_options()
+      ("memory,m", po::value<std::string>(&memory), "guest RAM size, e.g. 256M or 1G (default 128M)")
+      ("kernel", po::value<std::string>(&out.run.kernel), "kernel image: a multiboot v1 ELF32 file")
+      ("append", po::value<std::string>(&out.run.append), "kernel command line")
+      ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (a multiboot module)")
+      ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")
+      ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit");
+  out.help_text = usage(run_opts);
+
+  if (argc < 2) throw UsageError("no command given (try 'ringshift --help')");
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return out.cmd = Command::Help, out;
+  if (cmd == "--version" || cmd == "-V") return out.cmd = Command::Version, out;
+  if (cmd != "run") throw UsageError("unknown command '" + cmd + "' (try 'ringshift --help')");
+
+  po::options_description all;
+  all.add(run_opts).add_options()("help,h", "show this help");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(all).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (try 'ringshift --help')");
+  }
+  if (vm.count("help")) return out.cmd = Command::Help, out;
+  out.cmd = Command::Run;
+  out.run.memory = parse_size(memory);
+  if (out.run.kernel.empty()) throw UsageError("missing --kernel FILE (try 'ringshift --help')");
+  bool level_ok = false;
+  for (const char* l : kLevels) level_ok |= out.run.log_level == l;
+  if (!level_ok) throw UsageError("bad --log-level '" + out.run.log_level + "' (trace, debug, info, warn, error, off)");
+  return out;
+}
+
+}  // namespace rs

@@ -1,0 +1,31 @@
+// The command line: `ringshift run [options]`, QEMU-familiar flag names.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rs {
+
+struct RunOptions {
+  uint64_t memory = 128ull << 20;
+  std::string kernel, append, initrd;
+  std::string log_level = "warn";
+  bool stats = false;
+};
+
+enum class Command { Run, Help, Version };
+
+struct ParsedArgs {
+  Command cmd = Command::Help;
+  RunOptions run;
+  std::string help_text;
+};
+
+// Throws UsageError with a one-line message on any bad input.
+ParsedArgs parse_args(int argc, const char* const* argv);
+// "256M", "1G", "65536K", or a plain number of MiB (as QEMU's -m).
+uint64_t parse_size(const std::string& s);
+// Reads a whole file; throws UsageError naming what the file was for.
+std::vector<uint8_t> read_file(const std::string& path, const std::string& what, uint64_t max_bytes);
+
+}  // namespace rs

@@ -1,0 +1,101 @@
+// Guest CPU state. Translated code addresses it through host R15, so the layout is
+// part of the translator's ABI: offsets are taken with offsetof, never hard-coded.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace rs {
+
+enum Reg : int { EAX = 0, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
+enum SegReg : int { ES = 0, CS, SS, DS, FS, GS };
+
+// EFLAGS bits.
+inline constexpr uint32_t FL_CF = 1u << 0, FL_PF = 1u << 2, FL_AF = 1u << 4, FL_ZF = 1u << 6,
+                          FL_SF = 1u << 7, FL_TF = 1u << 8, FL_IF = 1u << 9, FL_DF = 1u << 10,
+                          FL_OF = 1u << 11, FL_IOPL = 3u << 12, FL_NT = 1u << 14, FL_RF = 1u << 16,
+                          FL_VM = 1u << 17, FL_AC = 1u << 18, FL_ID = 1u << 21;
+// Bits that live in host RFLAGS while translated code runs.
+inline constexpr uint32_t FL_HOST = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_DF | FL_OF;
+// Bits kept virtually in CpuState (never loaded into host RFLAGS): IF in vif, the rest in vflags.
+inline constexpr uint32_t FL_VIRT = FL_TF | FL_IF | FL_IOPL | FL_NT | FL_RF | FL_AC | FL_ID;
+
+struct Segment {
+  uint16_t sel = 0;
+  uint16_t attr = 0;  // descriptor bits 40..55 (type, S, DPL, P, AVL, L, D/B, G) packed as in the GDT
+  uint32_t base = 0;
+  uint32_t limit = 0;  // byte-granular, already scaled by G
+};
+
+struct DescTable {
+  uint32_t base = 0;
+  uint16_t limit = 0;
+};
+
+// Why translated code returned to the C++ run loop.
+enum class Exit : int {
+  None = 0,
+  Dispatch,     // cpu->eip holds the next guest EIP; look it up
+  Halt,         // guest executed HLT
+  Stop,         // machine stop requested (debug exit, fatal guest error); see Machine
+  Smc,          // guest wrote to a page holding translations; replay one instruction
+  Poll,         // asynchronous exit request (signal, timer)
+  Fault,        // host fault that is not ours to fix in place; see fault_* fields
+};
+
+struct alignas(4096) CpuState {
+  // --- hot fields used by generated code ---
+  uint64_t regs[8];     // guest EAX..EDI, zero-extended (host encoding order)
+  uint64_t rflags;      // host RFLAGS image: only FL_HOST bits (+ reserved bit 1) are meaningful
+  uint64_t host_rsp;    // host stack pointer at entry to translated code (16-byte aligned)
+  uint64_t ret_addr;    // where the helper stub resumes translated code
+  uint64_t window;      // host address of the current guest address-space window (GS base)
+  uint64_t neg_window;  // -window, for flag-free rebasing with LEA
+  uint64_t jtable;      // indirect-branch lookup table
+  uint64_t seg_window[6];      // window + segment base, loaded into GS for fs:/gs: overrides
+  uint64_t neg_seg_window[6];  // their negations, to turn rebased string pointers back
+  uint32_t eip;
+  uint32_t vflags;      // virtual EFLAGS bits (FL_VIRT) + reserved bit 1
+  uint32_t host_mxcsr;
+  uint32_t exit_arg;
+  uint8_t vif;          // EFLAGS.IF, a byte of its own so CLI/STI are one flag-free store
+  volatile uint8_t exit_request;  // set (with the poll page closed) to leave translated code
+  uint8_t pad0[6];
+  void* machine;        // the owning Machine, for helpers
+  void* translator;     // the Translator, for dispatch helpers and the fault handler
+
+  // --- system state ---
+  Segment seg[6];
+  DescTable gdtr, idtr;
+  Segment ldtr, tr;
+  uint32_t cr0 = 0, cr2 = 0, cr3 = 0, cr4 = 0;
+  uint8_t cpl = 0;
+
+  // --- fault bookkeeping (filled by the SIGSEGV handler) ---
+  uint64_t fault_host_addr;
+  uint64_t fault_rip;
+  uint32_t fault_guest_addr;
+  uint32_t fault_err;
+  uint32_t fault_signo;
+
+  alignas(64) uint8_t fpu[512];  // FXSAVE image of the guest x87/SSE state
+
+  uint32_t eflags() const { return (uint32_t(rflags) & FL_HOST) | (vflags & FL_VIRT & ~FL_IF) | (vif ? FL_IF : 0) | 2u; }
+  void set_eflags(uint32_t v) {
+    rflags = (v & FL_HOST) | 2u;
+    vflags = (v & FL_VIRT & ~FL_IF) | 2u;
+    vif = (v & FL_IF) ? 1 : 0;
+  }
+  uint32_t reg(int r) const { return uint32_t(regs[r]); }
+  void set_reg(int r, uint32_t v) { regs[r] = v; }
+};
+
+// The page after CpuState is the poll page: block heads read it, and an exit
+// request makes it inaccessible, so the check costs one load and no flags.
+struct alignas(4096) CpuPage {
+  CpuState cpu;
+  alignas(4096) uint8_t poll[4096];
+};
+static_assert(offsetof(CpuPage, poll) % 4096 == 0);
+inline constexpr int32_t kPollOffset = int32_t(offsetof(CpuPage, poll));
+
+}  // namespace rs

@@ -1,0 +1,70 @@
+// CPUID: reports exactly what ringshift implements. Feature bits that run natively
+// (x87, MMX, SSE..SSE4.2, CMOV, POPCNT) are passed through when the host has them;
+// everything that needs emulation is reported only once it exists.
+#include <cpuid.h>
+
+#include <cstring>
+
+#include "cpu/emulate.h"
+
+namespace rs {
+
+namespace {
+
+constexpr uint32_t kMaxBasic = 1, kMaxExtended = 0x80000004;
+
+// Leaf 1 EDX: FPU TSC MSR CX8 CMOV CLFSH MMX FXSR SSE SSE2.
+constexpr uint32_t kLeaf1Edx = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 15) | (1u << 19) | (1u << 23) |
+                               (1u << 24) | (1u << 25) | (1u << 26);
+// Leaf 1 ECX: SSE3 SSSE3 SSE4.1 SSE4.2 MOVBE POPCNT.
+constexpr uint32_t kLeaf1Ecx = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23);
+
+void host_cpuid(uint32_t leaf, uint32_t r[4]) { __cpuid_count(leaf, 0, r[0], r[1], r[2], r[3]); }
+
+}  // namespace
+
+void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
+  uint32_t h[4];
+  if ((leaf > kMaxBasic && leaf < 0x80000000u) || leaf > kMaxExtended) leaf = kMaxBasic;  // as Intel does
+  std::memset(out, 0, 16);
+  switch (leaf) {
+    case 0:
+      host_cpuid(0, h);  // the host's vendor: undefined-flag behaviour follows its silicon
+      out[0] = kMaxBasic;
+      out[1] = h[1];
+      out[2] = h[2];
+      out[3] = h[3];
+      break;
+    case 1:
+      host_cpuid(1, h);
+      out[0] = h[0];
+      out[1] = 8u << 8;  // CLFLUSH line 64 bytes, one logical processor, APIC ID 0
+      out[2] = h[2] & kLeaf1Ecx;
+      out[3] = h[3] & kLeaf1Edx;
+      break;
+    case 0x80000000:
+      out[0] = kMaxExtended;
+      break;
+    case 0x80000001:
+      break;
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      static const char brand[48] = "ringshift virtual CPU";
+      std::memcpy(out, brand + 16 * (leaf - 0x80000002), 16);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+uint32_t emulate_cpuid(Ctx& c) {
+  uint32_t r[4];
+  cpuid_leaf(c.cpu.reg(EAX), r);
+  c.cpu.set_reg(EAX, r[0]);
+  c.cpu.set_reg(EBX, r[1]);
+  c.cpu.set_reg(ECX, r[2]);
+  c.cpu.set_reg(EDX, r[3]);
+  return 0;
+}
+
+}  // namespace rs

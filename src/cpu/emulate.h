@@ -1,0 +1,40 @@
+// C++ emulation of the instructions the translator does not run natively.
+// Entry point: helper_emulate (called from translated code through the helper
+// stub, with the guest state in CpuState). Each family returns 0 to continue
+// the block or an Exit code, with cpu.eip set to where execution goes on.
+#pragma once
+#include <cstdint>
+
+#include "cpu/cpu_state.h"
+#include "decoder/decoder.h"
+
+namespace rs {
+
+class Machine;
+
+struct Ctx {
+  Machine& m;
+  CpuState& cpu;
+  const Insn& in;
+  uint32_t ea;  // effective address (offset) of the memory operand, if any
+};
+
+// Operand access (registers, memory through the operand's segment, immediates).
+uint32_t read_op(Ctx& c, int i, bool& ok);
+bool write_op(Ctx& c, int i, uint32_t value);
+uint32_t read_gpr(const CpuState& cpu, ZydisRegister r);
+void write_gpr(CpuState& cpu, ZydisRegister r, uint32_t v);
+uint32_t linear(const CpuState& cpu, ZydisRegister seg, uint32_t offset);
+
+uint32_t emulate_cpuid(Ctx& c);
+uint32_t emulate_port_io(Ctx& c);
+uint32_t emulate_bcd(Ctx& c);
+uint32_t emulate_segments(Ctx& c);  // segment loads, far transfers, descriptor queries
+uint32_t emulate_system(Ctx& c);    // control registers, descriptor tables, MSRs, HLT...
+
+// Guest exception (Step 1: ends the run with a clear message).
+uint32_t raise(Ctx& c, int vector, uint32_t error_code = 0, const char* detail = "");
+inline constexpr int kDE = 0, kDB = 1, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kTS = 10, kNP = 11, kSS = 12,
+                     kGP = 13, kPF = 14;
+
+}  // namespace rs

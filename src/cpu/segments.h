@@ -1,0 +1,17 @@
+// Segment descriptors: decoding GDT/LDT entries into the hidden segment cache.
+#pragma once
+#include <cstdint>
+
+#include "cpu/cpu_state.h"
+
+namespace rs {
+
+Segment flat_segment(uint16_t sel, bool code);
+// Descriptor fields.
+inline bool seg_present(const Segment& s) { return s.attr & 0x80; }
+inline bool seg_is_system(const Segment& s) { return !(s.attr & 0x10); }
+inline bool seg_is_code(const Segment& s) { return (s.attr & 0x18) == 0x18; }
+inline int seg_dpl(const Segment& s) { return (s.attr >> 5) & 3; }
+Segment decode_descriptor(uint16_t sel, uint64_t raw);
+
+}  // namespace rs

@@ -1,0 +1,322 @@
+// helper_emulate: the C++ side of every instruction the translator does not run
+// natively. Control registers, descriptor tables, MSRs, HLT, interrupts/traps.
+#include <cstring>
+
+#include "cpu/emulate.h"
+#include "error.h"
+#include "machine.h"
+#include "translator/translator.h"
+
+namespace rs {
+
+uint32_t read_gpr(const CpuState& cpu, ZydisRegister r) {
+  int w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r);
+  if (w == 32) return cpu.reg(r - ZYDIS_REGISTER_EAX);
+  if (w == 16) return cpu.reg(r - ZYDIS_REGISTER_AX) & 0xFFFF;
+  int i = r - ZYDIS_REGISTER_AL;  // AL CL DL BL AH CH DH BH
+  return i < 4 ? cpu.reg(i) & 0xFF : (cpu.reg(i - 4) >> 8) & 0xFF;
+}
+
+void write_gpr(CpuState& cpu, ZydisRegister r, uint32_t v) {
+  int w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r);
+  if (w == 32) return cpu.set_reg(r - ZYDIS_REGISTER_EAX, v);
+  if (w == 16) {
+    int i = r - ZYDIS_REGISTER_AX;
+    return cpu.set_reg(i, (cpu.reg(i) & 0xFFFF0000u) | (v & 0xFFFF));
+  }
+  int i = r - ZYDIS_REGISTER_AL;
+  if (i < 4) return cpu.set_reg(i, (cpu.reg(i) & ~0xFFu) | (v & 0xFF));
+  cpu.set_reg(i - 4, (cpu.reg(i - 4) & ~0xFF00u) | ((v & 0xFF) << 8));
+}
+
+uint32_t linear(const CpuState& cpu, ZydisRegister seg, uint32_t offset) {
+  int s = seg == ZYDIS_REGISTER_ES ? ES : seg == ZYDIS_REGISTER_CS ? CS : seg == ZYDIS_REGISTER_SS ? SS
+        : seg == ZYDIS_REGISTER_FS ? FS : seg == ZYDIS_REGISTER_GS ? GS : DS;
+  return cpu.seg[s].base + offset;
+}
+
+uint32_t read_op(Ctx& c, int i, bool& ok) {
+  const auto& op = c.in.ops[i];
+  switch (op.type) {
+    case ZYDIS_OPERAND_TYPE_REGISTER:
+      return read_gpr(c.cpu, op.reg.value);
+    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+      return uint32_t(op.imm.value.u);
+    case ZYDIS_OPERAND_TYPE_MEMORY: {
+      uint32_t v = 0;
+      if (!c.m.read_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8)) ok = false;
+      return v;
+    }
+    default:
+      ok = false;
+      return 0;
+  }
+}
+
+bool write_op(Ctx& c, int i, uint32_t v) {
+  const auto& op = c.in.ops[i];
+  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    write_gpr(c.cpu, op.reg.value, v);
+    return true;
+  }
+  if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) return c.m.write_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8);
+  return false;
+}
+
+uint32_t raise(Ctx& c, int vector, uint32_t error_code, const char* detail) {
+  c.cpu.eip = c.in.eip;
+  std::string d = detail;
+  if (c.in.z.length) d += (d.empty() ? "" : " in ") + c.in.text();
+  return c.m.guest_exception(vector, error_code, d);
+}
+
+namespace {
+
+uint32_t mov_cr(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  const Insn& in = c.in;
+  if (cpu.cpl != 0) return raise(c, kGP);
+  bool to_cr = in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(in.ops[0].reg.value) == ZYDIS_REGCLASS_CONTROL;
+  ZydisRegister crreg = to_cr ? in.ops[0].reg.value : in.ops[1].reg.value;
+  int n = crreg - ZYDIS_REGISTER_CR0;
+  if (n != 0 && n != 2 && n != 3 && n != 4) return raise(c, kUD, 0, "no such control register");
+  uint32_t* cr[] = {&cpu.cr0, nullptr, &cpu.cr2, &cpu.cr3, &cpu.cr4};
+  if (!to_cr) {
+    write_gpr(cpu, in.ops[0].reg.value, *cr[n]);
+    return 0;
+  }
+  uint32_t v = read_gpr(cpu, in.ops[1].reg.value);
+  switch (n) {
+    case 0:
+      if ((v & 0x80000000u) && !(v & 1)) return raise(c, kGP, 0, "CR0.PG without CR0.PE");
+      if ((v & 0x20000000u) && !(v & 0x40000000u)) return raise(c, kGP, 0, "CR0.NW without CR0.CD");
+      if (!(v & 1)) {
+        c.m.request_stop(kExitGuestError, "guest switched back to real mode, which is not supported yet");
+        return uint32_t(Exit::Stop);
+      }
+      if (v & 0x80000000u) {
+        c.m.request_stop(kExitGuestError, "guest enabled paging, which is not supported yet");
+        return uint32_t(Exit::Stop);
+      }
+      cpu.cr0 = v | 0x10;  // ET is hard-wired to 1
+      break;
+    case 2: cpu.cr2 = v; break;
+    case 3: cpu.cr3 = v; break;
+    case 4: {
+      // Implemented CR4 bits: VME PVI TSD DE PSE MCE PGE PCE OSFXSR OSXMMEXCPT.
+      const uint32_t known = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400;
+      if (v & ~known) return raise(c, kGP, 0, "reserved CR4 bit");
+      cpu.cr4 = v;
+      break;
+    }
+  }
+  cpu.eip = in.next();
+  return uint32_t(Exit::Dispatch);  // the block ends: mode bits may have changed
+}
+
+uint32_t descriptor_table(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  const Insn& in = c.in;
+  bool store = in.mn() == ZYDIS_MNEMONIC_SGDT || in.mn() == ZYDIS_MNEMONIC_SIDT;
+  bool gdt = in.mn() == ZYDIS_MNEMONIC_SGDT || in.mn() == ZYDIS_MNEMONIC_LGDT;
+  if (in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY) return raise(c, kUD);
+  if (!store && cpu.cpl != 0) return raise(c, kGP);
+  DescTable& t = gdt ? cpu.gdtr : cpu.idtr;
+  uint32_t lin = linear(cpu, in.ops[0].mem.segment, c.ea);
+  uint8_t buf[6];
+  if (store) {
+    std::memcpy(buf, &t.limit, 2);
+    std::memcpy(buf + 2, &t.base, 4);
+    if (!c.m.write_linear(lin, buf, 6)) return raise(c, kGP, 0, "operand outside RAM");
+    return 0;
+  }
+  if (!c.m.read_linear(lin, buf, 6)) return raise(c, kGP, 0, "operand outside RAM");
+  std::memcpy(&t.limit, buf, 2);
+  std::memcpy(&t.base, buf + 2, 4);
+  if (in.z.operand_width == 16) t.base &= 0x00FFFFFF;
+  return 0;
+}
+
+uint32_t msr(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  if (cpu.cpl != 0) return raise(c, kGP);
+  uint32_t idx = cpu.reg(ECX);
+  bool write = c.in.mn() == ZYDIS_MNEMONIC_WRMSR;
+  uint64_t v = (uint64_t(cpu.reg(EDX)) << 32) | cpu.reg(EAX);
+  switch (idx) {
+    case 0x10: {  // IA32_TIME_STAMP_COUNTER: reads the host TSC like RDTSC does
+      if (write) return raise(c, kGP, 0, "writing the TSC is not supported yet");
+      uint32_t lo, hi;
+      asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+      v = (uint64_t(hi) << 32) | lo;
+      break;
+    }
+    default:
+      return raise(c, kGP, 0, "unknown MSR");
+  }
+  if (!write) {
+    cpu.set_reg(EAX, uint32_t(v));
+    cpu.set_reg(EDX, uint32_t(v >> 32));
+  }
+  return 0;
+}
+
+}  // namespace
+
+uint32_t emulate_system(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  const Insn& in = c.in;
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_HLT:
+      if (cpu.cpl != 0) return raise(c, kGP);
+      cpu.eip = in.next();
+      return uint32_t(Exit::Halt);
+    case ZYDIS_MNEMONIC_MOV:
+      return mov_cr(c);
+    case ZYDIS_MNEMONIC_LGDT: case ZYDIS_MNEMONIC_LIDT: case ZYDIS_MNEMONIC_SGDT: case ZYDIS_MNEMONIC_SIDT:
+      return descriptor_table(c);
+    case ZYDIS_MNEMONIC_SMSW: {
+      // To a register: all of CR0 for 32-bit operands (as real CPUs do); to memory: 16 bits.
+      if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) write_gpr(cpu, in.ops[0].reg.value, cpu.cr0);
+      else if (!write_op(c, 0, cpu.cr0 & 0xFFFF)) return raise(c, kGP, 0, "operand outside RAM");
+      return 0;
+    }
+    case ZYDIS_MNEMONIC_LMSW: {
+      if (cpu.cpl != 0) return raise(c, kGP);
+      bool ok = true;
+      uint32_t v = read_op(c, 0, ok) & 0xF;
+      if (!ok) return raise(c, kGP, 0, "operand outside RAM");
+      cpu.cr0 = (cpu.cr0 & ~0xEu) | (v & 0xE) | (cpu.cr0 & 1) | (v & 1);  // LMSW cannot clear PE
+      cpu.eip = in.next();
+      return uint32_t(Exit::Dispatch);
+    }
+    case ZYDIS_MNEMONIC_CLTS:
+      if (cpu.cpl != 0) return raise(c, kGP);
+      cpu.cr0 &= ~8u;
+      cpu.eip = in.next();
+      return uint32_t(Exit::Dispatch);
+    case ZYDIS_MNEMONIC_SLDT:
+      if (!write_op(c, 0, cpu.ldtr.sel)) return raise(c, kGP, 0, "operand outside RAM");
+      return 0;
+    case ZYDIS_MNEMONIC_STR:
+      if (!write_op(c, 0, cpu.tr.sel)) return raise(c, kGP, 0, "operand outside RAM");
+      return 0;
+    case ZYDIS_MNEMONIC_LLDT: {
+      if (cpu.cpl != 0) return raise(c, kGP);
+      bool ok = true;
+      uint16_t sel = uint16_t(read_op(c, 0, ok));
+      if (!ok) return raise(c, kGP, 0, "operand outside RAM");
+      if ((sel & ~3u) == 0) {
+        cpu.ldtr = Segment{};
+        return 0;
+      }
+      uint64_t raw = 0;
+      if ((sel & 4) || (sel | 7u) > cpu.gdtr.limit || !c.m.read_linear(cpu.gdtr.base + (sel & ~7u), &raw, 8))
+        return raise(c, kGP, sel & ~3u, "bad LDT selector");
+      Segment d;
+      d.sel = sel;
+      d.base = uint32_t(((raw >> 16) & 0xFFFFFF) | ((raw >> 32) & 0xFF000000));
+      d.limit = uint32_t((raw & 0xFFFF) | ((raw >> 32) & 0xF0000));
+      d.attr = uint16_t((raw >> 40) & 0xF0FF);
+      if (d.attr & 0x8000) d.limit = (d.limit << 12) | 0xFFF;
+      if ((d.attr & 0x1F) != 2) return raise(c, kGP, sel & ~3u, "not an LDT descriptor");
+      if (!(d.attr & 0x80)) return raise(c, kNP, sel & ~3u, "LDT not present");
+      cpu.ldtr = d;
+      return 0;
+    }
+    case ZYDIS_MNEMONIC_LTR:
+      return raise(c, kUD, 0, "task registers are not supported yet");
+    case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVLPG:
+      if (cpu.cpl != 0) return raise(c, kGP);
+      return 0;  // no caches or TLB to maintain with paging off
+    case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
+      return msr(c);
+    case ZYDIS_MNEMONIC_RDPMC:
+      return raise(c, kGP, 0, "performance counters are not implemented");
+    case ZYDIS_MNEMONIC_INT3:
+      return raise(c, kBP);
+    case ZYDIS_MNEMONIC_INT1:
+      return raise(c, kDB);
+    case ZYDIS_MNEMONIC_INTO:
+      if (!(cpu.rflags & FL_OF)) return 0;
+      return raise(c, kOF);
+    case ZYDIS_MNEMONIC_INT: {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "software interrupt INT %#x", unsigned(in.ops[0].imm.value.u & 0xFF));
+      return raise(c, 13, 0, buf);
+    }
+    default:
+      return raise(c, kUD, 0, "instruction not supported");
+  }
+}
+
+uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
+  Machine& m = *static_cast<Machine*>(cpu->machine);
+  static const Insn kInvalid{};
+  const Insn& in = data ? *static_cast<const Insn*>(data) : kInvalid;
+  Ctx c{m, *cpu, in, ea};
+  try {
+    if (!data) return raise(c, kUD, 0, "undecodable instruction");
+    if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
+      return raise(c, kUD, 0, "VEX/EVEX/XOP instructions are not in this CPU's CPUID");
+    switch (in.mn()) {
+      case ZYDIS_MNEMONIC_CPUID:
+        return emulate_cpuid(c);
+      case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+      case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+      case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+        return emulate_port_io(c);
+      case ZYDIS_MNEMONIC_DAA: case ZYDIS_MNEMONIC_DAS: case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS:
+      case ZYDIS_MNEMONIC_AAM: case ZYDIS_MNEMONIC_AAD:
+        return emulate_bcd(c);
+      case ZYDIS_MNEMONIC_POP:
+      case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
+      case ZYDIS_MNEMONIC_LSS:
+      case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
+      case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
+      case ZYDIS_MNEMONIC_ARPL: case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL:
+      case ZYDIS_MNEMONIC_VERR: case ZYDIS_MNEMONIC_VERW:
+        return emulate_segments(c);
+      case ZYDIS_MNEMONIC_MOV:
+        for (int i = 0; i < 2; ++i)
+          if (in.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+              ZydisRegisterGetClass(in.ops[i].reg.value) == ZYDIS_REGCLASS_SEGMENT)
+            return emulate_segments(c);
+        if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+            ZydisRegisterGetClass(in.ops[0].reg.value) == ZYDIS_REGCLASS_DEBUG)
+          return cpu->cpl ? raise(c, kGP) : 0;  // debug registers: accepted, no breakpoints yet
+        if (in.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+            ZydisRegisterGetClass(in.ops[1].reg.value) == ZYDIS_REGCLASS_DEBUG) {
+          if (cpu->cpl) return raise(c, kGP);
+          write_gpr(*cpu, in.ops[0].reg.value, 0);
+          return 0;
+        }
+        return emulate_system(c);
+      case ZYDIS_MNEMONIC_BOUND: {
+        bool ok = true;
+        int32_t idx = int32_t(read_op(c, 0, ok));
+        uint32_t lin = linear(*cpu, in.ops[1].mem.segment, ea);
+        int32_t lo = 0, hi = 0;
+        if (in.z.operand_width == 16) {
+          int16_t l16, h16;
+          ok = ok && m.read_linear(lin, &l16, 2) && m.read_linear(lin + 2, &h16, 2);
+          lo = l16, hi = h16, idx = int16_t(idx);
+        } else {
+          ok = ok && m.read_linear(lin, &lo, 4) && m.read_linear(lin + 4, &hi, 4);
+        }
+        if (!ok) return raise(c, kGP, 0, "operand outside RAM");
+        if (idx < lo || idx > hi) return raise(c, kBR);
+        cpu->eip = in.next();
+        return uint32_t(Exit::Dispatch);
+      }
+      default:
+        return emulate_system(c);
+    }
+  } catch (const std::exception& e) {
+    // Nothing may unwind through the generated frames.
+    m.request_stop(kExitInternal, std::string("internal error in instruction emulation: ") + e.what());
+    return uint32_t(Exit::Stop);
+  }
+}
+
+}  // namespace rs

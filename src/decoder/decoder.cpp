@@ -1,0 +1,50 @@
+#include "decoder/decoder.h"
+
+#include <cstring>
+
+namespace rs {
+
+Decoder::Decoder() {
+  ZydisDecoderInit(&d32_, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+  ZydisDecoderInit(&d16_, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
+}
+
+bool Decoder::decode(const uint8_t* p, size_t avail, uint32_t eip, bool code32, Insn& out) const {
+  size_t n = avail < ZYDIS_MAX_INSTRUCTION_LENGTH ? avail : ZYDIS_MAX_INSTRUCTION_LENGTH;
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(code32 ? &d32_ : &d16_, p, n, &out.z, out.ops))) return false;
+  out.eip = eip;
+  std::memset(out.bytes, 0, sizeof out.bytes);
+  std::memcpy(out.bytes, p, out.z.length);
+  return true;
+}
+
+const ZydisDecodedOperand* Insn::mem_operand() const {
+  for (int i = 0; i < z.operand_count; ++i)
+    if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT)
+      return &ops[i];
+  return nullptr;
+}
+
+int gpr_index(ZydisRegister r) {
+  if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return r - ZYDIS_REGISTER_EAX;
+  if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return r - ZYDIS_REGISTER_AX;
+  if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BL) return r - ZYDIS_REGISTER_AL;
+  return -1;
+}
+
+int Insn::gpr(int i) const {
+  if (i >= z.operand_count || ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER) return -1;
+  return gpr_index(ops[i].reg.value);
+}
+
+std::string Insn::text() const {
+  ZydisFormatter f;
+  ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
+  char buf[256];
+  if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&f, &z, ops, z.operand_count_visible, buf, sizeof buf, eip,
+                                                    nullptr)))
+    return "(unformattable)";
+  return buf;
+}
+
+}  // namespace rs

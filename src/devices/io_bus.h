@@ -1,0 +1,23 @@
+// Port-I/O bus: routes IN/OUT to the device that claimed the port.
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "devices/device.h"
+
+namespace rs {
+
+class IoBus {
+ public:
+  IoBus() { ports_.fill(nullptr); }
+  void attach(uint16_t first, uint16_t count, PortDevice* dev);
+  // Unclaimed ports read as all ones and ignore writes, as on a PC.
+  uint32_t in(uint16_t port, int size);
+  void out(uint16_t port, int size, uint32_t value);
+  PortDevice* at(uint16_t port) const { return ports_[port]; }
+
+ private:
+  std::array<PortDevice*, 65536> ports_;
+};
+
+}  // namespace rs

@@ -1,0 +1,24 @@
+// Errors that end a run with one clear message and a defined exit status.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace rs {
+
+// Exit statuses (the odd ones belong to the guest's debug-exit port).
+inline constexpr int kExitHalted = 0;     // guest halted for good or powered off
+inline constexpr int kExitUsage = 2;      // bad command line, missing or malformed image
+inline constexpr int kExitGuestError = 4; // guest fault ringshift cannot continue from
+inline constexpr int kExitInternal = 6;   // a ringshift bug
+inline constexpr int kExitInterrupted = 130;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Raised (only outside translated code) when the guest can no longer run.
+struct GuestError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace rs

@@ -1,0 +1,77 @@
+#include <cstdio>
+#include <cstring>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "bios/multiboot.h"
+#include "cli.h"
+#include "error.h"
+#include "machine.h"
+
+namespace {
+
+int run(const rs::RunOptions& o) {
+  auto kernel = rs::read_file(o.kernel, "kernel image", o.memory);
+  std::vector<uint8_t> initrd;
+  if (!o.initrd.empty()) initrd = rs::read_file(o.initrd, "initrd", o.memory);
+  if (!rs::has_multiboot_header(kernel)) {
+    bool bz = kernel.size() > 0x206 && std::memcmp(kernel.data() + 0x202, "HdrS", 4) == 0;
+    throw rs::UsageError("kernel image '" + o.kernel + "': " +
+                         (bz ? "a Linux bzImage; only multiboot v1 kernels are supported so far"
+                             : "not a multiboot v1 kernel (no multiboot header in the first 8 KiB)"));
+  }
+  rs::MachineConfig cfg;
+  cfg.ram_bytes = o.memory;
+  rs::Machine m(cfg);
+  // As QEMU and GRUB do, the command line starts with the kernel's name.
+  std::string cmdline = o.kernel + (o.append.empty() ? "" : " " + o.append);
+  m.load_multiboot(kernel, o.kernel, cmdline, o.initrd.empty() ? nullptr : &initrd, o.initrd);
+  int status = m.run();
+  if (status == rs::kExitGuestError || status == rs::kExitInternal || status == rs::kExitInterrupted)
+    spdlog::error("{}", m.stop_reason());
+  else
+    spdlog::info("{} (exit status {})", m.stop_reason(), status);
+  if (o.stats) {
+    const auto& t = m.translator().stats;
+    std::fprintf(stderr, "ringshift stats: blocks=%llu guest_insns=%llu chains=%llu flushes=%llu pages_dropped=%llu "
+                         "smc_replays=%llu dispatches=%llu\n",
+                 (unsigned long long)t.blocks, (unsigned long long)t.guest_insns, (unsigned long long)t.chains,
+                 (unsigned long long)t.flushes, (unsigned long long)t.pages_dropped,
+                 (unsigned long long)m.stats().smc_replays, (unsigned long long)m.stats().dispatches);
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto log = spdlog::stderr_color_st("ringshift");
+  log->set_pattern("ringshift: %^%l%$: %v");
+  spdlog::set_default_logger(log);
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    rs::ParsedArgs a = rs::parse_args(argc, argv);
+    switch (a.cmd) {
+      case rs::Command::Help:
+        std::fputs(a.help_text.c_str(), stdout);
+        return 0;
+      case rs::Command::Version:
+        std::printf("ringshift %s\n", RINGSHIFT_VERSION);
+        return 0;
+      case rs::Command::Run:
+        spdlog::set_level(spdlog::level::from_str(a.run.log_level));
+        return run(a.run);
+    }
+  } catch (const rs::UsageError& e) {
+    std::fprintf(stderr, "ringshift: error: %s\n", e.what());
+    return rs::kExitUsage;
+  } catch (const rs::GuestError& e) {
+    std::fprintf(stderr, "ringshift: error: %s\n", e.what());
+    return rs::kExitGuestError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringshift: internal error: %s\n", e.what());
+    return rs::kExitInternal;
+  }
+  return 0;
+}

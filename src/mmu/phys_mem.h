@@ -1,0 +1,46 @@
+// Guest physical memory: RAM in a memfd, seen by C++ through one host mapping.
+// Translated code sees the same pages through the shadow window (src/shadow_pt).
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+namespace rs {
+
+inline constexpr uint32_t kPageSize = 4096;
+inline constexpr uint32_t kPageShift = 12;
+
+class PhysMem {
+ public:
+  explicit PhysMem(uint64_t ram_bytes);
+  ~PhysMem();
+  PhysMem(const PhysMem&) = delete;
+  PhysMem& operator=(const PhysMem&) = delete;
+
+  uint64_t size() const { return size_; }
+  int fd() const { return fd_; }
+  uint8_t* host() const { return host_; }
+
+  bool contains(uint64_t addr, uint64_t len) const { return addr <= size_ && len <= size_ - addr; }
+
+  // C++ accessors. Writes tell the translator about pages that hold code.
+  bool read(uint64_t addr, void* dst, uint64_t len) const;
+  bool write(uint64_t addr, const void* src, uint64_t len);
+  uint8_t* ptr(uint64_t addr, uint64_t len) { return contains(addr, len) ? host_ + addr : nullptr; }
+
+  // Pages that hold translated code; a write to one calls on_code_write(page).
+  bool is_code_page(uint32_t page) const { return page < code_pages_.size() && code_pages_[page]; }
+  void set_code_page(uint32_t page, bool v) {
+    if (page < code_pages_.size()) code_pages_[page] = v;
+  }
+  std::function<void(uint32_t page)> on_code_write;
+
+ private:
+  uint64_t size_;
+  int fd_ = -1;
+  uint8_t* host_ = nullptr;
+  std::vector<uint8_t> code_pages_;
+};
+
+}  // namespace rs

@@ -1,0 +1,28 @@
+#include "translator/code_cache.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace rs {
+
+CodeCache::CodeCache(size_t bytes) : size_(bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap translation cache");
+  base_ = cur_ = static_cast<uint8_t*>(p);
+}
+
+CodeCache::~CodeCache() {
+  if (base_) munmap(base_, size_);
+}
+
+uint8_t* CodeCache::alloc(size_t n) {
+  n = (n + 15) & ~size_t(15);
+  if (n > free_bytes()) return nullptr;
+  uint8_t* p = cur_;
+  cur_ += n;
+  return p;
+}
+
+}  // namespace rs

@@ -1,0 +1,29 @@
+// The translation cache: one RWX region holding the runtime stubs followed by
+// translated blocks, allocated by bumping a pointer and emptied only as a whole.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace rs {
+
+class CodeCache {
+ public:
+  explicit CodeCache(size_t bytes);
+  ~CodeCache();
+  CodeCache(const CodeCache&) = delete;
+  CodeCache& operator=(const CodeCache&) = delete;
+
+  uint8_t* begin() const { return base_; }
+  uint8_t* cursor() const { return cur_; }
+  size_t free_bytes() const { return size_t(base_ + size_ - cur_); }
+  bool contains(uint64_t addr) const { return addr - uint64_t(base_) < size_; }
+  uint8_t* alloc(size_t n);          // nullptr when full
+  void reset_to(uint8_t* mark) { cur_ = mark; }
+
+ private:
+  uint8_t* base_ = nullptr;
+  uint8_t* cur_ = nullptr;
+  size_t size_;
+};
+
+}  // namespace rs

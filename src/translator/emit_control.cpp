@@ -1,0 +1,105 @@
+// Near control transfers: direct ones become patchable exits that chain to the
+// target block; indirect ones load the target into R9d and look it up inline.
+#include "error.h"
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+namespace {
+
+uint32_t branch_target(const Insn& in) {
+  uint32_t t = in.next() + uint32_t(int32_t(in.ops[0].imm.value.s));
+  return in.z.operand_width == 16 ? (t & 0xFFFF) : t;
+}
+
+uint8_t condition_code(const Insn& in) {
+  // Opcodes 70+cc and 0F 80+cc carry the condition in their low nibble.
+  return uint8_t(in.bytes[in.z.raw.prefix_count + (in.bytes[in.z.raw.prefix_count] == 0x0F ? 1 : 0)] & 0x0F);
+}
+
+void push_return(Emitter& e, const Insn& in) {
+  int bytes = in.z.operand_width / 8;
+  uint32_t ret = in.next() & (bytes == 2 ? 0xFFFF : 0xFFFFFFFF);
+  e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), Imm(ret));
+  e.a.lea(x86::esp, x86::ptr(x86::rsp, -bytes));
+}
+
+}  // namespace
+
+bool is_control(const Insn& in) {
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_JMP:
+    case ZYDIS_MNEMONIC_CALL:
+      return in.ops[0].type != ZYDIS_OPERAND_TYPE_POINTER &&
+             !(in.ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY && in.z.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR);
+    case ZYDIS_MNEMONIC_RET:
+      return in.z.meta.branch_type != ZYDIS_BRANCH_TYPE_FAR;
+    case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JLE:
+    case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JNLE:
+    case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
+    case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
+    case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_JCXZ:
+    case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool emit_control(Emitter& e, const Insn& in) {
+  bool counted = in.mn() == ZYDIS_MNEMONIC_LOOP || in.mn() == ZYDIS_MNEMONIC_LOOPE || in.mn() == ZYDIS_MNEMONIC_LOOPNE;
+  if (counted && in.z.address_width == 16) throw GuestError("16-bit address-size LOOP is not supported yet");
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_JMP:
+      if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        e.exit_direct(branch_target(in));
+      } else {
+        e.load_rm(in, in.z.operand_width);
+        e.exit_indirect();
+      }
+      return true;
+    case ZYDIS_MNEMONIC_CALL:
+      if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        push_return(e, in);
+        e.exit_direct(branch_target(in));
+      } else {
+        e.load_rm(in, in.z.operand_width);  // before the push: call [esp+4] reads the old ESP
+        push_return(e, in);
+        e.exit_indirect();
+      }
+      return true;
+    case ZYDIS_MNEMONIC_RET: {
+      int bytes = in.z.operand_width / 8;
+      int32_t extra = in.z.operand_count_visible ? int32_t(in.ops[0].imm.value.u & 0xFFFF) : 0;
+      if (bytes == 2)
+        e.a.movzx(x86::r9d, Emitter::guest(x86::esp, 0, 2));
+      else
+        e.a.mov(x86::r9d, Emitter::guest(x86::esp, 0, 4));
+      e.a.lea(x86::esp, x86::ptr(x86::rsp, bytes + extra));
+      e.exit_indirect();
+      return true;
+    }
+    case ZYDIS_MNEMONIC_JECXZ:
+      e.loop_direct(0xE3, branch_target(in), in.next());
+      return true;
+    case ZYDIS_MNEMONIC_LOOP:
+      e.loop_direct(0xE2, branch_target(in), in.next());
+      return true;
+    case ZYDIS_MNEMONIC_LOOPE:
+      e.loop_direct(0xE1, branch_target(in), in.next());
+      return true;
+    case ZYDIS_MNEMONIC_LOOPNE:
+      e.loop_direct(0xE0, branch_target(in), in.next());
+      return true;
+    case ZYDIS_MNEMONIC_JCXZ:
+      // Only reachable with a 0x67 prefix in 32-bit code: CX-based.
+      throw GuestError("16-bit address-size JCXZ is not supported yet");
+    default:
+      e.jcc_direct(condition_code(in), branch_target(in), in.next());
+      return true;
+  }
+}
+
+}  // namespace rs

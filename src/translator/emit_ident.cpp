@@ -1,0 +1,229 @@
+// Emitter core: IDENT emission of guest instructions and the glue every family uses
+// (operand re-encoding, fs:/gs: overrides, block exits, helper calls).
+#include <cstring>
+
+#include "error.h"
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+Emitter::Emitter(Translator& t, Block& b, uint64_t base) : tr(t), blk(b) {
+  code.init(Environment(Arch::kX64), base);
+  code.attach(&a);
+}
+
+x86::Mem Emitter::guest(const x86::Gp& base32, int32_t disp, uint32_t size) {
+  x86::Mem m(base32, disp, size);
+  m.setSegment(x86::gs);
+  return m;
+}
+
+namespace {
+
+bool is_seg_prefix(uint8_t p) {
+  return p == 0x26 || p == 0x2E || p == 0x36 || p == 0x3E || p == 0x64 || p == 0x65;
+}
+
+bool touches_memory(const Insn& in) {
+  for (int i = 0; i < in.z.operand_count; ++i)
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) return true;
+  return false;
+}
+
+int fsgs_of(const Insn& in) {
+  for (int i = 0; i < in.z.operand_count; ++i) {
+    if (in.ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY || in.ops[i].mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+    if (in.ops[i].mem.segment == ZYDIS_REGISTER_FS) return FS;
+    if (in.ops[i].mem.segment == ZYDIS_REGISTER_GS) return GS;
+  }
+  return -1;
+}
+
+void require_addr32(const Insn& in) {
+  if (in.z.address_width != 32 && touches_memory(in))
+    throw GuestError("16-bit addressing is not supported yet: " + in.text());
+}
+
+}  // namespace
+
+void Emitter::seg_enter(const Insn& in) {
+  int s = fsgs_of(in);
+  if (s < 0) return;
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * s, 8));
+  a.wrgsbase(x86::r10);
+}
+
+void Emitter::seg_leave(const Insn& in) {
+  if (fsgs_of(in) < 0) return;
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, window), 8));
+  a.wrgsbase(x86::r10);
+}
+
+void Emitter::ident(const Insn& in) {
+  require_addr32(in);
+  const uint8_t* b = in.bytes;
+  unsigned k = in.z.raw.prefix_count, len = in.len();
+  bool mem = touches_memory(in);
+  uint8_t out[24];
+  unsigned n = 0;
+  if (mem) {
+    out[n++] = 0x65;
+    out[n++] = 0x67;
+  }
+  for (unsigned i = 0; i < k; ++i)
+    if (!is_seg_prefix(b[i]) && b[i] != 0x67) out[n++] = b[i];
+  unsigned op = k;
+  // 0x82 is an alias of 0x80 that 64-bit mode does not have.
+  if (in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && b[op] == 0x82) {
+    out[n++] = 0x80;
+    ++op;
+  }
+  bool abs32 = mem && in.has(ZYDIS_ATTRIB_HAS_MODRM) && in.z.raw.modrm.mod == 0 && in.z.raw.modrm.rm == 5;
+  if (abs32) {
+    // [disp32] means RIP-relative in 64-bit mode; the SIB form with no base and no index does not.
+    unsigned mo = in.z.raw.modrm.offset;
+    for (unsigned i = op; i < mo; ++i) out[n++] = b[i];
+    out[n++] = uint8_t((b[mo] & 0xF8) | 4);
+    out[n++] = 0x25;
+    for (unsigned i = mo + 1; i < len; ++i) out[n++] = b[i];
+  } else {
+    for (unsigned i = op; i < len; ++i) out[n++] = b[i];
+  }
+  seg_enter(in);
+  a.embed(out, n);
+  seg_leave(in);
+}
+
+void Emitter::modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, int reg, int32_t disp_adjust,
+                       bool opsize16, bool guest_mem) {
+  require_addr32(in);
+  const auto& r = in.z.raw;
+  uint8_t out[24];
+  unsigned n = 0;
+  bool mem = r.modrm.mod != 3;
+  if (mem) {
+    if (guest_mem) out[n++] = 0x65;
+    out[n++] = 0x67;
+  }
+  if (opsize16) out[n++] = 0x66;
+  if (reg >= 8) out[n++] = 0x44;  // REX.R only: the r/m side keeps its guest registers
+  for (uint8_t o : opcode) out[n++] = o;
+  uint8_t mod = r.modrm.mod, rm = r.modrm.rm, regf = uint8_t((reg & 7) << 3);
+  if (!mem) {
+    out[n++] = uint8_t(0xC0 | regf | rm);
+  } else {
+    int64_t disp = r.disp.value + disp_adjust;
+    bool has_sib = rm == 4;
+    uint8_t sib = has_sib ? in.bytes[r.sib.offset] : 0;
+    bool no_base = (mod == 0 && rm == 5) || (has_sib && mod == 0 && (sib & 7) == 5);
+    if (mod == 0 && rm == 5) {
+      has_sib = true;
+      sib = 0x25;
+      rm = 4;
+    }
+    uint8_t dsize;
+    if (no_base) {
+      mod = 0;
+      dsize = 4;
+    } else if (disp_adjust == 0) {
+      dsize = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+    } else {
+      mod = 2;
+      dsize = 4;
+    }
+    out[n++] = uint8_t(mod << 6 | regf | rm);
+    if (has_sib) out[n++] = sib;
+    int32_t d32 = int32_t(disp);
+    for (unsigned i = 0; i < dsize; ++i) out[n++] = uint8_t(uint32_t(d32) >> (8 * i));
+  }
+  a.embed(out, n);
+}
+
+void Emitter::load_rm(const Insn& in, int width) {
+  if (in.z.raw.modrm.mod != 3) seg_enter(in);
+  modrm_op(in, {0x8B}, kR9, 0, width == 16);
+  if (in.z.raw.modrm.mod != 3) seg_leave(in);
+  if (width == 16) a.movzx(x86::r9d, x86::r9w);
+}
+
+ExitSite* Emitter::new_site(uint32_t target) {
+  auto s = std::make_unique<ExitSite>();
+  s->from = &blk;
+  s->target = target;
+  ExitSite* p = s.get();
+  blk.exits.push_back(std::move(s));
+  return p;
+}
+
+void Emitter::patchable(std::initializer_list<uint8_t> op, ExitSite* s) {
+  Pending p{a.newLabel(), int(op.size()), a.newLabel(), s};
+  a.bind(p.site);
+  uint8_t buf[8] = {};
+  unsigned n = 0;
+  for (uint8_t o : op) buf[n++] = o;
+  a.embed(buf, n + 4);
+  pending_.push_back(p);
+}
+
+void Emitter::exit_direct(uint32_t target) { patchable({0xE9}, new_site(target)); }
+
+void Emitter::jcc_direct(uint8_t cc, uint32_t taken, uint32_t fallthrough) {
+  patchable({0x0F, uint8_t(0x80 | cc)}, new_site(taken));
+  patchable({0xE9}, new_site(fallthrough));
+}
+
+void Emitter::loop_direct(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
+  // 67 prefix: LOOP/JECXZ count in ECX, as in 32-bit code. None of them touches flags.
+  const uint8_t head[] = {0x67, opcode, 0x02, 0xEB, 0x05};
+  a.embed(head, sizeof head);
+  patchable({0xE9}, new_site(taken));
+  patchable({0xE9}, new_site(fallthrough));
+}
+
+void Emitter::exit_indirect() {
+  Label hit = a.newLabel();
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
+  a.movzx(x86::r11d, x86::r9w);
+  a.lea(x86::r11, x86::ptr(x86::r11, x86::r11));
+  a.lea(x86::r10, x86::ptr(x86::r10, x86::r11, 3));
+  a.mov(x86::r11, x86::qword_ptr(x86::r10));
+  a.lea(x86::r11, x86::ptr(x86::r11, x86::r9));
+  a.xchg(x86::r11, x86::rcx);
+  a.jecxz(x86::rcx, hit);
+  a.xchg(x86::r11, x86::rcx);
+  a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  a.bind(hit);
+  a.xchg(x86::r11, x86::rcx);
+  a.jmp(x86::qword_ptr(x86::r10, 8));
+}
+
+void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data) {
+  Label after = a.newLabel();
+  a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
+  if (with_ea) modrm_op(in, {0x8D}, kR9, 0, false, false);  // lea r9d, [ea]
+  a.mov(x86::r11, Imm(uint64_t(data)));
+  a.mov(x86::r8, Imm(uint64_t(fn)));
+  a.lea(x86::r10, x86::ptr(after));
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  a.bind(after);
+}
+
+void Emitter::finish_exits() {
+  for (auto& p : pending_) {
+    a.bind(p.stub);
+    a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(p.info->target));
+    a.mov(x86::r11, Imm(uint64_t(p.info)));
+    a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_direct)));
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  }
+}
+
+void Emitter::resolve() {
+  for (auto& p : pending_)
+    resolved.push_back({p.info, code.labelOffsetFromBase(p.site) + uint64_t(p.rel32_at), code.labelOffsetFromBase(p.stub)});
+}
+
+}  // namespace rs

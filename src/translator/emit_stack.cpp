@@ -1,0 +1,229 @@
+// Stack instructions. 64-bit mode would push 8 bytes at the host RSP, so every one
+// is rewritten into gs:-relative moves plus a flag-free LEA on ESP. Each does its
+// memory accesses before it changes a guest register, so a fault leaves the guest
+// state of the instruction's start (precise exceptions).
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+namespace {
+
+x86::Gp gp32(int r) { return x86::gpd(uint32_t(r)); }
+x86::Gp gp16(int r) { return x86::gpw(uint32_t(r)); }
+x86::Gp gpw(int r, int width) { return width == 16 ? gp16(r) : gp32(r); }
+
+void adjust_esp(Emitter& e, int32_t delta) { e.a.lea(x86::esp, x86::ptr(x86::rsp, delta)); }
+
+int seg_index(ZydisRegister r) {
+  switch (r) {
+    case ZYDIS_REGISTER_ES: return ES;
+    case ZYDIS_REGISTER_CS: return CS;
+    case ZYDIS_REGISTER_SS: return SS;
+    case ZYDIS_REGISTER_DS: return DS;
+    case ZYDIS_REGISTER_FS: return FS;
+    case ZYDIS_REGISTER_GS: return GS;
+    default: return -1;
+  }
+}
+
+void push_value(Emitter& e, const x86::Gp& v, int width) {
+  int bytes = width / 8;
+  e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), v);
+  adjust_esp(e, -bytes);
+}
+
+void emit_push(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width;
+  int bytes = width / 8;
+  const auto& op = in.ops[0];
+  if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+    e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), Imm(int64_t(op.imm.value.s)));
+    adjust_esp(e, -bytes);
+  } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(op.reg.value) >= 0) {
+    // P6 and later write only the 16-bit selector, but move ESP by the operand size.
+    e.a.movzx(x86::r9d, Emitter::cpu_field(offsetof(CpuState, seg) + sizeof(Segment) * seg_index(op.reg.value), 2));
+    e.a.mov(Emitter::guest(x86::esp, -bytes, 2), x86::r9w);
+    adjust_esp(e, -bytes);
+  } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    push_value(e, gpw(gpr_index(op.reg.value), width), width);
+  } else {
+    e.load_rm(in, width);
+    push_value(e, gpw(kR9, width), width);
+  }
+}
+
+void emit_pop(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width;
+  int bytes = width / 8;
+  const auto& op = in.ops[0];
+  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    int r = gpr_index(op.reg.value);
+    if (r == ESP) {  // ESP gets the value read at the old top of stack
+      e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
+      adjust_esp(e, bytes);
+      e.a.mov(gpw(ESP, width), gpw(kR9, width));
+    } else {
+      e.a.mov(gpw(r, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
+      adjust_esp(e, bytes);
+    }
+    return;
+  }
+  // pop r/m: the destination address uses ESP after the increment, so an ESP base
+  // gets the increment in its displacement and the store can still go first.
+  e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
+  const auto& raw = in.z.raw;
+  bool esp_base = raw.modrm.mod != 3 && raw.modrm.rm == 4 && (in.bytes[raw.sib.offset] & 7) == 4;
+  if (raw.modrm.mod != 3) e.seg_enter(in);
+  e.modrm_op(in, {0x89}, kR9, esp_base ? bytes : 0, width == 16);
+  if (raw.modrm.mod != 3) e.seg_leave(in);
+  adjust_esp(e, bytes);
+}
+
+void emit_pusha(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width, bytes = width / 8;
+  for (int r = 0; r < 8; ++r) e.a.mov(Emitter::guest(x86::esp, -bytes * (r + 1), uint32_t(bytes)), gpw(r, width));
+  adjust_esp(e, -8 * bytes);
+}
+
+void emit_popa(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width, bytes = width / 8;
+  // Touch both ends first: after that no load can fault, so registers change only on success.
+  e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
+  e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 7 * bytes, uint32_t(bytes)));
+  for (int r = 7; r >= 0; --r) {
+    if (r == ESP) continue;
+    e.a.mov(gpw(r, width), Emitter::guest(x86::esp, (7 - r) * bytes, uint32_t(bytes)));
+  }
+  adjust_esp(e, 8 * bytes);
+}
+
+void emit_pushf(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width;
+  // Host flags are read on the host stack; the virtual bits come from CpuState.
+  e.a.mov(x86::r10, x86::rsp);
+  e.a.mov(x86::rsp, Emitter::cpu_field(offsetof(CpuState, host_rsp), 8));
+  e.a.pushfq();
+  e.a.mov(x86::r9, x86::qword_ptr(x86::rsp));
+  e.a.and_(x86::r9d, FL_HOST);
+  e.a.mov(x86::r11d, Emitter::cpu_field(offsetof(CpuState, vflags), 4));
+  e.a.and_(x86::r11d, FL_VIRT & ~(FL_RF | FL_VM | FL_IF));
+  e.a.or_(x86::r9d, x86::r11d);
+  e.a.movzx(x86::r11d, Emitter::cpu_field(offsetof(CpuState, vif), 1));
+  e.a.shl(x86::r11d, 9);
+  e.a.or_(x86::r9d, x86::r11d);
+  e.a.or_(x86::r9d, 2);
+  e.a.popfq();
+  e.a.mov(x86::rsp, x86::r10);
+  push_value(e, gpw(kR9, width), width);
+}
+
+void emit_popf(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width, bytes = width / 8;
+  if (width == 16)
+    e.a.movzx(x86::r9d, Emitter::guest(x86::esp, 0, 2));
+  else
+    e.a.mov(x86::r9d, Emitter::guest(x86::esp, 0, 4));
+  adjust_esp(e, bytes);
+  // Split the value: virtual bits into CpuState, arithmetic bits + DF into host RFLAGS.
+  // Everything that clobbers host flags runs before the final POPFQ.
+  e.a.mov(x86::r10, x86::rsp);
+  e.a.mov(x86::rsp, Emitter::cpu_field(offsetof(CpuState, host_rsp), 8));
+  e.a.mov(x86::r11d, Emitter::cpu_field(offsetof(CpuState, vflags), 4));
+  uint32_t writable = (FL_VIRT & ~(FL_RF | FL_IF)) & (width == 16 ? 0xFFFFu : 0xFFFFFFFFu);
+  e.a.and_(x86::r11d, ~writable & ~FL_RF);
+  e.a.mov(x86::r8d, x86::r9d);
+  e.a.and_(x86::r8d, writable);
+  e.a.or_(x86::r11d, x86::r8d);
+  e.a.or_(x86::r11d, 2);
+  e.a.mov(Emitter::cpu_field(offsetof(CpuState, vflags), 4), x86::r11d);
+  e.a.mov(x86::r8d, x86::r9d);
+  e.a.shr(x86::r8d, 9);
+  e.a.and_(x86::r8d, 1);
+  e.a.mov(Emitter::cpu_field(offsetof(CpuState, vif), 1), x86::r8b);
+  e.a.and_(x86::r9d, FL_HOST);
+  e.a.or_(x86::r9d, 2);
+  e.a.push(x86::r9);
+  e.a.popfq();
+  e.a.mov(x86::rsp, x86::r10);
+}
+
+void emit_enter(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width, bytes = width / 8;
+  uint32_t size = uint32_t(in.ops[0].imm.value.u) & 0xFFFF;
+  uint32_t level = uint32_t(in.ops[1].imm.value.u) & 31;
+  // Level > 0 copies the enclosing frame pointers: read them before anything is written.
+  for (uint32_t i = 1; i < level; ++i)
+    e.a.mov(gpw(kR9, width), Emitter::guest(x86::ebp, -int32_t(i * bytes), uint32_t(bytes)));
+  e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), gpw(EBP, width));
+  for (uint32_t i = 1; i < level; ++i) {
+    e.a.mov(gpw(kR9, width), Emitter::guest(x86::ebp, -int32_t(i * bytes), uint32_t(bytes)));
+    e.a.mov(Emitter::guest(x86::esp, -int32_t((i + 1) * bytes), uint32_t(bytes)), gpw(kR9, width));
+  }
+  if (level > 0) {
+    e.a.lea(x86::r9d, x86::ptr(x86::rsp, -bytes));
+    e.a.mov(Emitter::guest(x86::esp, -int32_t((level + 1) * bytes), uint32_t(bytes)), gpw(kR9, width));
+  }
+  // Intel: the new frame must be writable; touch its lowest byte before committing.
+  int32_t frame = int32_t(bytes * (level + 1) + size);
+  if (size) e.a.mov(x86::r9b, Emitter::guest(x86::esp, -frame, 1));
+  if (width == 16) {
+    e.a.lea(x86::r9d, x86::ptr(x86::rsp, -bytes));
+    e.a.mov(x86::bp, x86::r9w);
+  } else {
+    e.a.lea(x86::ebp, x86::ptr(x86::rsp, -bytes));
+  }
+  adjust_esp(e, -frame);
+}
+
+void emit_leave(Emitter& e, const Insn& in) {
+  int width = in.z.operand_width, bytes = width / 8;
+  e.a.mov(gpw(kR9, width), Emitter::guest(x86::ebp, 0, uint32_t(bytes)));
+  e.a.lea(x86::esp, x86::ptr(x86::rbp, bytes));
+  e.a.mov(gpw(EBP, width), gpw(kR9, width));
+}
+
+}  // namespace
+
+bool is_stack(const Insn& in) {
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_PUSH:
+    case ZYDIS_MNEMONIC_PUSHAD:
+    case ZYDIS_MNEMONIC_PUSHA:
+    case ZYDIS_MNEMONIC_PUSHFD:
+    case ZYDIS_MNEMONIC_PUSHF:
+    case ZYDIS_MNEMONIC_POPAD:
+    case ZYDIS_MNEMONIC_POPA:
+    case ZYDIS_MNEMONIC_POPFD:
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_ENTER:
+    case ZYDIS_MNEMONIC_LEAVE:
+      return true;
+    case ZYDIS_MNEMONIC_POP:  // pop sreg loads a segment: system family
+      return !(in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(in.ops[0].reg.value) >= 0);
+    default:
+      return false;
+  }
+}
+
+bool emit_stack(Emitter& e, const Insn& in) {
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_PUSH: emit_push(e, in); break;
+    case ZYDIS_MNEMONIC_POP: emit_pop(e, in); break;
+    case ZYDIS_MNEMONIC_PUSHAD:
+    case ZYDIS_MNEMONIC_PUSHA: emit_pusha(e, in); break;
+    case ZYDIS_MNEMONIC_POPAD:
+    case ZYDIS_MNEMONIC_POPA: emit_popa(e, in); break;
+    case ZYDIS_MNEMONIC_PUSHFD:
+    case ZYDIS_MNEMONIC_PUSHF: emit_pushf(e, in); break;
+    case ZYDIS_MNEMONIC_POPFD:
+    case ZYDIS_MNEMONIC_POPF: emit_popf(e, in); break;
+    case ZYDIS_MNEMONIC_ENTER: emit_enter(e, in); break;
+    case ZYDIS_MNEMONIC_LEAVE: emit_leave(e, in); break;
+    default: break;
+  }
+  return false;
+}
+
+}  // namespace rs

@@ -1,0 +1,80 @@
+// String instructions that write or compare through ES:EDI. 64-bit mode ignores
+// the ES base, so ESI/EDI are rebased to 64-bit host pointers into the window and
+// the native instruction runs with its REP prefix and the guest's DF, at native
+// speed. The guard zones around the window bound what it can reach; the fault
+// handler turns the pointers back into guest offsets (kRebasedString).
+#include "error.h"
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+namespace {
+
+int source_segment(const Insn& in) {
+  for (int i = 0; i < in.z.operand_count; ++i) {
+    const auto& op = in.ops[i];
+    if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.mem.base != ZYDIS_REGISTER_ESI) continue;
+    switch (op.mem.segment) {
+      case ZYDIS_REGISTER_ES: return ES;
+      case ZYDIS_REGISTER_CS: return CS;
+      case ZYDIS_REGISTER_SS: return SS;
+      case ZYDIS_REGISTER_FS: return FS;
+      case ZYDIS_REGISTER_GS: return GS;
+      default: return DS;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+bool is_string(const Insn& in) {
+  if (in.has(ZYDIS_ATTRIB_HAS_MODRM)) return false;  // SSE MOVSD/CMPSD share mnemonics
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
+    case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
+    case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_CMPSD:
+    case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool emit_string(Emitter& e, const Insn& in) {
+  if (in.z.address_width != 32) throw GuestError("16-bit address-size string instructions are not supported yet");
+  bool rep = in.has(ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
+  int src = source_segment(in);
+  auto field = [](size_t base, int seg) { return Emitter::cpu_field(base + 8 * size_t(seg), 8); };
+
+  if (rep) e.a.mov(x86::ecx, x86::ecx);  // REP counts with RCX in 64-bit addressing
+  e.a.mov(x86::edi, x86::edi);
+  e.a.mov(x86::r10, field(offsetof(CpuState, seg_window), ES));
+  e.a.lea(x86::rdi, x86::ptr(x86::rdi, x86::r10));
+  if (src >= 0) {
+    e.a.mov(x86::esi, x86::esi);
+    e.a.mov(x86::r11, field(offsetof(CpuState, seg_window), src));
+    e.a.lea(x86::rsi, x86::ptr(x86::rsi, x86::r11));
+  }
+  uint8_t out[16];
+  unsigned n = 0;
+  for (unsigned i = 0; i < in.z.raw.prefix_count; ++i) {
+    uint8_t p = in.bytes[i];
+    if (p == 0xF2 || p == 0xF3 || p == 0x66 || p == 0xF0) out[n++] = p;
+  }
+  out[n++] = in.bytes[in.z.raw.prefix_count];
+  e.a.embed(out, n);
+  e.a.mov(x86::r10, field(offsetof(CpuState, neg_seg_window), ES));
+  e.a.lea(x86::edi, x86::ptr(x86::rdi, x86::r10));
+  if (src >= 0) {
+    e.a.mov(x86::r11, field(offsetof(CpuState, neg_seg_window), src));
+    e.a.lea(x86::esi, x86::ptr(x86::rsi, x86::r11));
+  }
+  e.blk.map.back().kind = kRebasedString;
+  e.blk.map.back().src_seg = uint8_t(src < 0 ? DS : src);
+  return false;
+}
+
+}  // namespace rs

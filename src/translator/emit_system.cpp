@@ -1,0 +1,100 @@
+// Sensitive and privileged instructions. CLI/STI are single flag-free stores to the
+// virtual IF; the rest call the C++ emulation (src/cpu) through the helper stub.
+// Instructions that can change control flow or the translation mode end the block.
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+namespace {
+
+bool ends_block(const Insn& in) {
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_HLT:
+    case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL:  // far forms
+    case ZYDIS_MNEMONIC_RET:
+    case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_INTO:
+    case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+    case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT: case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSRET:
+    case ZYDIS_MNEMONIC_MOV:   // to a control register or a segment register
+    case ZYDIS_MNEMONIC_POP:   // into a segment register
+    case ZYDIS_MNEMONIC_LMSW:
+    case ZYDIS_MNEMONIC_CLTS:
+    case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
+    case ZYDIS_MNEMONIC_LSS:
+    case ZYDIS_MNEMONIC_BOUND:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool is_system(const Insn& in) {
+  if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
+    return true;  // VEX/EVEX/XOP: no AVX in our CPUID, so #UD
+  if (in.has(ZYDIS_ATTRIB_IS_PRIVILEGED)) return true;
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI: case ZYDIS_MNEMONIC_HLT:
+    case ZYDIS_MNEMONIC_CPUID:
+    case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+    case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+    case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+    case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_INTO:
+    case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+    case ZYDIS_MNEMONIC_SGDT: case ZYDIS_MNEMONIC_SIDT: case ZYDIS_MNEMONIC_SLDT: case ZYDIS_MNEMONIC_STR:
+    case ZYDIS_MNEMONIC_SMSW: case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL:
+    case ZYDIS_MNEMONIC_VERR: case ZYDIS_MNEMONIC_VERW:
+    case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT: case ZYDIS_MNEMONIC_SYSCALL: case ZYDIS_MNEMONIC_SYSRET:
+    case ZYDIS_MNEMONIC_XGETBV: case ZYDIS_MNEMONIC_XSETBV:
+    case ZYDIS_MNEMONIC_XSAVE: case ZYDIS_MNEMONIC_XRSTOR: case ZYDIS_MNEMONIC_XSAVEOPT:
+    case ZYDIS_MNEMONIC_XSAVEC: case ZYDIS_MNEMONIC_XSAVES: case ZYDIS_MNEMONIC_XRSTORS:
+    case ZYDIS_MNEMONIC_RDPMC: case ZYDIS_MNEMONIC_RDTSCP: case ZYDIS_MNEMONIC_RDPID:
+    case ZYDIS_MNEMONIC_CLAC: case ZYDIS_MNEMONIC_STAC:
+      return true;
+    case ZYDIS_MNEMONIC_JMP:
+    case ZYDIS_MNEMONIC_CALL:
+    case ZYDIS_MNEMONIC_RET:
+      return in.z.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
+    case ZYDIS_MNEMONIC_MOV:
+      for (int i = 0; i < in.z.operand_count_visible; ++i)
+        if (in.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+            (ZydisRegisterGetClass(in.ops[i].reg.value) == ZYDIS_REGCLASS_SEGMENT ||
+             ZydisRegisterGetClass(in.ops[i].reg.value) == ZYDIS_REGCLASS_CONTROL ||
+             ZydisRegisterGetClass(in.ops[i].reg.value) == ZYDIS_REGCLASS_DEBUG))
+          return true;
+      return false;
+    case ZYDIS_MNEMONIC_POP:
+      return in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+             ZydisRegisterGetClass(in.ops[0].reg.value) == ZYDIS_REGCLASS_SEGMENT;
+    default:
+      return false;
+  }
+}
+
+bool emit_system(Emitter& e, const Insn& in) {
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_CLI:
+      e.a.mov(Emitter::cpu_field(offsetof(CpuState, vif), 1), Imm(0));
+      return false;
+    case ZYDIS_MNEMONIC_STI:
+      e.a.mov(Emitter::cpu_field(offsetof(CpuState, vif), 1), Imm(1));
+      return false;
+    default:
+      break;
+  }
+  bool ea = in.mem_operand() != nullptr && in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
+            in.has(ZYDIS_ATTRIB_HAS_MODRM) && in.z.raw.modrm.mod != 3 && in.z.address_width == 32;
+  e.call_helper(in, &helper_emulate, ea, &in);
+  if (ends_block(in)) {
+    e.exit_direct(in.next());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace rs

@@ -1,0 +1,97 @@
+// Per-block code emission state shared by the instruction-family emitters.
+//
+// Register use in generated code: guest EAX..EDI in host RAX..RDI (guest ESP in RSP),
+// R15 = CpuState*, R8..R14 scratch (R8 = helper function, R9 = helper argument /
+// branch target, R10 = helper return address, R11 = helper data). Guest arithmetic
+// flags live in host RFLAGS, so glue code uses only MOV, LEA, XCHG, JRCXZ and other
+// flag-free instructions, or saves the flags around what it does.
+#pragma once
+#include <asmjit/x86.h>
+
+#include <initializer_list>
+#include <vector>
+
+#include "translator/translator.h"
+
+namespace rs {
+
+namespace x86 = asmjit::x86;
+
+// Host scratch registers by encoding number.
+inline constexpr int kR8 = 8, kR9 = 9, kR10 = 10, kR11 = 11;
+
+class Emitter {
+ public:
+  Emitter(Translator& tr, Block& blk, uint64_t base);
+
+  Translator& tr;
+  Block& blk;
+  asmjit::CodeHolder code;
+  x86::Assembler a;
+
+  // gs:[base32 + disp], the guest virtual address space.
+  static x86::Mem guest(const x86::Gp& base32, int32_t disp, uint32_t size);
+  static x86::Mem cpu_field(size_t offset, uint32_t size) { return x86::Mem(x86::r15, int32_t(offset), size); }
+
+  // The guest instruction as host code: its own bytes, prefixed 65 67 when it
+  // touches memory, with the absolute [disp32] form turned into its SIB equivalent.
+  void ident(const Insn& in);
+  // Re-encodes the instruction's ModRM operand (memory or register) with another
+  // opcode and reg field (0..15); disp_adjust is added to a memory displacement.
+  void modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, int reg, int32_t disp_adjust = 0,
+                bool opsize16 = false, bool guest_mem = true);
+  // R9d/R9w = the instruction's r/m operand (size from operand 0).
+  void load_rm(const Insn& in, int width);
+  // Wraps accesses with an fs:/gs: override: GS = window + segment base meanwhile.
+  void seg_enter(const Insn& in);
+  void seg_leave(const Insn& in);
+
+  // Block exits.
+  void exit_direct(uint32_t target);
+  void jcc_direct(uint8_t cc, uint32_t taken, uint32_t fallthrough);
+  void loop_direct(uint8_t opcode, uint32_t taken, uint32_t fallthrough);  // E0..E3 with ECX
+  void exit_indirect();  // target in R9d
+  // Calls a C++ helper with the guest state saved; ea (R9d) computed when with_ea.
+  void call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data);
+
+  void finish_exits();
+
+ private:
+  struct Pending {
+    asmjit::Label site;   // at the patchable jmp/jcc
+    int rel32_at;         // offset of rel32 inside the instruction
+    asmjit::Label stub;
+    ExitSite* info;
+  };
+  ExitSite* new_site(uint32_t target);
+  void patchable(std::initializer_list<uint8_t> op, ExitSite* s);
+
+  std::vector<Pending> pending_;
+
+ public:
+  // Filled by finish(): where each patch site ended up, relative to the block start.
+  struct Resolved {
+    ExitSite* info;
+    uint64_t rel32_off, stub_off;
+  };
+  std::vector<Resolved> resolved;
+  void resolve();
+};
+
+// One emitter per instruction family. Each returns true when the instruction ends the block.
+bool emit_stack(Emitter& e, const Insn& in);
+bool emit_control(Emitter& e, const Insn& in);
+bool emit_string(Emitter& e, const Insn& in);
+bool emit_legacy(Emitter& e, const Insn& in);
+bool emit_system(Emitter& e, const Insn& in);
+// Whether the family handles this mnemonic (checked in this order, else IDENT).
+bool is_stack(const Insn& in);
+bool is_control(const Insn& in);
+bool is_string(const Insn& in);
+bool is_legacy(const Insn& in);
+bool is_system(const Insn& in);
+
+// The generic C++ emulation helper for sensitive and privileged instructions (src/cpu).
+uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* insn);
+
+}  // namespace rs

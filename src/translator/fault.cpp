@@ -1,0 +1,131 @@
+#include "translator/fault.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "error.h"
+#include "shadow_pt/window.h"
+
+namespace rs {
+
+volatile sig_atomic_t g_interrupt_signal = 0;
+
+namespace {
+
+Translator* g_tr = nullptr;
+Window* g_win = nullptr;
+
+void write_str(const char* s) {
+  ssize_t r = ::write(2, s, strlen(s));
+  (void)r;
+}
+
+void write_hex(uint64_t v) {
+  char buf[19] = "0x";
+  for (int i = 0; i < 16; ++i) buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+  buf[18] = 0;
+  write_str(buf);
+}
+
+[[noreturn]] void internal_fault(int sig, uint64_t rip, uint64_t addr) {
+  write_str("ringshift: internal error: signal ");
+  write_hex(uint64_t(sig));
+  write_str(" at ");
+  write_hex(rip);
+  write_str(" address ");
+  write_hex(addr);
+  write_str("\n");
+  _exit(kExitInternal);
+}
+
+void on_fault(int sig, siginfo_t* si, void* ctx) {
+  auto* uc = static_cast<ucontext_t*>(ctx);
+  greg_t* g = uc->uc_mcontext.gregs;
+  uint64_t rip = uint64_t(g[REG_RIP]);
+  uint64_t addr = uint64_t(si->si_addr);
+  Translator* tr = g_tr;
+  if (!tr || !tr->cache().contains(rip)) internal_fault(sig, rip, addr);
+  const Block* b = tr->block_at(rip);
+  if (!b) internal_fault(sig, rip, addr);
+  const InsnRecord* rec = Translator::record_at(b, rip);
+  CpuState& cpu = tr->cpu();
+
+  static const int kRegs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI};
+  for (int r = 0; r < 8; ++r) cpu.regs[r] = uint32_t(g[kRegs[r]]);
+  if (rec->kind == kRebasedString) {
+    cpu.regs[ESI] = uint32_t(uint64_t(g[REG_RSI]) + cpu.neg_seg_window[rec->src_seg]);
+    cpu.regs[EDI] = uint32_t(uint64_t(g[REG_RDI]) + cpu.neg_seg_window[ES]);
+  }
+  cpu.rflags = (uint64_t(g[REG_EFL]) & FL_HOST) | 2;
+  if (uc->uc_mcontext.fpregs) std::memcpy(cpu.fpu, uc->uc_mcontext.fpregs, sizeof cpu.fpu);
+  cpu.eip = rec->eip;
+  cpu.fault_rip = rip;
+  cpu.fault_signo = uint32_t(sig);
+  cpu.fault_host_addr = addr;
+  cpu.fault_err = uint32_t(g[REG_ERR]);
+  cpu.fault_guest_addr = uint32_t(addr - cpu.window);
+
+  Exit why = Exit::Fault;
+  uint64_t poll = uint64_t(&cpu) + uint64_t(kPollOffset);
+  if (sig == SIGSEGV && addr - poll < 4096) {
+    why = Exit::Poll;
+  } else if (sig == SIGSEGV && g_win && g_win->in_span(addr) && (cpu.fault_err & 2) &&
+             tr->mem().is_code_page(cpu.fault_guest_addr >> kPageShift)) {
+    why = Exit::Smc;
+  }
+  cpu.exit_arg = uint32_t(why);
+  g[REG_RSP] = greg_t(cpu.host_rsp);
+  g[REG_RIP] = greg_t(tr->runtime().leave_async);
+  g[REG_EFL] = 0x202;  // DF, AC, TF clear for the C++ side
+  g[REG_R15] = greg_t(&cpu);
+}
+
+void on_interrupt(int sig, siginfo_t*, void*) {
+  g_interrupt_signal = sig;
+  if (g_tr) request_exit(g_tr->cpu());
+}
+
+void install(int sig, void (*fn)(int, siginfo_t*, void*)) {
+  struct sigaction sa {};
+  sa.sa_sigaction = fn;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;  // guest ESP lives in host RSP
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, nullptr);
+}
+
+}  // namespace
+
+void attach_fault_handlers(Translator* tr, Window* win) {
+  static bool installed = false;
+  if (!installed) {
+    static void* altstack = nullptr;
+    const size_t kAlt = 256 * 1024;
+    altstack = mmap(nullptr, kAlt, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    stack_t ss{};
+    ss.ss_sp = altstack;
+    ss.ss_size = kAlt;
+    sigaltstack(&ss, nullptr);
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) install(s, on_fault);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) install(s, on_interrupt);
+    installed = true;
+  }
+  g_tr = tr;
+  g_win = win;
+}
+
+void request_exit(CpuState& cpu) {
+  cpu.exit_request = 1;
+  mprotect(reinterpret_cast<uint8_t*>(&cpu) + kPollOffset, 4096, PROT_NONE);
+}
+
+void clear_exit_request(CpuState& cpu) {
+  cpu.exit_request = 0;
+  mprotect(reinterpret_cast<uint8_t*>(&cpu) + kPollOffset, 4096, PROT_READ | PROT_WRITE);
+}
+
+}  // namespace rs

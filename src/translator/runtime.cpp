@@ -1,0 +1,99 @@
+// The runtime stubs, generated once at the start of the translation cache:
+//   enter(cpu, code)  C++ -> translated code: saves host callee-saved registers,
+//                     loads the guest state and jumps to code.
+//   helper stub       translated code -> C++ helper -> back (or out to the run loop).
+//                     Saves the guest GPRs, flags and x87/SSE state, switches to the
+//                     host stack, gives C++ a clean FPU and MXCSR.
+//   leave_async       where the signal handler sends a faulting block: out to the loop.
+#include <cstring>
+
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+namespace {
+
+x86::Mem field(size_t off, uint32_t size = 8) { return x86::Mem(x86::r15, int32_t(off), size); }
+x86::Mem reg_field(int r) { return field(offsetof(CpuState, regs) + 8 * size_t(r)); }
+
+}  // namespace
+
+void Translator::build_runtime() {
+  CodeHolder code;
+  uint8_t* base = cache_.begin();
+  code.init(Environment(Arch::kX64), uint64_t(base));
+  x86::Assembler a(&code);
+
+  Label enter = a.newLabel(), resume = a.newLabel(), stub = a.newLabel(), leave = a.newLabel(),
+        leave_async = a.newLabel();
+  const x86::Gp guest_regs[] = {x86::rax, x86::rcx, x86::rdx, x86::rbx, x86::rsp, x86::rbp, x86::rsi, x86::rdi};
+
+  // uint32_t enter(CpuState* cpu /*rdi*/, const void* code /*rsi*/)
+  a.bind(enter);
+  for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a.push(r);
+  a.sub(x86::rsp, 8);  // 6 pushes + return address: realign to 16
+  a.mov(x86::r15, x86::rdi);
+  a.mov(field(offsetof(CpuState, host_rsp)), x86::rsp);
+  a.mov(field(offsetof(CpuState, ret_addr)), x86::rsi);
+  a.stmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
+
+  a.bind(resume);
+  a.fxrstor(field(offsetof(CpuState, fpu), 512));
+  a.push(field(offsetof(CpuState, rflags)));
+  a.popfq();
+  for (int r = 0; r < 8; ++r)
+    if (r != ESP) a.mov(guest_regs[r], reg_field(r));
+  a.mov(x86::rsp, reg_field(ESP));
+  a.jmp(field(offsetof(CpuState, ret_addr)));
+
+  // Helper stub: r8 = function, r9 = argument, r10 = return address, r11 = data.
+  a.bind(stub);
+  a.mov(reg_field(ESP), x86::rsp);
+  a.mov(x86::rsp, field(offsetof(CpuState, host_rsp)));
+  a.pushfq();
+  a.pop(field(offsetof(CpuState, rflags)));
+  for (int r = 0; r < 8; ++r)
+    if (r != ESP) a.mov(reg_field(r), guest_regs[r]);
+  a.mov(field(offsetof(CpuState, ret_addr)), x86::r10);
+  a.fxsave(field(offsetof(CpuState, fpu), 512));
+  a.fninit();
+  a.ldmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
+  a.cld();
+  a.mov(x86::rdi, x86::r15);
+  a.mov(x86::esi, x86::r9d);
+  a.mov(x86::rdx, x86::r11);
+  a.call(x86::r8);
+  a.test(x86::eax, x86::eax);
+  a.jz(resume);
+
+  a.bind(leave);
+  a.mov(x86::rsp, field(offsetof(CpuState, host_rsp)));
+  a.add(x86::rsp, 8);
+  for (auto r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) a.pop(r);
+  a.ret();
+
+  // The signal handler has stored the guest state and set rsp = host_rsp, r15 = cpu.
+  a.bind(leave_async);
+  a.fninit();
+  a.ldmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
+  a.cld();
+  a.mov(x86::r10, field(offsetof(CpuState, window)));
+  a.wrgsbase(x86::r10);  // a fault inside an fs:/gs: access leaves GS on the segment's window
+  a.mov(x86::eax, field(offsetof(CpuState, exit_arg), 4));
+  a.jmp(leave);
+
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  code.relocateToBase(uint64_t(base));
+  size_t size = code.codeSize();
+  uint8_t* dst = cache_.alloc(size);
+  code.copyFlattenedData(dst, size);
+  rt_.enter = reinterpret_cast<Runtime::EnterFn>(base + code.labelOffsetFromBase(enter));
+  rt_.helper_stub = base + code.labelOffsetFromBase(stub);
+  rt_.leave_async = base + code.labelOffsetFromBase(leave_async);
+  blocks_start_ = cache_.cursor();
+}
+
+}  // namespace rs

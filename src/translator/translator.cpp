@@ -1,0 +1,300 @@
+#include "translator/translator.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "error.h"
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+Translator::Translator(Machine& m, PhysMem& mem, Window& win, CpuState& cpu)
+    : machine_(m), mem_(mem), win_(win), cpu_(cpu), cache_(kCacheBytes) {
+  size_t jbytes = sizeof(JTableEntry) << kJTableBits;
+  void* p = mmap(nullptr, jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap jump table");
+  jtable_ = static_cast<JTableEntry*>(p);
+  flush_jtable();
+  build_runtime();
+  cpu_.jtable = uint64_t(jtable_);
+  cpu_.translator = this;
+  mem_.on_code_write = [this](uint32_t page) { drop_page(page); };
+}
+
+Translator::~Translator() {
+  mem_.on_code_write = nullptr;
+  munmap(jtable_, sizeof(JTableEntry) << kJTableBits);
+}
+
+uint32_t Translator::mode() const {
+  const Segment* s = cpu_.seg;
+  bool flat = s[CS].base == 0 && s[DS].base == 0 && s[ES].base == 0 && s[SS].base == 0;
+  bool code32 = (s[CS].attr >> 14) & 1;
+  return uint32_t(cpu_.cpl) | (code32 ? 4u : 0u) | (flat ? 8u : 0u) | ((cpu_.cr0 & 1) ? 16u : 0u);
+}
+
+Block* Translator::lookup(uint32_t eip) const {
+  auto it = blocks_.find(key(eip, mode()));
+  return it == blocks_.end() ? nullptr : it->second.get();
+}
+
+Block* Translator::lookup_or_translate(uint32_t eip) {
+  if (Block* b = lookup(eip)) return b;
+  if (Block* b = translate(eip)) return b;
+  flush();
+  if (Block* b = translate(eip)) return b;
+  throw std::runtime_error("translation cache too small for one block");
+}
+
+namespace {
+
+bool emit_insn(Emitter& e, const Insn& in) {
+  if (is_string(in)) return emit_string(e, in);
+  if (is_stack(in)) return emit_stack(e, in);
+  if (is_control(in)) return emit_control(e, in);
+  if (is_legacy(in)) return emit_legacy(e, in);
+  if (is_system(in)) return emit_system(e, in);
+  e.ident(in);
+  return false;
+}
+
+uint32_t helper_invalid_opcode(CpuState* cpu, uint32_t, const void*) {
+  // Decoding failed: the instruction does not exist (#UD) or runs off the end of RAM.
+  return helper_emulate(cpu, 0, nullptr);
+}
+
+}  // namespace
+
+Block* Translator::translate(uint32_t eip, bool single) {
+  uint32_t m = mode();
+  if (!(m & 16)) throw GuestError("real mode is not supported yet");
+  if (!(m & 4)) throw GuestError("16-bit protected-mode code is not supported yet");
+  if (!(m & 8)) throw GuestError("segment bases other than zero for CS, DS, ES or SS are not supported yet");
+  if (!mem_.contains(eip, 1)) throw GuestError("execution outside guest RAM");
+
+  int limit = single ? 1 : kMaxBlockInsns;
+  for (;;) {
+    auto blk = std::make_unique<Block>();
+    blk->eip = eip;
+    blk->mode = m;
+    blk->cached = !single;
+    blk->page_first = blk->page_last = eip >> kPageShift;
+    Emitter e(*this, *blk, uint64_t(cache_.cursor()));
+    e.a.mov(x86::r10b, x86::byte_ptr(x86::r15, kPollOffset));
+
+    uint32_t pc = eip;
+    int n = 0;
+    bool retry = false;
+    for (;;) {
+      if (n == limit || (n > 0 && (pc >> kPageShift) != (eip >> kPageShift)) || !mem_.contains(pc, 1)) {
+        e.exit_direct(pc);
+        break;
+      }
+      Insn& in = blk->insns.emplace_back();
+      size_t avail = std::min<uint64_t>(ZYDIS_MAX_INSTRUCTION_LENGTH, mem_.size() - pc);
+      if (!dec_.decode(mem_.host() + pc, avail, pc, true, in)) {
+        if (n > 0) {
+          blk->insns.pop_back();
+          e.exit_direct(pc);
+          break;
+        }
+        in = Insn{};
+        in.eip = pc;
+        blk->map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+        e.call_helper(in, &helper_invalid_opcode, false, nullptr);
+        e.exit_direct(pc);
+        ++n;
+        break;
+      }
+      blk->map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+      bool end;
+      try {
+        end = emit_insn(e, in);
+      } catch (const GuestError&) {
+        if (n == 0) throw;
+        limit = n;  // stop the block before it; the error surfaces if execution gets there
+        retry = true;
+        break;
+      }
+      ++n;
+      blk->page_last = std::max(blk->page_last, (pc + in.len() - 1) >> kPageShift);
+      pc = in.next();
+      if (end) break;
+    }
+    if (retry) continue;
+    blk->guest_insns = uint32_t(n);
+
+    e.finish_exits();
+    e.code.flatten();
+    e.code.resolveUnresolvedLinks();
+    uint8_t* dst = cache_.cursor();
+    e.code.relocateToBase(uint64_t(dst));
+    size_t size = e.code.codeSize();
+    if (!cache_.alloc(size)) return nullptr;
+    e.code.copyFlattenedData(dst, size);
+    e.resolve();
+    blk->code = dst;
+    blk->size = uint32_t(size);
+    for (auto& r : e.resolved) {
+      r.info->rel32 = dst + r.rel32_off;
+      r.info->stub = dst + r.stub_off;
+      int32_t rel = int32_t(r.info->stub - (r.info->rel32 + 4));
+      std::memcpy(r.info->rel32, &rel, 4);
+    }
+
+    Block* b = blk.get();
+    by_host_[uint64_t(dst)] = b;
+    stats.blocks++;
+    stats.guest_insns += uint64_t(n);
+    if (single) {
+      graveyard_.push_back(std::move(blk));
+      return b;
+    }
+    blocks_[key(eip, m)] = std::move(blk);
+    for (uint32_t p = b->page_first; p <= b->page_last; ++p) {
+      by_page_[p].push_back(b);
+      if (!mem_.is_code_page(p)) {
+        mem_.set_code_page(p, true);
+        win_.protect_code(p);
+      }
+    }
+    JTableEntry& j = jtable_[eip & ((1u << kJTableBits) - 1)];
+    j.neg_key = uint64_t(0) - uint64_t(eip);
+    j.code = uint64_t(b->code);
+    return b;
+  }
+}
+
+void Translator::chain(ExitSite* site, Block* to) {
+  if (site->to == to) return;
+  int32_t rel = int32_t(to->code - (site->rel32 + 4));
+  std::memcpy(site->rel32, &rel, 4);
+  site->to = to;
+  to->incoming.push_back(site);
+  stats.chains++;
+}
+
+void Translator::unlink(Block* b) {
+  b->dead = true;
+  auto unpatch = [](ExitSite* s) {
+    int32_t rel = int32_t(s->stub - (s->rel32 + 4));
+    std::memcpy(s->rel32, &rel, 4);
+    s->to = nullptr;
+  };
+  for (ExitSite* s : b->incoming) unpatch(s);
+  b->incoming.clear();
+  for (auto& s : b->exits) {
+    if (s->to) {
+      auto& inc = s->to->incoming;
+      inc.erase(std::remove(inc.begin(), inc.end(), s.get()), inc.end());
+    }
+    if (s->rel32) unpatch(s.get());
+  }
+  JTableEntry& j = jtable_[b->eip & ((1u << kJTableBits) - 1)];
+  if (j.code == uint64_t(b->code)) j = {1, 0};
+  for (uint32_t p = b->page_first; p <= b->page_last; ++p) {
+    auto it = by_page_.find(p);
+    if (it == by_page_.end()) continue;
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), b), v.end());
+  }
+  auto it = blocks_.find(key(b->eip, b->mode));
+  if (it != blocks_.end() && it->second.get() == b) {
+    graveyard_.push_back(std::move(it->second));
+    blocks_.erase(it);
+  }
+}
+
+void Translator::drop_page(uint32_t page) {
+  auto it = by_page_.find(page);
+  if (it != by_page_.end()) {
+    std::vector<Block*> victims = it->second;
+    for (Block* b : victims) unlink(b);
+    by_page_.erase(page);
+  }
+  if (mem_.is_code_page(page)) {
+    mem_.set_code_page(page, false);
+    win_.unprotect_code(page);
+  }
+  stats.pages_dropped++;
+}
+
+void Translator::flush() {
+  for (auto& [p, v] : by_page_) {
+    (void)v;
+    if (mem_.is_code_page(p)) {
+      mem_.set_code_page(p, false);
+      win_.unprotect_code(p);
+    }
+  }
+  by_page_.clear();
+  blocks_.clear();
+  graveyard_.clear();
+  by_host_.clear();
+  flush_jtable();
+  cache_.reset_to(blocks_start_);
+  stats.flushes++;
+}
+
+void Translator::flush_jtable() {
+  for (uint32_t i = 0; i < (1u << kJTableBits); ++i) jtable_[i] = {1, 0};
+}
+
+const Block* Translator::block_at(uint64_t rip) const {
+  auto it = by_host_.upper_bound(rip);
+  if (it == by_host_.begin()) return nullptr;
+  --it;
+  const Block* b = it->second;
+  return rip < uint64_t(b->code) + b->size ? b : nullptr;
+}
+
+const InsnRecord* Translator::record_at(const Block* b, uint64_t rip) {
+  uint64_t off = rip - uint64_t(b->code);
+  const InsnRecord* best = b->map.empty() ? nullptr : &b->map.front();
+  for (const auto& r : b->map)
+    if (r.host_off <= off) best = &r;
+  return best;
+}
+
+uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
+  auto* site = static_cast<const ExitSite*>(data);
+  auto& tr = *static_cast<Translator*>(cpu->translator);
+  cpu->eip = site->target;
+  if (cpu->exit_request) return uint32_t(Exit::Poll);
+  try {
+    tr.check_mode();
+    Block* b = tr.lookup(site->target);
+    if (!b) b = tr.translate(site->target);
+    if (!b) return uint32_t(Exit::Dispatch);
+    Block* from = site->from;
+    if (from->cached && !from->dead && b->mode == from->mode) tr.chain(const_cast<ExitSite*>(site), b);
+    cpu->ret_addr = uint64_t(b->code);
+    return 0;
+  } catch (...) {
+    return uint32_t(Exit::Dispatch);  // the run loop translates again and reports the error
+  }
+}
+
+uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
+  auto& tr = *static_cast<Translator*>(cpu->translator);
+  cpu->eip = target;
+  if (cpu->exit_request) return uint32_t(Exit::Poll);
+  try {
+    tr.check_mode();
+    Block* b = tr.lookup(target);
+    if (!b) b = tr.translate(target);
+    if (!b) return uint32_t(Exit::Dispatch);
+    cpu->ret_addr = uint64_t(b->code);
+    return 0;
+  } catch (...) {
+    return uint32_t(Exit::Dispatch);
+  }
+}
+
+}  // namespace rs

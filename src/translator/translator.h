@@ -1,0 +1,146 @@
+// The binary translator: guest basic blocks -> host code in the translation cache.
+// Blocks are keyed by guest EIP + mode bits (paging off: EIP is the physical address),
+// chained directly when both ends are known, and dropped per physical page when the
+// guest writes to a page that holds code.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "cpu/cpu_state.h"
+#include "decoder/decoder.h"
+#include "mmu/phys_mem.h"
+#include "shadow_pt/window.h"
+#include "translator/code_cache.h"
+
+namespace rs {
+
+class Machine;
+struct Block;
+
+// Helper ABI: called from translated code through the helper stub with the guest
+// state saved in CpuState. Returns 0 to resume translated code at cpu->ret_addr,
+// or an Exit code to return to the C++ run loop (cpu->eip then says where to go on).
+using HelperFn = uint32_t (*)(CpuState* cpu, uint32_t arg, const void* data);
+
+// A patchable direct exit (jmp rel32 / jcc rel32) of a block.
+struct ExitSite {
+  Block* from = nullptr;
+  uint8_t* rel32 = nullptr;  // the rel32 field to patch
+  uint8_t* stub = nullptr;   // the exit stub the site points to when unchained
+  uint32_t target = 0;
+  Block* to = nullptr;
+};
+
+// Maps a host instruction range back to the guest instruction it came from.
+struct InsnRecord {
+  uint32_t host_off;
+  uint32_t eip;
+  uint8_t kind;     // kPlain or kRebasedString
+  uint8_t src_seg;  // for rebased string ops: segment of the source (DS:ESI)
+};
+inline constexpr uint8_t kPlain = 0, kRebasedString = 1;
+
+struct Block {
+  uint32_t eip = 0, mode = 0;
+  uint32_t page_first = 0, page_last = 0;
+  uint8_t* code = nullptr;
+  uint32_t size = 0;
+  uint32_t guest_insns = 0;
+  bool cached = true;  // false: a one-off block (SMC replay) that nothing links to
+  bool dead = false;
+  std::vector<InsnRecord> map;
+  std::deque<Insn> insns;  // stable addresses, referenced by helper calls
+  std::vector<std::unique_ptr<ExitSite>> exits;
+  std::vector<ExitSite*> incoming;
+};
+
+struct JTableEntry {
+  uint64_t neg_key;  // -(EIP) when valid, 1 when empty: (neg_key + EIP) == 0 exactly on a hit
+  uint64_t code;
+};
+inline constexpr uint32_t kJTableBits = 16;
+
+// Addresses of the runtime stubs generated at start-up.
+struct Runtime {
+  using EnterFn = uint32_t (*)(CpuState* cpu, const void* code);
+  EnterFn enter = nullptr;
+  uint8_t* helper_stub = nullptr;
+  uint8_t* leave_async = nullptr;
+};
+
+struct TranslatorStats {
+  uint64_t blocks = 0, guest_insns = 0, flushes = 0, pages_dropped = 0, chains = 0, helper_calls = 0;
+};
+
+class Translator {
+ public:
+  static constexpr size_t kCacheBytes = 64u << 20;
+  static constexpr int kMaxBlockInsns = 64;
+
+  Translator(Machine& m, PhysMem& mem, Window& win, CpuState& cpu);
+  ~Translator();
+
+  // Current translation mode of the CPU (bits of state the generated code depends on).
+  uint32_t mode() const;
+  Block* lookup(uint32_t eip) const;
+  // Translates the block at eip. Returns nullptr when the cache is full (call flush()).
+  // A one-off block (single = true) holds one instruction, is not cached and does not
+  // write-protect its page: used to replay a write into a code page.
+  Block* translate(uint32_t eip, bool single = false);
+  Block* lookup_or_translate(uint32_t eip);
+
+  // Indirect-branch lookups are keyed by EIP alone: forget them when the mode changes.
+  void check_mode() {
+    uint32_t m = mode();
+    if (m != last_mode_) {
+      flush_jtable();
+      last_mode_ = m;
+    }
+  }
+  void chain(ExitSite* site, Block* to);
+  void drop_page(uint32_t page);
+  void flush();
+  void flush_jtable();
+
+  // The block and guest instruction that host address rip belongs to (signal-safe: read only).
+  const Block* block_at(uint64_t rip) const;
+  static const InsnRecord* record_at(const Block* b, uint64_t rip);
+
+  const Runtime& runtime() const { return rt_; }
+  const CodeCache& cache() const { return cache_; }
+  Machine& machine() { return machine_; }
+  CpuState& cpu() { return cpu_; }
+  PhysMem& mem() { return mem_; }
+  const Decoder& decoder() const { return dec_; }
+  TranslatorStats stats;
+
+ private:
+  void build_runtime();
+  void unlink(Block* b);
+  uint64_t key(uint32_t eip, uint32_t mode) const { return (uint64_t(mode) << 32) | eip; }
+
+  Machine& machine_;
+  PhysMem& mem_;
+  Window& win_;
+  CpuState& cpu_;
+  Decoder dec_;
+  CodeCache cache_;
+  Runtime rt_;
+  uint8_t* blocks_start_ = nullptr;
+  uint32_t last_mode_ = ~0u;
+  JTableEntry* jtable_ = nullptr;
+  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
+  std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
+  std::map<uint64_t, Block*> by_host_;
+  std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+};
+
+// The helpers every block exit uses.
+uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* site);
+uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*);
+
+}  // namespace rs
