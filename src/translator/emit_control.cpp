@@ -49,8 +49,7 @@ bool is_control(const Insn& in) {
 }
 
 bool emit_control(Emitter& e, const Insn& in) {
-  bool counted = in.mn() == ZYDIS_MNEMONIC_LOOP || in.mn() == ZYDIS_MNEMONIC_LOOPE || in.mn() == ZYDIS_MNEMONIC_LOOPNE;
-  if (counted && in.z.address_width == 16) throw GuestError("16-bit address-size LOOP is not supported yet");
+  bool cx = in.z.address_width == 16;  // 67 prefix: CX counts
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_JMP:
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
@@ -82,20 +81,18 @@ bool emit_control(Emitter& e, const Insn& in) {
       return true;
     }
     case ZYDIS_MNEMONIC_JECXZ:
-      e.loop_direct(0xE3, branch_target(in), in.next());
-      return true;
-    case ZYDIS_MNEMONIC_LOOP:
-      e.loop_direct(0xE2, branch_target(in), in.next());
-      return true;
-    case ZYDIS_MNEMONIC_LOOPE:
-      e.loop_direct(0xE1, branch_target(in), in.next());
-      return true;
-    case ZYDIS_MNEMONIC_LOOPNE:
-      e.loop_direct(0xE0, branch_target(in), in.next());
-      return true;
     case ZYDIS_MNEMONIC_JCXZ:
-      // Only reachable with a 0x67 prefix in 32-bit code: CX-based.
-      throw GuestError("16-bit address-size JCXZ is not supported yet");
+    case ZYDIS_MNEMONIC_LOOP:
+    case ZYDIS_MNEMONIC_LOOPE:
+    case ZYDIS_MNEMONIC_LOOPNE: {
+      uint8_t op = in.mn() == ZYDIS_MNEMONIC_LOOP ? 0xE2 : in.mn() == ZYDIS_MNEMONIC_LOOPE ? 0xE1
+                 : in.mn() == ZYDIS_MNEMONIC_LOOPNE ? 0xE0 : 0xE3;
+      if (cx)
+        e.loop_cx(op, branch_target(in), in.next());
+      else
+        e.loop_direct(op, branch_target(in), in.next());
+      return true;
+    }
     default:
       e.jcc_direct(condition_code(in), branch_target(in), in.next());
       return true;

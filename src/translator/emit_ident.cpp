@@ -41,9 +41,38 @@ int fsgs_of(const Insn& in) {
   return -1;
 }
 
+bool addr16_mem(const Insn& in) { return in.z.address_width == 16 && touches_memory(in); }
+
 void require_addr32(const Insn& in) {
-  if (in.z.address_width != 32 && touches_memory(in))
-    throw GuestError("16-bit addressing is not supported yet: " + in.text());
+  if (addr16_mem(in) && !in.has(ZYDIS_ATTRIB_HAS_MODRM))
+    throw GuestError("16-bit addressing without a ModRM operand is not supported yet: " + in.text());
+}
+
+int seg_number(ZydisRegister r) {
+  switch (r) {
+    case ZYDIS_REGISTER_ES: return ES;
+    case ZYDIS_REGISTER_CS: return CS;
+    case ZYDIS_REGISTER_SS: return SS;
+    case ZYDIS_REGISTER_FS: return FS;
+    case ZYDIS_REGISTER_GS: return GS;
+    default: return DS;
+  }
+}
+
+x86::Gp host64(ZydisRegister r) { return x86::gpq(uint32_t(gpr_index(r))); }
+
+// The bytes of a ModRM instruction with its memory operand replaced by the SIB
+// absolute form [disp32 = 0]: with GS rebased to the operand, that is gs:[0].
+unsigned rebuild_abs0(const Insn& in, uint8_t* out, unsigned n, unsigned op_start) {
+  const auto& r = in.z.raw;
+  unsigned mo = r.modrm.offset;
+  for (unsigned i = op_start; i < mo; ++i) out[n++] = in.bytes[i];
+  out[n++] = uint8_t((in.bytes[mo] & 0x38) | 4);
+  out[n++] = 0x25;
+  for (int i = 0; i < 4; ++i) out[n++] = 0;
+  unsigned after = mo + 1 + (r.sib.offset ? 1 : 0) + r.disp.size / 8;
+  for (unsigned i = after; i < in.len(); ++i) out[n++] = in.bytes[i];
+  return n;
 }
 
 }  // namespace
@@ -61,8 +90,55 @@ void Emitter::seg_leave(const Insn& in) {
   a.wrgsbase(x86::r10);
 }
 
+void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {
+  const auto& mem = op.mem;
+  int32_t disp = int32_t(mem.disp.value);
+  bool b = mem.base != ZYDIS_REGISTER_NONE, i = mem.index != ZYDIS_REGISTER_NONE;
+  if (b && i)
+    a.lea(x86::r11d, x86::ptr(host64(mem.base), host64(mem.index), 0, disp));
+  else if (b || i)
+    a.lea(x86::r11d, x86::ptr(host64(b ? mem.base : mem.index), disp));
+  else
+    a.mov(x86::r11d, Imm(uint32_t(disp)));
+  a.movzx(x86::r11d, x86::r11w);
+  if (!rebase) return;
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg_number(mem.segment)), 8));
+  a.lea(x86::r10, x86::ptr(x86::r10, x86::r11));
+  a.wrgsbase(x86::r10);
+}
+
+void Emitter::gs_restore() {
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, window), 8));
+  a.wrgsbase(x86::r10);
+}
+
 void Emitter::ident(const Insn& in) {
   require_addr32(in);
+  if (addr16_mem(in)) {
+    const ZydisDecodedOperand* m = in.mem_operand();
+    if (in.mn() == ZYDIS_MNEMONIC_LEA) {
+      ea16(*m, false);
+      if (in.z.operand_width == 16) a.mov(x86::gpw(uint32_t(in.gpr(0))), x86::r11w);
+      else a.mov(x86::gpd(uint32_t(in.gpr(0))), x86::r11d);
+      return;
+    }
+    ea16(*m, true);
+    uint8_t out[24];
+    unsigned n = 0;
+    out[n++] = 0x65;
+    out[n++] = 0x67;
+    for (unsigned i = 0; i < in.z.raw.prefix_count; ++i)
+      if (!is_seg_prefix(in.bytes[i]) && in.bytes[i] != 0x67) out[n++] = in.bytes[i];
+    unsigned op = in.z.raw.prefix_count;
+    if (in.bytes[op] == 0x82) {
+      out[n++] = 0x80;
+      ++op;
+    }
+    n = rebuild_abs0(in, out, n, op);
+    a.embed(out, n);
+    gs_restore();
+    return;
+  }
   const uint8_t* b = in.bytes;
   unsigned k = in.z.raw.prefix_count, len = in.len();
   bool mem = touches_memory(in);
@@ -103,6 +179,32 @@ void Emitter::modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, in
   uint8_t out[24];
   unsigned n = 0;
   bool mem = r.modrm.mod != 3;
+  if (mem && in.z.address_width == 16) {
+    const ZydisDecodedOperand* m = in.mem_operand();
+    if (opcode.size() == 1 && *opcode.begin() == 0x8D) {  // LEA: the address itself
+      ea16(*m, false);
+      a.mov(x86::gpd(uint32_t(reg)), x86::r11d);
+      return;
+    }
+    ea16(*m, true);
+    // The SIB absolute form ignores ESP-relative displacement adjustments: the
+    // rebased address was computed from the registers as they are now.
+    if (disp_adjust) {
+      a.lea(x86::r10, x86::ptr(x86::r10, disp_adjust));
+      a.wrgsbase(x86::r10);
+    }
+    out[n++] = 0x65;
+    out[n++] = 0x67;
+    if (opsize16) out[n++] = 0x66;
+    if (reg >= 8) out[n++] = 0x44;
+    for (uint8_t o : opcode) out[n++] = o;
+    out[n++] = uint8_t((reg & 7) << 3 | 4);
+    out[n++] = 0x25;
+    for (int i = 0; i < 4; ++i) out[n++] = 0;
+    a.embed(out, n);
+    gs_restore();
+    return;
+  }
   if (mem) {
     if (guest_mem) out[n++] = 0x65;
     out[n++] = 0x67;
@@ -180,6 +282,30 @@ void Emitter::loop_direct(uint8_t opcode, uint32_t taken, uint32_t fallthrough) 
   a.embed(head, sizeof head);
   patchable({0xE9}, new_site(taken));
   patchable({0xE9}, new_site(fallthrough));
+}
+
+void Emitter::loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
+  // No CX-sized LOOP/JCXZ in 64-bit mode: count in CX by hand, test it with JRCXZ on a copy.
+  Label zero = a.newLabel();
+  if (opcode != 0xE3) {
+    a.lea(x86::r9d, x86::ptr(x86::rcx, -1));
+    a.mov(x86::cx, x86::r9w);
+  }
+  a.movzx(x86::r9d, x86::cx);
+  a.xchg(x86::r9, x86::rcx);
+  a.jecxz(x86::rcx, zero);
+  a.xchg(x86::r9, x86::rcx);
+  // CX != 0
+  if (opcode == 0xE3) {
+    patchable({0xE9}, new_site(fallthrough));
+  } else {
+    if (opcode == 0xE1) patchable({0x0F, 0x85}, new_site(fallthrough));  // LOOPE: leave when ZF = 0
+    if (opcode == 0xE0) patchable({0x0F, 0x84}, new_site(fallthrough));  // LOOPNE: leave when ZF = 1
+    patchable({0xE9}, new_site(taken));
+  }
+  a.bind(zero);
+  a.xchg(x86::r9, x86::rcx);
+  patchable({0xE9}, new_site(opcode == 0xE3 ? taken : fallthrough));
 }
 
 void Emitter::exit_indirect() {

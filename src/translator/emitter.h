@@ -50,6 +50,11 @@ class Emitter {
   void exit_direct(uint32_t target);
   void jcc_direct(uint8_t cc, uint32_t taken, uint32_t fallthrough);
   void loop_direct(uint8_t opcode, uint32_t taken, uint32_t fallthrough);  // E0..E3 with ECX
+  void loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough);      // E0..E3 with CX (67 prefix)
+  // 16-bit addressing: R11d = the 16-bit effective address; with rebase, GS points at
+  // window + segment base + EA, so the operand becomes gs:[0].
+  void ea16(const ZydisDecodedOperand& mem, bool rebase);
+  void gs_restore();
   void exit_indirect();  // target in R9d
   // Calls a C++ helper with the guest state saved; ea (R9d) computed when with_ea.
   void call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data);
