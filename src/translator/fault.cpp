@@ -101,18 +101,17 @@ void install(int sig, void (*fn)(int, siginfo_t*, void*)) {
 }  // namespace
 
 void attach_fault_handlers(Translator* tr, Window* win) {
-  static bool installed = false;
-  if (!installed) {
-    static void* altstack = nullptr;
-    const size_t kAlt = 256 * 1024;
-    altstack = mmap(nullptr, kAlt, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // Installed on every attach: a test framework (or a library) may have replaced them.
+  static void* altstack = nullptr;
+  const size_t kAlt = 256 * 1024;
+  if (!altstack) altstack = mmap(nullptr, kAlt, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (tr) {
     stack_t ss{};
     ss.ss_sp = altstack;
     ss.ss_size = kAlt;
     sigaltstack(&ss, nullptr);
     for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) install(s, on_fault);
     for (int s : {SIGINT, SIGTERM, SIGHUP}) install(s, on_interrupt);
-    installed = true;
   }
   g_tr = tr;
   g_win = win;

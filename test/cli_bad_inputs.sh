@@ -1,0 +1,37 @@
+#!/bin/bash
+# Every bad invocation must end in exactly one "ringshift: error:" line on stderr and
+# exit status 2, with nothing on stdout.
+rs="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'not an elf' > "$tmp/junk"
+head -c 600 /dev/zero > "$tmp/zeros"
+printf '\x7fELF' > "$tmp/trunc"
+fail=0
+check() {
+  local name="$1"; shift
+  "$rs" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  local st=$?
+  local lines; lines=$(wc -l <"$tmp/err")
+  if [ "$st" -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q '^ringshift: error: ' "$tmp/err" || [ -s "$tmp/out" ]; then
+    echo "FAIL $name: status $st, stderr:"; cat "$tmp/err"; fail=1
+  else
+    echo "ok   $name: $(cat "$tmp/err")"
+  fi
+}
+check "no command"        
+check "unknown command"   fly
+check "unknown flag"      run --kernel "$tmp/junk" --frobnicate
+check "missing kernel"    run
+check "bad memory size"   run -m 12Q --kernel "$tmp/junk"
+check "memory too large"  run -m 64G --kernel "$tmp/junk"
+check "nonexistent file"  run --kernel "$tmp/nope"
+check "directory"         run --kernel "$tmp"
+check "not multiboot"     run --kernel "$tmp/junk"
+check "all zeros"         run --kernel "$tmp/zeros"
+check "truncated elf"     run --kernel "$tmp/trunc"
+check "bad log level"     run --kernel "$tmp/junk" --log-level shouty
+check "missing initrd"    run --kernel "$tmp/junk" --initrd "$tmp/nope"
+"$rs" --help >"$tmp/out" 2>&1 && grep -q -- '--kernel' "$tmp/out" || { echo "FAIL --help"; fail=1; }
+"$rs" --version | grep -q '^ringshift [0-9]' || { echo "FAIL --version"; fail=1; }
+exit $fail

@@ -1,0 +1,202 @@
+// Translator and run-loop behaviour, checked by running small guests in a real Machine.
+#include <catch2/catch.hpp>
+#include <pthread.h>
+
+#include <csignal>
+#include <thread>
+
+#include "error.h"
+#include "guest_image.h"
+#include "translator/fault.h"
+
+using namespace asmjit;
+using test::exit_with_eax;
+using test::run_guest;
+
+TEST_CASE("a write into the current block's next instruction takes effect", "[translator][smc]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    Label patch = a.newLabel();
+    a.mov(x86::byte_ptr(patch, 1), 0x2A);  // rewrite the imm8 of the MOV right below
+    a.bind(patch);
+    a.mov(x86::eax, 0);                    // B8 imm32: becomes mov eax, 0x2A
+    exit_with_eax(a);
+  });
+  CHECK(r.status == (0x2A << 1 | 1));
+}
+
+TEST_CASE("code rewritten between calls runs in its new form", "[translator][smc]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    Label fn = a.newLabel(), loop = a.newLabel(), done = a.newLabel();
+    a.xor_(x86::ebx, x86::ebx);
+    a.mov(x86::ecx, 100);
+    a.bind(loop);
+    a.mov(x86::dword_ptr(fn, 1), x86::ecx);  // fn: mov eax, imm32 <- ecx
+    a.call(fn);
+    a.add(x86::ebx, x86::eax);
+    a.dec(x86::ecx);
+    a.jnz(loop);
+    a.jmp(done);
+    a.align(AlignMode::kCode, 64);
+    a.bind(fn);
+    a.mov(x86::eax, 0);
+    a.ret();
+    a.bind(done);
+    a.mov(x86::eax, x86::ebx);
+    a.shr(x86::eax, 4);  // the status keeps 7 bits of the sum 1..100 = 5050
+    a.and_(x86::eax, 0x7F);
+    exit_with_eax(a);
+  });
+  CHECK(r.status == (((5050 >> 4) & 0x7F) << 1 | 1));
+}
+
+TEST_CASE("guest flags survive helper calls", "[translator][flags]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    a.stc();
+    a.mov(x86::edx, 0x3FD);
+    a.in(x86::al, x86::dx);  // helper call
+    a.mov(x86::eax, 0);
+    a.adc(x86::eax, 0);      // CF must still be 1
+    a.std();
+    a.cpuid();               // another helper; DF must survive too
+    a.pushfd();
+    a.pop(x86::ebx);
+    a.cld();
+    a.mov(x86::eax, 0);
+    a.adc(x86::eax, 0);
+    a.shr(x86::ebx, 10);
+    a.and_(x86::ebx, 1);
+    a.lea(x86::eax, x86::ptr(x86::ebx, 2));  // 3 if DF was kept
+    exit_with_eax(a);
+  });
+  CHECK(r.status == (3 << 1 | 1));
+}
+
+TEST_CASE("x87 and SSE state survive exits to C++", "[translator][fpu]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    Label val = a.newLabel(), body = a.newLabel();
+    a.jmp(body);
+    a.align(AlignMode::kData, 16);
+    a.bind(val);
+    a.dq(0x4008000000000000ull);  // 3.0
+    a.bind(body);
+    // Enable SSE: CR4.OSFXSR | OSXMMEXCPT (mov to CR4 is itself a helper call and ends the block).
+    a.mov(x86::eax, x86::cr4);
+    a.or_(x86::eax, 0x600);
+    a.mov(x86::cr4, x86::eax);
+    a.movsd(x86::xmm3, x86::qword_ptr(val));
+    a.fld(x86::qword_ptr(val));
+    a.mov(x86::edx, 0x80);
+    a.out(x86::dx, x86::al);     // unclaimed port: a helper round trip
+    a.cpuid();
+    a.fadd(x86::st0, x86::st0);  // 6.0
+    a.addsd(x86::xmm3, x86::xmm3);
+    a.cvttsd2si(x86::eax, x86::xmm3);  // 6
+    a.sub(x86::esp, 4);
+    a.fistp(x86::dword_ptr(x86::esp));
+    a.pop(x86::ebx);
+    a.lea(x86::eax, x86::ptr(x86::eax, x86::ebx, 2));  // 6 + 4*6 = 30
+    exit_with_eax(a);
+  });
+  CHECK(r.status == (30 << 1 | 1));
+}
+
+TEST_CASE("CPUID reports the host vendor and only implemented features", "[cpu]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    a.mov(x86::eax, 1);
+    a.cpuid();
+    a.mov(x86::eax, x86::edx);
+    a.shr(x86::eax, 9);  // bit 9 = APIC: must be 0
+    a.and_(x86::eax, 1);
+    a.shr(x86::edx, 6);  // bit 6 = PAE: must be 0
+    a.and_(x86::edx, 1);
+    a.lea(x86::eax, x86::ptr(x86::eax, x86::edx, 1, 0x10));
+    exit_with_eax(a);
+  });
+  CHECK(r.status == (0x10 << 1 | 1));
+}
+
+TEST_CASE("rep stos toward the end of the address space stops at the window's guard", "[translator][isolation]") {
+  // 0xFFFFFFF0 + 4 GiB of bytes: without the guard this would write host memory.
+  auto r = run_guest([](x86::Assembler& a) {
+    a.mov(x86::edi, 0xFFFFF000);
+    a.mov(x86::ecx, 0x40000000);
+    a.mov(x86::eax, 0x41414141);
+    a.rep().stosd();
+    a.mov(x86::eax, 0);
+    exit_with_eax(a);
+  });
+  CHECK(r.status == rs::kExitGuestError);
+  CHECK(r.reason.find("outside RAM") != std::string::npos);
+}
+
+TEST_CASE("backward rep movs from low addresses cannot reach host memory", "[translator][isolation]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    a.std();
+    a.mov(x86::esi, 0x200000);
+    a.mov(x86::edi, 0x1000);
+    a.mov(x86::ecx, 0x7FFFFFFF);
+    a.rep().movsd();
+    a.mov(x86::eax, 0);
+    exit_with_eax(a);
+  });
+  CHECK(r.status == rs::kExitGuestError);
+}
+
+TEST_CASE("memory beyond guest RAM is reported, not crashed on", "[translator][isolation]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    a.mov(x86::eax, x86::dword_ptr(0x7FFF0000));
+    exit_with_eax(a);
+  });
+  CHECK(r.status == rs::kExitGuestError);
+  CHECK(r.reason.find("0x7fff0000") != std::string::npos);
+}
+
+TEST_CASE("an undefined opcode stops the guest with #UD", "[cpu]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    a.ud2();
+  });
+  CHECK(r.status == rs::kExitGuestError);
+  CHECK(r.reason.find("#UD") != std::string::npos);
+}
+
+TEST_CASE("cli; hlt ends the run with status 0", "[cpu]") {
+  auto r = run_guest([](x86::Assembler& a) {
+    a.cli();
+    a.hlt();
+  });
+  CHECK(r.status == 0);
+  CHECK(r.reason.find("halted") != std::string::npos);
+}
+
+TEST_CASE("far jump reloads CS from the GDT", "[cpu][segments]") {
+  // The loader's GDT has a flat code segment at 0x08: jmp far [ptr] to 0x08:target, then report CS.
+  auto r2 = run_guest([](x86::Assembler& a) {
+    Label target = a.newLabel(), ptr = a.newLabel(), body = a.newLabel();
+    a.jmp(body);
+    a.bind(ptr);
+    a.embedLabel(target);
+    a.dw(0x08);
+    a.bind(body);
+    a.jmp(x86::ptr(ptr, 0, 6));
+    a.bind(target);
+    a.mov(x86::eax, x86::cs);
+    exit_with_eax(a);
+  });
+  CHECK(r2.status == (0x08 << 1 | 1));
+}
+
+TEST_CASE("SIGINT ends a spinning guest with status 130", "[translator][signals]") {
+  pthread_t self = pthread_self();
+  std::thread t([self] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    pthread_kill(self, SIGINT);
+  });
+  auto r = run_guest([](x86::Assembler& a) {
+    Label l = a.newLabel();
+    a.bind(l);
+    a.jmp(l);
+  });
+  t.join();
+  rs::g_interrupt_signal = 0;
+  CHECK(r.status == rs::kExitInterrupted);
+}
