@@ -26,17 +26,6 @@ Segment flat_segment(uint16_t sel, bool code) {
 
 namespace {
 
-int seg_of(ZydisRegister r) {
-  switch (r) {
-    case ZYDIS_REGISTER_ES: return ES;
-    case ZYDIS_REGISTER_CS: return CS;
-    case ZYDIS_REGISTER_SS: return SS;
-    case ZYDIS_REGISTER_DS: return DS;
-    case ZYDIS_REGISTER_FS: return FS;
-    case ZYDIS_REGISTER_GS: return GS;
-    default: return -1;
-  }
-}
 
 // Reads the descriptor for sel from the GDT or LDT. Returns false when sel is outside the table.
 bool fetch_descriptor(Ctx& c, uint16_t sel, uint64_t& raw) {
@@ -139,7 +128,7 @@ uint32_t emulate_segments(Ctx& c) {
   bool ok = true;
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_MOV: {
-      int dst = seg_of(in.ops[0].reg.value);
+      int dst = seg_index(in.ops[0].reg.value);
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && dst >= 0) {
         if (dst == CS) return raise(c, kUD, 0, "MOV to CS");
         uint16_t sel = uint16_t(read_op(c, 1, ok));
@@ -147,7 +136,7 @@ uint32_t emulate_segments(Ctx& c) {
         if (uint32_t r = load_data_segment(c, dst, sel)) return r;
         return 0;
       }
-      int src = seg_of(in.ops[1].reg.value);
+      int src = seg_index(in.ops[1].reg.value);
       uint32_t v = cpu.seg[src].sel;
       // To a register with 32-bit operand size the selector is zero-extended; to memory 16 bits are written.
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
@@ -159,7 +148,7 @@ uint32_t emulate_segments(Ctx& c) {
       return 0;
     }
     case ZYDIS_MNEMONIC_POP: {
-      int dst = seg_of(in.ops[0].reg.value);
+      int dst = seg_index(in.ops[0].reg.value);
       uint32_t esp = cpu.reg(ESP), v = 0;
       if (!c.m.read_linear(linear(cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return raise(c, kSS, 0, "stack outside RAM");
       if (uint32_t r = load_data_segment(c, dst, uint16_t(v))) return r;

@@ -30,8 +30,8 @@ void write_gpr(CpuState& cpu, ZydisRegister r, uint32_t v) {
 }
 
 uint32_t linear(const CpuState& cpu, ZydisRegister seg, uint32_t offset) {
-  int s = seg == ZYDIS_REGISTER_ES ? ES : seg == ZYDIS_REGISTER_CS ? CS : seg == ZYDIS_REGISTER_SS ? SS
-        : seg == ZYDIS_REGISTER_FS ? FS : seg == ZYDIS_REGISTER_GS ? GS : DS;
+  int s = seg_index(seg);
+  if (s < 0) s = DS;
   return cpu.seg[s].base + offset;
 }
 

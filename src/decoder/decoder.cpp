@@ -32,6 +32,18 @@ int gpr_index(ZydisRegister r) {
   return -1;
 }
 
+int seg_index(ZydisRegister r) {
+  switch (r) {
+    case ZYDIS_REGISTER_ES: return 0;
+    case ZYDIS_REGISTER_CS: return 1;
+    case ZYDIS_REGISTER_SS: return 2;
+    case ZYDIS_REGISTER_DS: return 3;
+    case ZYDIS_REGISTER_FS: return 4;
+    case ZYDIS_REGISTER_GS: return 5;
+    default: return -1;
+  }
+}
+
 int Insn::gpr(int i) const {
   if (i >= z.operand_count || ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER) return -1;
   return gpr_index(ops[i].reg.value);

@@ -36,5 +36,7 @@ class Decoder {
 
 // Maps a Zydis 8/16/32-bit GPR to its guest register number (0..7) and width.
 int gpr_index(ZydisRegister r);
+// Maps a Zydis segment register to its number (ES=0, CS, SS, DS, FS, GS=5), or -1.
+int seg_index(ZydisRegister r);
 
 }  // namespace rs

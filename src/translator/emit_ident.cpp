@@ -48,16 +48,6 @@ void require_addr32(const Insn& in) {
     throw GuestError("16-bit addressing without a ModRM operand is not supported yet: " + in.text());
 }
 
-int seg_number(ZydisRegister r) {
-  switch (r) {
-    case ZYDIS_REGISTER_ES: return ES;
-    case ZYDIS_REGISTER_CS: return CS;
-    case ZYDIS_REGISTER_SS: return SS;
-    case ZYDIS_REGISTER_FS: return FS;
-    case ZYDIS_REGISTER_GS: return GS;
-    default: return DS;
-  }
-}
 
 x86::Gp host64(ZydisRegister r) { return x86::gpq(uint32_t(gpr_index(r))); }
 
@@ -102,7 +92,9 @@ void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {
     a.mov(x86::r11d, Imm(uint32_t(disp)));
   a.movzx(x86::r11d, x86::r11w);
   if (!rebase) return;
-  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg_number(mem.segment)), 8));
+  int seg = seg_index(mem.segment);
+  if (seg < 0) seg = DS;
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg), 8));
   a.lea(x86::r10, x86::ptr(x86::r10, x86::r11));
   a.wrgsbase(x86::r10);
 }

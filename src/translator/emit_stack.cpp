@@ -16,17 +16,6 @@ x86::Gp gpw(int r, int width) { return width == 16 ? gp16(r) : gp32(r); }
 
 void adjust_esp(Emitter& e, int32_t delta) { e.a.lea(x86::esp, x86::ptr(x86::rsp, delta)); }
 
-int seg_index(ZydisRegister r) {
-  switch (r) {
-    case ZYDIS_REGISTER_ES: return ES;
-    case ZYDIS_REGISTER_CS: return CS;
-    case ZYDIS_REGISTER_SS: return SS;
-    case ZYDIS_REGISTER_DS: return DS;
-    case ZYDIS_REGISTER_FS: return FS;
-    case ZYDIS_REGISTER_GS: return GS;
-    default: return -1;
-  }
-}
 
 void push_value(Emitter& e, const x86::Gp& v, int width) {
   int bytes = width / 8;

@@ -16,14 +16,8 @@ int source_segment(const Insn& in) {
   for (int i = 0; i < in.z.operand_count; ++i) {
     const auto& op = in.ops[i];
     if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.mem.base != ZYDIS_REGISTER_ESI) continue;
-    switch (op.mem.segment) {
-      case ZYDIS_REGISTER_ES: return ES;
-      case ZYDIS_REGISTER_CS: return CS;
-      case ZYDIS_REGISTER_SS: return SS;
-      case ZYDIS_REGISTER_FS: return FS;
-      case ZYDIS_REGISTER_GS: return GS;
-      default: return DS;
-    }
+    int s = seg_index(op.mem.segment);
+    return s < 0 ? DS : s;
   }
   return -1;
 }
