@@ -200,3 +200,21 @@ TEST_CASE("SIGINT ends a spinning guest with status 130", "[translator][signals]
   rs::g_interrupt_signal = 0;
   CHECK(r.status == rs::kExitInterrupted);
 }
+
+TEST_CASE("guest system-call instructions never reach the host kernel", "[translator][isolation]") {
+  // With EAX/EBX set up as Linux exit(0) for each calling convention: if any of these
+  // reached the host, the test process would exit with status 0 here.
+  const uint8_t forms[][2] = {{0xCD, 0x80}, {0x0F, 0x05}, {0x0F, 0x34}};
+  for (const auto& f : forms) {
+    auto r = run_guest([&](x86::Assembler& a) {
+      a.mov(x86::eax, 1);   // i386 __NR_exit
+      a.xor_(x86::ebx, x86::ebx);
+      a.mov(x86::edi, 0);
+      a.db(f[0]);
+      a.db(f[1]);
+      a.mov(x86::eax, 0x55);
+      exit_with_eax(a);
+    });
+    CHECK(r.status == rs::kExitGuestError);
+  }
+}
