@@ -10,6 +10,7 @@
 #include "devices/debug_exit.h"
 #include "devices/io_bus.h"
 #include "devices/uart16550.h"
+#include "error.h"
 #include "mmu/phys_mem.h"
 #include "shadow_pt/window.h"
 #include "translator/translator.h"
@@ -68,10 +69,9 @@ class Machine : public MachineControl {
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<Translator> tr_;
   bool stopping_ = false;
-  int exit_status_ = kExitHalted_;
+  int exit_status_ = kExitHalted;
   std::string stop_reason_;
   RunStats stats_;
-  static constexpr int kExitHalted_ = 0;
 };
 
 }  // namespace rs
