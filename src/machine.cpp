@@ -37,7 +37,6 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), win_(mem_) {
   CpuState& c = cpu();
   c.machine = this;
   c.window = win_.base();
-  c.neg_window = uint64_t(0) - win_.base();
   // An FXSAVE image of the reset x87/SSE state: FCW 0x037F, MXCSR 0x1F80, all registers empty.
   c.fpu[0] = 0x7F;
   c.fpu[1] = 0x03;
@@ -99,8 +98,8 @@ std::string Machine::describe_fault() const {
   char buf[200];
   switch (c.fault_signo) {
     case SIGFPE:
-      return "guest exception #DE divide error at EIP " + std::to_string(c.eip) +
-             " (exception delivery through the IDT is not implemented yet)";
+      std::snprintf(buf, sizeof buf, "guest exception #DE divide error at EIP %#010x", c.eip);
+      return std::string(buf) + " (exception delivery through the IDT is not implemented yet)";
     case SIGSEGV:
       if (win_.in_span(c.fault_host_addr)) {
         std::snprintf(buf, sizeof buf, "guest access to physical address %#010x outside RAM at EIP %#010x",

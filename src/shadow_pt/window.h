@@ -21,7 +21,6 @@ class Window {
   Window& operator=(const Window&) = delete;
 
   uint64_t base() const { return base_; }
-  bool contains_host(uint64_t host_addr) const { return host_addr - (base_ - kGuard) < kSpan + 2 * kGuard; }
   bool in_span(uint64_t host_addr) const { return host_addr - base_ < kSpan; }
 
   // Write-protect / release a guest physical page that holds translated code.

@@ -75,9 +75,7 @@ void Emitter::seg_enter(const Insn& in) {
 }
 
 void Emitter::seg_leave(const Insn& in) {
-  if (fsgs_of(in) < 0) return;
-  a.mov(x86::r10, cpu_field(offsetof(CpuState, window), 8));
-  a.wrgsbase(x86::r10);
+  if (fsgs_of(in) >= 0) gs_restore();
 }
 
 void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {

@@ -22,9 +22,6 @@ bool ends_block(const Insn& in) {
     case ZYDIS_MNEMONIC_POP:   // into a segment register
     case ZYDIS_MNEMONIC_LMSW:
     case ZYDIS_MNEMONIC_CLTS:
-    case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
-    case ZYDIS_MNEMONIC_LSS:
-    case ZYDIS_MNEMONIC_BOUND:
       return true;
     default:
       return false;

@@ -64,11 +64,6 @@ bool emit_insn(Emitter& e, const Insn& in) {
   return false;
 }
 
-uint32_t helper_invalid_opcode(CpuState* cpu, uint32_t, const void*) {
-  // Decoding failed: the instruction does not exist (#UD) or runs off the end of RAM.
-  return helper_emulate(cpu, 0, nullptr);
-}
-
 }  // namespace
 
 Block* Translator::translate(uint32_t eip, bool single) {
@@ -107,7 +102,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
         in = Insn{};
         in.eip = pc;
         blk->map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
-        e.call_helper(in, &helper_invalid_opcode, false, nullptr);
+        e.call_helper(in, &helper_emulate, false, nullptr);  // null instruction: #UD
         e.exit_direct(pc);
         ++n;
         break;

@@ -73,7 +73,7 @@ struct Runtime {
 };
 
 struct TranslatorStats {
-  uint64_t blocks = 0, guest_insns = 0, flushes = 0, pages_dropped = 0, chains = 0, helper_calls = 0;
+  uint64_t blocks = 0, guest_insns = 0, flushes = 0, pages_dropped = 0, chains = 0;
 };
 
 class Translator {
