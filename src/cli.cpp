@@ -75,7 +75,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("append", po::value<std::string>(&out.run.append), "kernel command line")
       ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (a multiboot module)")
       ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")
-      ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit");
+      ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
+      ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of resetting on a triple fault (status 4)");
   out.help_text = usage(run_opts);
 
   if (argc < 2) throw UsageError("no command given (try 'ringshift --help')");

@@ -11,6 +11,7 @@ struct RunOptions {
   std::string kernel, append, initrd;
   std::string log_level = "warn";
   bool stats = false;
+  bool no_reboot = false;
 };
 
 enum class Command { Run, Help, Version };

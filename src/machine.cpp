@@ -1,5 +1,6 @@
 #include "machine.h"
 
+#include <poll.h>
 #include <sys/mman.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bios/multiboot.h"
+#include "devices/clock.h"
 #include "error.h"
 #include "translator/fault.h"
 
@@ -18,51 +20,92 @@ namespace rs {
 
 namespace {
 
-const char* exception_name(int v) {
-  static const char* names[] = {"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-                                "#BR bound range", "#UD invalid opcode", "#NM device not available",
-                                "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
-                                "#NP segment not present", "#SS stack fault", "#GP general protection",
-                                "#PF page fault", "reserved", "#MF x87 error", "#AC alignment check",
-                                "#MC machine check", "#XM SIMD exception"};
-  return v >= 0 && v < 20 ? names[v] : "exception";
+constexpr uint32_t kDr6SingleStep = 1u << 14;
+
+std::string at_eip(uint32_t eip) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, " at EIP %#010x", eip);
+  return buf;
 }
 
 }  // namespace
 
-Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), win_(mem_) {
+Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes), win_(mem_) {
   void* p = mmap(nullptr, sizeof(CpuPage), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap CPU state");
   page_ = new (p) CpuPage();
   CpuState& c = cpu();
   c.machine = this;
   c.window = win_.base();
-  // An FXSAVE image of the reset x87/SSE state: FCW 0x037F, MXCSR 0x1F80, all registers empty.
-  c.fpu[0] = 0x7F;
-  c.fpu[1] = 0x03;
-  uint32_t mxcsr = 0x1F80;
-  std::memcpy(c.fpu + 24, &mxcsr, 4);
-  update_segment_windows();
+  reset_cpu();
 
   debug_exit_ = std::make_unique<DebugExit>(*this);
   uart_ = std::make_unique<Uart16550>(cfg.uart_fd);
+  pic_ = std::make_unique<Pic8259>();
+  pit_ = std::make_unique<Pit8254>(*pic_, &monotonic_ns);
+  port61_ = std::make_unique<Port61>(*pit_, &monotonic_ns);
   io_.attach(DebugExit::kPort, 4, debug_exit_.get());
   io_.attach(Uart16550::kCom1, 8, uart_.get());
+  io_.attach(0x20, 2, pic_.get());
+  io_.attach(0xA0, 2, pic_.get());
+  io_.attach(0x4D0, 2, pic_.get());
+  io_.attach(0x40, 4, pit_.get());
+  io_.attach(0x61, 1, port61_.get());
   tr_ = std::make_unique<Translator>(*this, mem_, win_, c);
+
+  // The PIT's next event closes the poll page through SIGALRM (see fault.cpp).
+  sigevent sev{};
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGALRM;
+  timer_ok_ = timer_create(CLOCK_MONOTONIC, &sev, &timer_) == 0;
+  if (!timer_ok_) spdlog::warn("timer_create failed ({}): timer interrupts arrive only at block exits", strerror(errno));
 }
 
 Machine::~Machine() {
+  if (timer_ok_) timer_delete(timer_);
   attach_fault_handlers(nullptr, nullptr);
   tr_.reset();
   page_->~CpuPage();
   munmap(page_, sizeof(CpuPage));
 }
 
+void Machine::reset_cpu() {
+  CpuState& c = cpu();
+  for (auto& r : c.regs) r = 0;
+  c.set_eflags(2);
+  c.eip = 0xFFF0;
+  for (auto& s : c.seg) s = Segment{};
+  c.gdtr = c.idtr = DescTable{};
+  c.idtr.limit = 0x3FF;
+  c.ldtr = c.tr = Segment{};
+  c.cr0 = 0x60000010;
+  c.cr2 = c.cr3 = c.cr4 = 0;
+  c.cpl = 0;
+  c.shadow = false;
+  c.irq_waiting = 0;
+  c.sysenter_cs = c.sysenter_esp = c.sysenter_eip = 0;
+  c.tsc_offset = 0;
+  const uint32_t dr_reset[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};
+  std::memcpy(c.dr, dr_reset, sizeof dr_reset);
+  // An FXSAVE image of the reset x87/SSE state: FCW 0x037F, MXCSR 0x1F80, all registers empty.
+  std::memset(c.fpu, 0, sizeof c.fpu);
+  c.fpu[0] = 0x7F;
+  c.fpu[1] = 0x03;
+  uint32_t mxcsr = 0x1F80;
+  std::memcpy(c.fpu + 24, &mxcsr, 4);
+  update_segment_windows();
+}
+
 void Machine::load_multiboot(const std::vector<uint8_t>& kernel, const std::string& kernel_name,
                              const std::string& cmdline, const std::vector<uint8_t>* initrd,
                              const std::string& initrd_name) {
-  rs::load_multiboot(kernel, kernel_name, cmdline, initrd, initrd_name, mem_, cpu());
-  update_segment_windows();
+  std::vector<uint8_t> initrd_copy = initrd ? *initrd : std::vector<uint8_t>{};
+  bool has_initrd = initrd != nullptr;
+  boot_ = [this, kernel, kernel_name, cmdline, initrd_copy, has_initrd, initrd_name] {
+    rs::load_multiboot(kernel, kernel_name, cmdline, has_initrd ? &initrd_copy : nullptr, initrd_name, mem_, cpu());
+    update_segment_windows();
+  };
+  boot_();
 }
 
 void Machine::update_segment_windows() {
@@ -80,13 +123,35 @@ void Machine::request_stop(int exit_status, const std::string& why) {
   stop_reason_ = why;
 }
 
-uint32_t Machine::guest_exception(int vector, uint32_t error_code, const std::string& detail) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "guest exception %s (error code %#x) at EIP %#010x", exception_name(vector),
-                error_code, cpu().eip);
-  request_stop(kExitGuestError, std::string(buf) + (detail.empty() ? "" : ": " + detail) +
-                                    " (exception delivery through the IDT is not implemented yet)");
+uint32_t Machine::raise_event(int vector, EventKind kind, uint32_t error_code, const std::string& detail) {
+  pending_ = PendingEvent{true, vector, kind, error_code, detail};
+  return uint32_t(Exit::Exception);
+}
+
+void Machine::unsupported(const std::string& what) {
+  request_stop(kExitGuestError, "the guest uses " + what + ", which ringshift does not support yet" + at_eip(cpu().eip));
+}
+
+uint32_t Machine::unsupported_insn(const Insn& in, const std::string& what) {
+  cpu().eip = in.eip;
+  unsupported(what + " (" + in.text() + ")");
   return uint32_t(Exit::Stop);
+}
+
+void Machine::triple_fault(const std::string& why) {
+  std::string msg = "triple fault (" + why + ")" + at_eip(cpu().eip);
+  if (cfg_.no_reboot) {
+    request_stop(kExitGuestError, msg + ": the machine shut down (--no-reboot)");
+    return;
+  }
+  spdlog::warn("{}: resetting the machine", msg);
+  reset_pending_ = true;
+}
+
+bool Machine::interrupt_ready() {
+  service_timers();
+  const CpuState& c = cpu();
+  return c.vif && !c.shadow && pic_->pending();
 }
 
 bool Machine::read_linear(uint32_t addr, void* dst, uint32_t len) { return mem_.read(addr, dst, len); }
@@ -96,22 +161,99 @@ bool Machine::write_linear(uint32_t addr, const void* src, uint32_t len) { retur
 std::string Machine::describe_fault() const {
   const CpuState& c = page_->cpu;
   char buf[200];
+  if (c.fault_signo == SIGSEGV && win_.in_span(c.fault_host_addr)) {
+    std::snprintf(buf, sizeof buf, "guest access to physical address %#010x outside RAM at EIP %#010x",
+                  c.fault_guest_addr, c.eip);
+    return buf;
+  }
+  if (c.fault_signo == SIGSEGV) {
+    std::snprintf(buf, sizeof buf, "guest memory access outside its address space at EIP %#010x", c.eip);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "guest instruction at EIP %#010x raised host signal %u (trap %u)", c.eip,
+                c.fault_signo, c.fault_trapno);
+  return buf;
+}
+
+// A host exception in translated code that is the guest's own: reflect it into the guest.
+void Machine::host_fault() {
+  CpuState& c = cpu();
   switch (c.fault_signo) {
     case SIGFPE:
-      std::snprintf(buf, sizeof buf, "guest exception #DE divide error at EIP %#010x", c.eip);
-      return std::string(buf) + " (exception delivery through the IDT is not implemented yet)";
-    case SIGSEGV:
-      if (win_.in_span(c.fault_host_addr)) {
-        std::snprintf(buf, sizeof buf, "guest access to physical address %#010x outside RAM at EIP %#010x",
-                      c.fault_guest_addr, c.eip);
-        return buf;
+      if (c.fault_trapno == 0) return deliver(0, EventKind::Fault, 0, "divide error");
+      if (c.fault_trapno == 16) {
+        if (c.cr0 & 0x20) return deliver(16, EventKind::Fault, 0, "x87 floating-point error");
+        pic_->pulse_irq(13);  // CR0.NE = 0: the PC's FERR# line raises IRQ 13
+        return;
       }
-      std::snprintf(buf, sizeof buf, "guest memory access outside its address space at EIP %#010x", c.eip);
-      return buf;
+      if (c.fault_trapno == 19) {
+        if (c.cr4 & 0x400) return deliver(19, EventKind::Fault, 0, "SIMD floating-point exception");
+        return deliver(6, EventKind::Fault, 0, "SIMD exception without CR4.OSXMMEXCPT");
+      }
+      break;
+    case SIGILL:
+      return deliver(6, EventKind::Fault, 0, "invalid opcode");
     default:
-      std::snprintf(buf, sizeof buf, "guest instruction at EIP %#010x raised host signal %u", c.eip, c.fault_signo);
-      return buf;
+      break;
   }
+  request_stop(kExitGuestError, describe_fault());
+}
+
+void Machine::deliver(int vector, EventKind kind, uint32_t error, const std::string& detail) {
+  ++events_;
+  if (kind == EventKind::External) stats_.interrupts++;
+  else stats_.exceptions++;
+  if (!detail.empty())
+    spdlog::debug("{} (vector {}, error {:#x}){}: {}", vector_name(vector), vector, error, at_eip(cpu().eip), detail);
+  halted_ = false;
+  deliver_event(*this, cpu(), vector, kind, error);
+}
+
+void Machine::deliver_pending() {
+  if (!pending_.valid) return;
+  PendingEvent e = std::move(pending_);
+  pending_ = PendingEvent{};
+  deliver(e.vector, e.kind, e.error, e.detail);
+}
+
+void Machine::reset() {
+  reset_pending_ = false;
+  stats_.resets++;
+  tr_->flush();
+  mem_.clear();
+  pic_->reset();
+  pit_->reset();
+  port61_->reset();
+  uart_->reset();
+  reset_cpu();
+  halted_ = false;
+  pending_ = PendingEvent{};
+  if (boot_) boot_();
+}
+
+void Machine::service_timers() { pit_->update(); }
+
+void Machine::arm_timer(uint64_t deadline) {
+  if (!timer_ok_ || deadline == timer_armed_) return;
+  itimerspec its{};
+  if (deadline != UINT64_MAX) {
+    if (deadline == 0) deadline = 1;  // already due: fire at once
+    its.it_value.tv_sec = time_t(deadline / 1000000000u);
+    its.it_value.tv_nsec = long(deadline % 1000000000u);
+  }
+  timer_settime(timer_, TIMER_ABSTIME, &its, nullptr);
+  timer_armed_ = deadline;
+}
+
+void Machine::wait_for_interrupt() {
+  stats_.halts++;
+  uint64_t deadline = pit_->next_deadline();
+  uint64_t now = monotonic_ns();
+  if (deadline <= now) return;
+  // At most 100 ms at a time: a signal that lands just before ppoll is seen soon.
+  uint64_t wait = std::min<uint64_t>(deadline - now, 100000000u);
+  timespec ts{time_t(wait / 1000000000u), long(wait % 1000000000u)};
+  ppoll(nullptr, 0, &ts, nullptr);
 }
 
 int Machine::run() {
@@ -124,34 +266,61 @@ int Machine::run() {
       request_stop(kExitInterrupted, std::string("interrupted by signal ") + std::to_string(g_interrupt_signal));
       break;
     }
+    if (reset_pending_) {
+      reset();
+      replay_one = false;
+      continue;
+    }
+    if (c.exit_request) clear_exit_request(c);
+    if (!replay_one && interrupt_ready()) {
+      deliver(pic_->acknowledge(), EventKind::External, 0, "");
+      continue;
+    }
+    c.irq_waiting = !c.vif && pic_->pending();
+    if (halted_) {
+      if (!c.vif) {
+        request_stop(kExitHalted, "guest halted with interrupts disabled");
+        break;
+      }
+      wait_for_interrupt();
+      continue;
+    }
+    arm_timer(pit_->next_deadline());
+
+    // One instruction at a time while TF is set, in an interrupt shadow, or to replay a
+    // write into a code page.
+    const bool tf = c.vflags & FL_TF;
+    const bool step = tf || c.shadow || replay_one;
+    c.shadow = false;
     Block* b = nullptr;
     try {
-      tr_->check_mode();
-      if (replay_one) {
+      if (step) {
         b = tr_->translate(c.eip, true);
         if (!b) {
           tr_->flush();
           b = tr_->translate(c.eip, true);
         }
+        stats_.steps++;
       } else {
         b = tr_->lookup_or_translate(c.eip);
       }
     } catch (const GuestError& e) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, " (at EIP %#010x)", c.eip);
-      request_stop(kExitGuestError, e.what() + std::string(buf));
+      request_stop(kExitGuestError, e.what() + at_eip(c.eip));
       break;
     }
     replay_one = false;
     stats_.dispatches++;
+    const uint64_t events_before = events_;
     auto why = Exit(tr_->runtime().enter(&c, b->code));
+    bool completed = false;
     switch (why) {
       case Exit::None:
       case Exit::Dispatch:
+        completed = true;
         break;
       case Exit::Halt:
-        if (!c.vif) request_stop(kExitHalted, "guest halted with interrupts disabled");
-        else request_stop(kExitHalted, "guest halted and no device can interrupt it yet");
+        halted_ = true;
+        completed = true;
         break;
       case Exit::Stop:
         break;
@@ -163,14 +332,23 @@ int Machine::run() {
         stats_.smc_replays++;
         break;
       case Exit::Poll:
-        clear_exit_request(c);
         stats_.polls++;
         break;
       case Exit::Fault:
-        request_stop(kExitGuestError, describe_fault());
+        host_fault();
+        break;
+      case Exit::Exception:
+        deliver_pending();
         break;
     }
+    // The single-step trap comes after an instruction that started with TF set and
+    // completed without an exception (and not after MOV SS / POP SS).
+    if (step && tf && completed && events_ == events_before && !c.shadow && !stopping_) {
+      c.dr[6] |= kDr6SingleStep;
+      deliver(1, EventKind::Trap, 0, "single step");
+    }
   }
+  arm_timer(UINT64_MAX);
   uart_->flush();
   win_.activate();
   return exit_status_;

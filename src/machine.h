@@ -1,14 +1,25 @@
 // The virtual machine: guest RAM, the address-space window, the devices, the CPU
-// state and the translator, and the run loop that ties them together.
+// state and the translator, and the run loop that ties them together: it runs
+// blocks, delivers exceptions and interrupts at block boundaries, single-steps
+// (TF, interrupt shadows), sleeps in HLT until the next timer event, and resets
+// the machine on a triple fault.
 #pragma once
+#include <time.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cpu/cpu_state.h"
+#include "cpu/interrupts.h"
+#include "decoder/decoder.h"
 #include "devices/debug_exit.h"
 #include "devices/io_bus.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/port61.h"
 #include "devices/uart16550.h"
 #include "error.h"
 #include "mmu/phys_mem.h"
@@ -20,10 +31,12 @@ namespace rs {
 struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
   int uart_fd = 1;
+  bool no_reboot = false;  // a triple fault stops the machine instead of resetting it
 };
 
 struct RunStats {
-  uint64_t smc_replays = 0, polls = 0, dispatches = 0;
+  uint64_t smc_replays = 0, polls = 0, dispatches = 0, exceptions = 0, interrupts = 0, halts = 0, resets = 0,
+           steps = 0;
 };
 
 class Machine : public MachineControl {
@@ -31,7 +44,8 @@ class Machine : public MachineControl {
   explicit Machine(const MachineConfig& cfg);
   ~Machine() override;
 
-  // Loads a multiboot kernel (file contents already read) and sets the CPU to its entry state.
+  // Loads a multiboot kernel (file contents already read) and sets the CPU to its entry
+  // state. The image is kept so that a reset can boot it again.
   void load_multiboot(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                       const std::vector<uint8_t>* initrd, const std::string& initrd_name);
 
@@ -42,32 +56,69 @@ class Machine : public MachineControl {
   bool stopping() const { return stopping_; }
   const std::string& stop_reason() const { return stop_reason_; }
 
-  // Ends the run because of a guest exception (Step 1 has no IDT delivery yet).
-  uint32_t guest_exception(int vector, uint32_t error_code, const std::string& detail);
+  // A guest exception or software interrupt raised by a C++ helper, delivered by the
+  // run loop once the helper has returned Exit::Exception.
+  uint32_t raise_event(int vector, EventKind kind, uint32_t error_code, const std::string& detail);
+  // The guest needs something ringshift does not implement: stop with a clear message.
+  void unsupported(const std::string& what);
+  uint32_t unsupported_insn(const Insn& in, const std::string& what);
+  void triple_fault(const std::string& why);
+  // Whether an interrupt could be taken now (IF set, PIC has a request): helpers that
+  // change the PIC or IF end the block so that it is delivered at once.
+  bool interrupt_ready();
 
   // Guest linear memory as C++ sees it (paging off: linear == physical).
   bool read_linear(uint32_t addr, void* dst, uint32_t len);
   bool write_linear(uint32_t addr, const void* src, uint32_t len);
 
-  // Recomputes the GS windows for fs:/gs: overrides after a segment load.
+  // Recomputes the GS windows for segment-relative accesses after a segment load.
   void update_segment_windows();
 
   CpuState& cpu() { return page_->cpu; }
   PhysMem& mem() { return mem_; }
   IoBus& io() { return io_; }
+  Pic8259& pic() { return *pic_; }
+  Pit8254& pit() { return *pit_; }
   Translator& translator() { return *tr_; }
   const RunStats& stats() const { return stats_; }
 
  private:
+  struct PendingEvent {
+    bool valid = false;
+    int vector = 0;
+    EventKind kind = EventKind::Fault;
+    uint32_t error = 0;
+    std::string detail;
+  };
   std::string describe_fault() const;
+  void host_fault();
+  void deliver(int vector, EventKind kind, uint32_t error, const std::string& detail);
+  void deliver_pending();
+  void reset_cpu();
+  void reset();
+  void service_timers();
+  void wait_for_interrupt();
+  void arm_timer(uint64_t deadline_ns);
 
+  MachineConfig cfg_;
   CpuPage* page_ = nullptr;
   PhysMem mem_;
   Window win_;
   IoBus io_;
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<Uart16550> uart_;
+  std::unique_ptr<Pic8259> pic_;
+  std::unique_ptr<Pit8254> pit_;
+  std::unique_ptr<Port61> port61_;
   std::unique_ptr<Translator> tr_;
+  std::function<void()> boot_;
+  PendingEvent pending_;
+  timer_t timer_{};
+  bool timer_ok_ = false;
+  uint64_t timer_armed_ = UINT64_MAX;
+  bool halted_ = false;
+  bool reset_pending_ = false;
+  uint64_t events_ = 0;  // events delivered so far (to tell a completed instruction from a faulted one)
   bool stopping_ = false;
   int exit_status_ = kExitHalted;
   std::string stop_reason_;

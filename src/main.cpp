@@ -23,6 +23,7 @@ int run(const rs::RunOptions& o) {
   }
   rs::MachineConfig cfg;
   cfg.ram_bytes = o.memory;
+  cfg.no_reboot = o.no_reboot;
   rs::Machine m(cfg);
   // As QEMU and GRUB do, the command line starts with the kernel's name.
   std::string cmdline = o.kernel + (o.append.empty() ? "" : " " + o.append);
@@ -34,11 +35,16 @@ int run(const rs::RunOptions& o) {
     spdlog::info("{} (exit status {})", m.stop_reason(), status);
   if (o.stats) {
     const auto& t = m.translator().stats;
-    std::fprintf(stderr, "ringshift stats: blocks=%llu guest_insns=%llu chains=%llu flushes=%llu pages_dropped=%llu "
-                         "smc_replays=%llu dispatches=%llu\n",
+    const auto& r = m.stats();
+    std::fprintf(stderr,
+                 "ringshift stats: blocks=%llu guest_insns=%llu chains=%llu flushes=%llu pages_dropped=%llu "
+                 "smc_replays=%llu dispatches=%llu steps=%llu exceptions=%llu interrupts=%llu halts=%llu "
+                 "polls=%llu resets=%llu\n",
                  (unsigned long long)t.blocks, (unsigned long long)t.guest_insns, (unsigned long long)t.chains,
                  (unsigned long long)t.flushes, (unsigned long long)t.pages_dropped,
-                 (unsigned long long)m.stats().smc_replays, (unsigned long long)m.stats().dispatches);
+                 (unsigned long long)r.smc_replays, (unsigned long long)r.dispatches, (unsigned long long)r.steps,
+                 (unsigned long long)r.exceptions, (unsigned long long)r.interrupts, (unsigned long long)r.halts,
+                 (unsigned long long)r.polls, (unsigned long long)r.resets);
   }
   return status;
 }

@@ -79,6 +79,7 @@ inline GuestRun run_image(const std::vector<uint8_t>& image, uint64_t ram = 16ul
     rs::MachineConfig cfg;
     cfg.ram_bytes = ram;
     cfg.uart_fd = fds[1];
+    cfg.no_reboot = true;  // a guest without an IDT triple-faults on its first exception
     rs::Machine m(cfg);
     m.load_multiboot(image, "test-image", "test-image", nullptr, "");
     if (before) before(m);

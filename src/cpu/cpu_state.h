@@ -40,6 +40,7 @@ enum class Exit : int {
   Smc,          // guest wrote to a page holding translations; replay one instruction
   Poll,         // asynchronous exit request (signal, timer)
   Fault,        // host fault that is not ours to fix in place; see fault_* fields
+  Exception,    // a helper raised a guest exception (Machine::pending_event); state is pre-instruction
 };
 
 struct alignas(4096) CpuState {
@@ -58,7 +59,10 @@ struct alignas(4096) CpuState {
   uint32_t exit_arg;
   uint8_t vif;          // EFLAGS.IF, a byte of its own so CLI/STI are one flag-free store
   volatile uint8_t exit_request;  // set (with the poll page closed) to leave translated code
-  uint8_t pad0[6];
+  // An interrupt is pending but IF was 0: instructions that set IF (STI, POPF) leave
+  // translated code when they see it.
+  volatile uint8_t irq_waiting;
+  uint8_t pad0[5];
   void* machine;        // the owning Machine, for helpers
   void* translator;     // the Translator, for dispatch helpers and the fault handler
 
@@ -68,6 +72,11 @@ struct alignas(4096) CpuState {
   Segment ldtr, tr;
   uint32_t cr0 = 0, cr2 = 0, cr3 = 0, cr4 = 0;
   uint8_t cpl = 0;
+  // Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS).
+  bool shadow = false;
+  uint32_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+  int64_t tsc_offset = 0;  // guest TSC = host TSC + offset (WRMSR to IA32_TIME_STAMP_COUNTER)
+  uint32_t dr[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};  // DR4/DR5 alias DR6/DR7
 
   // --- fault bookkeeping (filled by the SIGSEGV handler) ---
   uint64_t fault_host_addr;
@@ -75,6 +84,7 @@ struct alignas(4096) CpuState {
   uint32_t fault_guest_addr;
   uint32_t fault_err;
   uint32_t fault_signo;
+  uint32_t fault_trapno;  // the host exception vector (0 #DE, 16 #MF, 19 #XM...)
 
   alignas(64) uint8_t fpu[512];  // FXSAVE image of the guest x87/SSE state
 

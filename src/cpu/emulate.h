@@ -32,9 +32,14 @@ uint32_t emulate_bcd(Ctx& c);
 uint32_t emulate_segments(Ctx& c);  // segment loads, far transfers, descriptor queries
 uint32_t emulate_system(Ctx& c);    // control registers, descriptor tables, MSRs, HLT...
 
-// Guest exception (Step 1: ends the run with a clear message).
+// Raises a guest fault at the instruction: records it for the run loop, which delivers
+// it through the IDT after the helper has put the pre-instruction state back.
 uint32_t raise(Ctx& c, int vector, uint32_t error_code = 0, const char* detail = "");
-inline constexpr int kDE = 0, kDB = 1, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kTS = 10, kNP = 11, kSS = 12,
-                     kGP = 13, kPF = 14;
+// A software interrupt or trap-class exception reported after the instruction.
+uint32_t raise_after(Ctx& c, int vector, bool software);
+// A helper access to physical memory outside RAM: the machine stops with a message.
+uint32_t outside_ram(Ctx& c);
+inline constexpr int kDE = 0, kDB = 1, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8, kTS = 10, kNP = 11,
+                     kSS = 12, kGP = 13, kPF = 14, kMF = 16, kXM = 19;
 
 }  // namespace rs

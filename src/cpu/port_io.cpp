@@ -1,16 +1,45 @@
-// IN, OUT, INS, OUTS (with REP). At CPL 0 every port is accessible; the I/O
-// permission bitmap arrives with the TSS.
+// IN, OUT, INS, OUTS (with REP), with the IOPL and TSS I/O-permission-bitmap checks.
 #include "cpu/emulate.h"
 #include "devices/io_bus.h"
 #include "machine.h"
 
 namespace rs {
 
+namespace {
+
+// With CPL > IOPL, every port of the access must be allowed by the TSS bitmap (SDM 20.5.2).
+bool io_permitted(Ctx& c, uint16_t port, int size) {
+  const CpuState& cpu = c.cpu;
+  if (cpu.cpl <= ((cpu.vflags & FL_IOPL) >> 12)) return true;
+  const Segment& tr = cpu.tr;
+  if ((tr.sel & ~3u) == 0 || ((tr.attr & 0xF) != 0xB && (tr.attr & 0xF) != 0x9) || tr.limit < 0x67) return false;
+  uint16_t map_base = 0;
+  if (!c.m.read_linear(tr.base + 0x66, &map_base, 2)) return false;
+  uint32_t at = map_base + port / 8u;
+  if (at + 1 > tr.limit) return false;
+  uint16_t bits = 0;
+  if (!c.m.read_linear(tr.base + at, &bits, 2)) return false;
+  uint32_t mask = ((1u << size) - 1) << (port & 7);
+  return (bits & mask) == 0;
+}
+
+uint16_t port_of(const Insn& in, const CpuState& cpu, int op) {
+  return uint16_t(in.ops[op].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? in.ops[op].imm.value.u : cpu.reg(EDX));
+}
+
+}  // namespace
+
 uint32_t emulate_port_io(Ctx& c) {
   CpuState& cpu = c.cpu;
   const Insn& in = c.in;
-  uint32_t iopl = (cpu.vflags & FL_IOPL) >> 12;
-  if (cpu.cpl > iopl) return raise(c, kGP, 0, "I/O without privilege (no TSS bitmap yet)");
+  {
+    int size = in.z.operand_width / 8;
+    uint16_t port = uint16_t(cpu.reg(EDX));
+    if (in.mn() == ZYDIS_MNEMONIC_IN) size = in.ops[0].size / 8, port = port_of(in, cpu, 1);
+    if (in.mn() == ZYDIS_MNEMONIC_OUT) size = in.ops[1].size / 8, port = port_of(in, cpu, 0);
+    if (in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_OUTSB) size = 1;
+    if (!io_permitted(c, port, size)) return raise(c, kGP, 0, "I/O port not permitted at this CPL");
+  }
   IoBus& io = c.m.io();
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_IN: {
@@ -43,11 +72,11 @@ uint32_t emulate_port_io(Ctx& c) {
         if (is_in) {
           v = io.in(port, size);
           if (!c.m.write_linear(linear(cpu, ZYDIS_REGISTER_ES, cpu.reg(EDI)), &v, uint32_t(size)))
-            return raise(c, kGP, 0, "INS buffer outside RAM");
+            return outside_ram(c);
           cpu.set_reg(EDI, cpu.reg(EDI) + uint32_t(step));
         } else {
           if (!c.m.read_linear(linear(cpu, seg, cpu.reg(ESI)), &v, uint32_t(size)))
-            return raise(c, kGP, 0, "OUTS buffer outside RAM");
+            return outside_ram(c);
           io.out(port, size, v);
           cpu.set_reg(ESI, cpu.reg(ESI) + uint32_t(step));
         }
@@ -61,6 +90,11 @@ uint32_t emulate_port_io(Ctx& c) {
   if (c.m.stopping()) {
     cpu.eip = in.next();
     return uint32_t(Exit::Stop);
+  }
+  // An EOI or unmask may have made an interrupt deliverable: take it now, as hardware would.
+  if (c.m.interrupt_ready()) {
+    cpu.eip = in.next();
+    return uint32_t(Exit::Dispatch);
   }
   return 0;
 }

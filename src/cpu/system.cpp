@@ -1,13 +1,32 @@
 // helper_emulate: the C++ side of every instruction the translator does not run
 // natively. Control registers, descriptor tables, MSRs, HLT, interrupts/traps.
+#include <cstdio>
 #include <cstring>
 
 #include "cpu/emulate.h"
+#include "cpu/interrupts.h"
+#include "cpu/segments.h"
 #include "error.h"
 #include "machine.h"
 #include "translator/translator.h"
 
 namespace rs {
+
+namespace {
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%#010x", v);
+  return buf;
+}
+
+uint64_t host_tsc() {
+  uint32_t lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (uint64_t(hi) << 32) | lo;
+}
+
+}  // namespace
 
 uint32_t read_gpr(const CpuState& cpu, ZydisRegister r) {
   int w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r);
@@ -67,7 +86,18 @@ uint32_t raise(Ctx& c, int vector, uint32_t error_code, const char* detail) {
   c.cpu.eip = c.in.eip;
   std::string d = detail;
   if (c.in.z.length) d += (d.empty() ? "" : " in ") + c.in.text();
-  return c.m.guest_exception(vector, error_code, d);
+  return c.m.raise_event(vector, EventKind::Fault, error_code, d);
+}
+
+uint32_t raise_after(Ctx& c, int vector, bool software) {
+  c.cpu.eip = c.in.next();
+  return c.m.raise_event(vector, software ? EventKind::Software : EventKind::Trap, 0, "");
+}
+
+uint32_t outside_ram(Ctx& c) {
+  c.cpu.eip = c.in.eip;
+  c.m.request_stop(kExitGuestError, "guest access outside RAM by " + c.in.text() + " at EIP " + hex32(c.in.eip));
+  return uint32_t(Exit::Stop);
 }
 
 namespace {
@@ -90,14 +120,8 @@ uint32_t mov_cr(Ctx& c) {
     case 0:
       if ((v & 0x80000000u) && !(v & 1)) return raise(c, kGP, 0, "CR0.PG without CR0.PE");
       if ((v & 0x20000000u) && !(v & 0x40000000u)) return raise(c, kGP, 0, "CR0.NW without CR0.CD");
-      if (!(v & 1)) {
-        c.m.request_stop(kExitGuestError, "guest switched back to real mode, which is not supported yet");
-        return uint32_t(Exit::Stop);
-      }
-      if (v & 0x80000000u) {
-        c.m.request_stop(kExitGuestError, "guest enabled paging, which is not supported yet");
-        return uint32_t(Exit::Stop);
-      }
+      if (!(v & 1)) return c.m.unsupported_insn(in, "a switch back to real mode");
+      if (v & 0x80000000u) return c.m.unsupported_insn(in, "paging");
       cpu.cr0 = v | 0x10;  // ET is hard-wired to 1
       break;
     case 2: cpu.cr2 = v; break;
@@ -127,16 +151,17 @@ uint32_t descriptor_table(Ctx& c) {
   if (store) {
     std::memcpy(buf, &t.limit, 2);
     std::memcpy(buf + 2, &t.base, 4);
-    if (!c.m.write_linear(lin, buf, 6)) return raise(c, kGP, 0, "operand outside RAM");
+    if (!c.m.write_linear(lin, buf, 6)) return outside_ram(c);
     return 0;
   }
-  if (!c.m.read_linear(lin, buf, 6)) return raise(c, kGP, 0, "operand outside RAM");
+  if (!c.m.read_linear(lin, buf, 6)) return outside_ram(c);
   std::memcpy(&t.limit, buf, 2);
   std::memcpy(&t.base, buf + 2, 4);
   if (in.z.operand_width == 16) t.base &= 0x00FFFFFF;
   return 0;
 }
 
+// The MSRs the CPUID model implies: TSC (CPUID.TSC/MSR) and SYSENTER (CPUID.SEP).
 uint32_t msr(Ctx& c) {
   CpuState& cpu = c.cpu;
   if (cpu.cpl != 0) return raise(c, kGP);
@@ -144,13 +169,26 @@ uint32_t msr(Ctx& c) {
   bool write = c.in.mn() == ZYDIS_MNEMONIC_WRMSR;
   uint64_t v = (uint64_t(cpu.reg(EDX)) << 32) | cpu.reg(EAX);
   switch (idx) {
-    case 0x10: {  // IA32_TIME_STAMP_COUNTER: reads the host TSC like RDTSC does
-      if (write) return raise(c, kGP, 0, "writing the TSC is not supported yet");
-      uint32_t lo, hi;
-      asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-      v = (uint64_t(hi) << 32) | lo;
+    case 0x10:  // IA32_TIME_STAMP_COUNTER
+      if (write) {
+        cpu.tsc_offset = int64_t(v - host_tsc());
+        cpu.eip = c.in.next();
+        return uint32_t(Exit::Dispatch);  // RDTSC may need emulation from now on
+      }
+      v = host_tsc() + uint64_t(cpu.tsc_offset);
       break;
-    }
+    case 0x174:  // IA32_SYSENTER_CS
+      if (write) cpu.sysenter_cs = uint32_t(v) & 0xFFFF;
+      v = cpu.sysenter_cs;
+      break;
+    case 0x175:  // IA32_SYSENTER_ESP
+      if (write) cpu.sysenter_esp = uint32_t(v);
+      v = cpu.sysenter_esp;
+      break;
+    case 0x176:  // IA32_SYSENTER_EIP
+      if (write) cpu.sysenter_eip = uint32_t(v);
+      v = cpu.sysenter_eip;
+      break;
     default:
       return raise(c, kGP, 0, "unknown MSR");
   }
@@ -158,6 +196,56 @@ uint32_t msr(Ctx& c) {
     cpu.set_reg(EAX, uint32_t(v));
     cpu.set_reg(EDX, uint32_t(v >> 32));
   }
+  return 0;
+}
+
+// SYSENTER/SYSEXIT: flat segments derived from IA32_SYSENTER_CS, as the SDM specifies.
+uint32_t fast_system_call(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  uint16_t base = uint16_t(cpu.sysenter_cs & 0xFFFC);
+  if (c.in.mn() == ZYDIS_MNEMONIC_SYSENTER) {
+    if (base == 0) return raise(c, kGP, 0, "SYSENTER with IA32_SYSENTER_CS = 0");
+    uint32_t fl = cpu.eflags() & ~(FL_VM | FL_IF | FL_RF);
+    cpu.set_eflags(fl);
+    cpu.seg[CS] = flat_segment(base, true);
+    cpu.seg[SS] = flat_segment(uint16_t(base + 8), false);
+    cpu.cpl = 0;
+    cpu.set_reg(ESP, cpu.sysenter_esp);
+    cpu.eip = cpu.sysenter_eip;
+  } else {
+    if (cpu.cpl != 0 || base == 0) return raise(c, kGP, 0, "SYSEXIT outside ring 0 or with IA32_SYSENTER_CS = 0");
+    Segment cs = flat_segment(uint16_t((base + 16) | 3), true), ss = flat_segment(uint16_t((base + 24) | 3), false);
+    cs.attr |= 3 << 5;  // DPL 3
+    ss.attr |= 3 << 5;
+    cpu.seg[CS] = cs;
+    cpu.seg[SS] = ss;
+    cpu.cpl = 3;
+    cpu.set_reg(ESP, cpu.reg(ECX));
+    cpu.eip = cpu.reg(EDX);
+  }
+  c.m.update_segment_windows();
+  return uint32_t(Exit::Dispatch);
+}
+
+// LTR: loads an available 32-bit TSS descriptor from the GDT and marks it busy.
+uint32_t load_task_register(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  if (cpu.cpl != 0) return raise(c, kGP);
+  bool ok = true;
+  uint16_t sel = uint16_t(read_op(c, 0, ok));
+  if (!ok) return outside_ram(c);
+  if ((sel & ~3u) == 0) return raise(c, kGP, 0, "null TSS selector");
+  uint64_t raw;
+  if ((sel & 4) || !read_descriptor(c.m, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad TSS selector");
+  Segment d = decode_descriptor(sel, raw);
+  int type = d.attr & 0x1F;
+  if (type == 0x01) return c.m.unsupported_insn(c.in, "a 16-bit TSS");
+  if (type != 0x09) return raise(c, kGP, sel & ~3u, "not an available TSS");
+  if (!seg_present(d)) return raise(c, kNP, sel & ~3u, "TSS not present");
+  raw |= 2ull << 40;  // busy
+  write_descriptor(c.m, cpu, sel, raw);
+  d.attr |= 2;
+  cpu.tr = d;
   return 0;
 }
 
@@ -178,14 +266,14 @@ uint32_t emulate_system(Ctx& c) {
     case ZYDIS_MNEMONIC_SMSW: {
       // To a register: all of CR0 for 32-bit operands (as real CPUs do); to memory: 16 bits.
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) write_gpr(cpu, in.ops[0].reg.value, cpu.cr0);
-      else if (!write_op(c, 0, cpu.cr0 & 0xFFFF)) return raise(c, kGP, 0, "operand outside RAM");
+      else if (!write_op(c, 0, cpu.cr0 & 0xFFFF)) return outside_ram(c);
       return 0;
     }
     case ZYDIS_MNEMONIC_LMSW: {
       if (cpu.cpl != 0) return raise(c, kGP);
       bool ok = true;
       uint32_t v = read_op(c, 0, ok) & 0xF;
-      if (!ok) return raise(c, kGP, 0, "operand outside RAM");
+      if (!ok) return outside_ram(c);
       cpu.cr0 = (cpu.cr0 & ~0xEu) | (v & 0xE) | (cpu.cr0 & 1) | (v & 1);  // LMSW cannot clear PE
       cpu.eip = in.next();
       return uint32_t(Exit::Dispatch);
@@ -196,36 +284,43 @@ uint32_t emulate_system(Ctx& c) {
       cpu.eip = in.next();
       return uint32_t(Exit::Dispatch);
     case ZYDIS_MNEMONIC_SLDT:
-      if (!write_op(c, 0, cpu.ldtr.sel)) return raise(c, kGP, 0, "operand outside RAM");
+      if (!write_op(c, 0, cpu.ldtr.sel)) return outside_ram(c);
       return 0;
     case ZYDIS_MNEMONIC_STR:
-      if (!write_op(c, 0, cpu.tr.sel)) return raise(c, kGP, 0, "operand outside RAM");
+      if (!write_op(c, 0, cpu.tr.sel)) return outside_ram(c);
       return 0;
     case ZYDIS_MNEMONIC_LLDT: {
       if (cpu.cpl != 0) return raise(c, kGP);
       bool ok = true;
       uint16_t sel = uint16_t(read_op(c, 0, ok));
-      if (!ok) return raise(c, kGP, 0, "operand outside RAM");
+      if (!ok) return outside_ram(c);
       if ((sel & ~3u) == 0) {
         cpu.ldtr = Segment{};
         return 0;
       }
       uint64_t raw = 0;
-      if ((sel & 4) || (sel | 7u) > cpu.gdtr.limit || !c.m.read_linear(cpu.gdtr.base + (sel & ~7u), &raw, 8))
-        return raise(c, kGP, sel & ~3u, "bad LDT selector");
-      Segment d;
-      d.sel = sel;
-      d.base = uint32_t(((raw >> 16) & 0xFFFFFF) | ((raw >> 32) & 0xFF000000));
-      d.limit = uint32_t((raw & 0xFFFF) | ((raw >> 32) & 0xF0000));
-      d.attr = uint16_t((raw >> 40) & 0xF0FF);
-      if (d.attr & 0x8000) d.limit = (d.limit << 12) | 0xFFF;
+      if ((sel & 4) || !read_descriptor(c.m, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad LDT selector");
+      Segment d = decode_descriptor(sel, raw);
       if ((d.attr & 0x1F) != 2) return raise(c, kGP, sel & ~3u, "not an LDT descriptor");
       if (!(d.attr & 0x80)) return raise(c, kNP, sel & ~3u, "LDT not present");
       cpu.ldtr = d;
       return 0;
     }
     case ZYDIS_MNEMONIC_LTR:
-      return raise(c, kUD, 0, "task registers are not supported yet");
+      return load_task_register(c);
+    case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
+      return fast_system_call(c);
+    case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:
+      if (cpu.cpl > ((cpu.vflags & FL_IOPL) >> 12)) return raise(c, kGP, 0, "CLI/STI with CPL > IOPL");
+      cpu.vif = in.mn() == ZYDIS_MNEMONIC_STI;
+      return 0;
+    case ZYDIS_MNEMONIC_RDTSC: {
+      if ((cpu.cr4 & 4) && cpu.cpl > 0) return raise(c, kGP, 0, "RDTSC with CR4.TSD");
+      uint64_t t = host_tsc() + uint64_t(cpu.tsc_offset);
+      cpu.set_reg(EAX, uint32_t(t));
+      cpu.set_reg(EDX, uint32_t(t >> 32));
+      return 0;
+    }
     case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVLPG:
       if (cpu.cpl != 0) return raise(c, kGP);
       return 0;  // no caches or TLB to maintain with paging off
@@ -234,17 +329,15 @@ uint32_t emulate_system(Ctx& c) {
     case ZYDIS_MNEMONIC_RDPMC:
       return raise(c, kGP, 0, "performance counters are not implemented");
     case ZYDIS_MNEMONIC_INT3:
-      return raise(c, kBP);
+      return raise_after(c, kBP, true);
     case ZYDIS_MNEMONIC_INT1:
-      return raise(c, kDB);
+      // ICEBP: a trap-class #DB as if from hardware, so no gate DPL check.
+      return raise_after(c, kDB, false);
     case ZYDIS_MNEMONIC_INTO:
       if (!(cpu.rflags & FL_OF)) return 0;
-      return raise(c, kOF);
-    case ZYDIS_MNEMONIC_INT: {
-      char buf[48];
-      std::snprintf(buf, sizeof buf, "software interrupt INT %#x", unsigned(in.ops[0].imm.value.u & 0xFF));
-      return raise(c, 13, 0, buf);
-    }
+      return raise_after(c, kOF, true);
+    case ZYDIS_MNEMONIC_INT:
+      return raise_after(c, int(in.ops[0].imm.value.u & 0xFF), true);
     default:
       return raise(c, kUD, 0, "instruction not supported");
   }
@@ -282,13 +375,23 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
           if (in.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
               ZydisRegisterGetClass(in.ops[i].reg.value) == ZYDIS_REGCLASS_SEGMENT)
             return emulate_segments(c);
-        if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            ZydisRegisterGetClass(in.ops[0].reg.value) == ZYDIS_REGCLASS_DEBUG)
-          return cpu->cpl ? raise(c, kGP) : 0;  // debug registers: accepted, no breakpoints yet
-        if (in.ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            ZydisRegisterGetClass(in.ops[1].reg.value) == ZYDIS_REGCLASS_DEBUG) {
+        for (int i = 0; i < 2; ++i) {
+          if (in.ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+              ZydisRegisterGetClass(in.ops[i].reg.value) != ZYDIS_REGCLASS_DEBUG)
+            continue;
+          // Debug registers hold their values; breakpoints in them are not armed yet.
           if (cpu->cpl) return raise(c, kGP);
-          write_gpr(*cpu, in.ops[0].reg.value, 0);
+          int n = in.ops[i].reg.value - ZYDIS_REGISTER_DR0;
+          if (n == 4 || n == 5) {
+            if (cpu->cr4 & 8) return raise(c, kUD, 0, "DR4/DR5 with CR4.DE");
+            n += 2;
+          }
+          if (i == 0) {
+            uint32_t v = read_gpr(*cpu, in.ops[1].reg.value);
+            cpu->dr[n] = n == 6 ? (v | 0xFFFF0FF0u) : n == 7 ? ((v | 0x400) & ~0x1000u) : v;
+          } else {
+            write_gpr(*cpu, in.ops[0].reg.value, cpu->dr[n]);
+          }
           return 0;
         }
         return emulate_system(c);
@@ -304,7 +407,7 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
         } else {
           ok = ok && m.read_linear(lin, &lo, 4) && m.read_linear(lin + 4, &hi, 4);
         }
-        if (!ok) return raise(c, kGP, 0, "operand outside RAM");
+        if (!ok) return outside_ram(c);
         if (idx < lo || idx > hi) return raise(c, kBR);
         cpu->eip = in.next();
         return uint32_t(Exit::Dispatch);
@@ -317,6 +420,35 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
     m.request_stop(kExitInternal, std::string("internal error in instruction emulation: ") + e.what());
     return uint32_t(Exit::Stop);
   }
+}
+
+uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* data) {
+  Machine& m = *static_cast<Machine*>(cpu->machine);
+  const Insn& in = *static_cast<const Insn*>(data);
+  Ctx c{m, *cpu, in, 0};
+  const bool em = cpu->cr0 & 4, ts = cpu->cr0 & 8, mp = cpu->cr0 & 2;
+  if (in.mn() == ZYDIS_MNEMONIC_FWAIT) {
+    if (ts && mp) return raise(c, kNM, 0, "WAIT with CR0.TS and CR0.MP");
+    // WAIT runs: it only reports a pending unmasked x87 exception (FSW.ES).
+    if (cpu->fpu[2] & 0x80) {
+      if (cpu->cr0 & 0x20) return raise(c, kMF, 0, "pending x87 exception at WAIT");
+      m.pic().pulse_irq(13);
+    }
+    return 0;  // the block goes on after the WAIT
+  } else if (in.fpu_use() == Insn::kSimd) {
+    if (em) return raise(c, kUD, 0, "MMX/SSE with CR0.EM");
+    if (ts) return raise(c, kNM, 0, "CR0.TS");
+  } else if (em || ts) {
+    return raise(c, kNM, 0, em ? "x87 with CR0.EM" : "CR0.TS");
+  }
+  m.request_stop(kExitInternal, "internal error: FPU trap block for an instruction that may run: " + in.text());
+  return uint32_t(Exit::Stop);
+}
+
+uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* shadow) {
+  cpu->eip = next_eip;
+  if (shadow) cpu->shadow = true;
+  return uint32_t(Exit::Dispatch);
 }
 
 }  // namespace rs

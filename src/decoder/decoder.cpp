@@ -49,6 +49,30 @@ int Insn::gpr(int i) const {
   return gpr_index(ops[i].reg.value);
 }
 
+Insn::FpuUse Insn::fpu_use() const {
+  switch (z.mnemonic) {
+    case ZYDIS_MNEMONIC_FWAIT: case ZYDIS_MNEMONIC_FXSAVE: case ZYDIS_MNEMONIC_FXRSTOR:
+      return kX87;
+    default:
+      break;
+  }
+  int use = kNoFpu;
+  for (int i = 0; i < z.operand_count; ++i) {
+    if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
+    ZydisRegister r = ops[i].reg.value;
+    switch (ZydisRegisterGetClass(r)) {
+      case ZYDIS_REGCLASS_X87: use |= kX87; break;
+      case ZYDIS_REGCLASS_MMX: case ZYDIS_REGCLASS_XMM: use |= kSimd; break;
+      default:
+        if (r == ZYDIS_REGISTER_X87CONTROL || r == ZYDIS_REGISTER_X87STATUS || r == ZYDIS_REGISTER_X87TAG) use |= kX87;
+        if (r == ZYDIS_REGISTER_MXCSR) use |= kSimd;
+        break;
+    }
+  }
+  // MMX instructions alias the x87 registers but fault like SIMD ones under CR0.EM.
+  return use & kSimd ? kSimd : FpuUse(use);
+}
+
 std::string Insn::text() const {
   ZydisFormatter f;
   ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);

@@ -22,6 +22,10 @@ struct Insn {
   // Index (0..7) of the guest GPR of operand i, or -1 when it is not a GPR.
   int gpr(int i) const;
   std::string text() const;
+  // Which register file the instruction touches: x87 (incl. FXSAVE/FWAIT) or MMX/SSE.
+  // CR0.TS/EM make these fault with #NM or #UD.
+  enum FpuUse { kNoFpu = 0, kX87 = 1, kSimd = 2 };
+  FpuUse fpu_use() const;
 };
 
 class Decoder {

@@ -1,5 +1,6 @@
 #include "mmu/phys_mem.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -21,6 +22,11 @@ PhysMem::PhysMem(uint64_t ram_bytes) : size_(ram_bytes) {
 PhysMem::~PhysMem() {
   if (host_) munmap(host_, size_);
   if (fd_ >= 0) close(fd_);
+}
+
+void PhysMem::clear() {
+  if (fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, off_t(size_)) != 0)
+    std::memset(host_, 0, size_);
 }
 
 bool PhysMem::read(uint64_t addr, void* dst, uint64_t len) const {

@@ -27,6 +27,8 @@ class PhysMem {
   // C++ accessors. Writes tell the translator about pages that hold code.
   bool read(uint64_t addr, void* dst, uint64_t len) const;
   bool write(uint64_t addr, const void* src, uint64_t len);
+  // Zeroes all of RAM (machine reset); the pages go back to the host.
+  void clear();
   uint8_t* ptr(uint64_t addr, uint64_t len) { return contains(addr, len) ? host_ + addr : nullptr; }
 
   // Pages that hold translated code; a write to one calls on_code_write(page).

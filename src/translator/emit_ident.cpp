@@ -32,11 +32,19 @@ bool touches_memory(const Insn& in) {
   return false;
 }
 
-int fsgs_of(const Insn& in) {
+// The segment whose base must be added to the instruction's memory operand, or -1
+// when GS (the window) already is right: FS and GS always (their bases are not part of
+// the mode), DS and ES when the block's mode says their base is not 0.
+int rebased_seg(const Insn& in, uint32_t mode) {
   for (int i = 0; i < in.z.operand_count; ++i) {
     if (in.ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY || in.ops[i].mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
-    if (in.ops[i].mem.segment == ZYDIS_REGISTER_FS) return FS;
-    if (in.ops[i].mem.segment == ZYDIS_REGISTER_GS) return GS;
+    switch (in.ops[i].mem.segment) {
+      case ZYDIS_REGISTER_FS: return FS;
+      case ZYDIS_REGISTER_GS: return GS;
+      case ZYDIS_REGISTER_DS: if (mode & kModeDsBase) return DS; break;
+      case ZYDIS_REGISTER_ES: if (mode & kModeEsBase) return ES; break;
+      default: break;
+    }
   }
   return -1;
 }
@@ -68,14 +76,14 @@ unsigned rebuild_abs0(const Insn& in, uint8_t* out, unsigned n, unsigned op_star
 }  // namespace
 
 void Emitter::seg_enter(const Insn& in) {
-  int s = fsgs_of(in);
+  int s = rebased_seg(in, blk.mode);
   if (s < 0) return;
   a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * s, 8));
   a.wrgsbase(x86::r10);
 }
 
 void Emitter::seg_leave(const Insn& in) {
-  if (fsgs_of(in) >= 0) gs_restore();
+  if (rebased_seg(in, blk.mode) >= 0) gs_restore();
 }
 
 void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {
@@ -299,6 +307,11 @@ void Emitter::loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
 }
 
 void Emitter::exit_indirect() {
+  if (!blk.cached) {  // one-instruction blocks go back to the run loop
+    a.mov(x86::r8, Imm(uint64_t(&helper_leave_indirect)));
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+    return;
+  }
   Label hit = a.newLabel();
   a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
   a.movzx(x86::r11d, x86::r9w);
@@ -306,6 +319,8 @@ void Emitter::exit_indirect() {
   a.lea(x86::r10, x86::ptr(x86::r10, x86::r11, 3));
   a.mov(x86::r11, x86::qword_ptr(x86::r10));
   a.lea(x86::r11, x86::ptr(x86::r11, x86::r9));
+  a.mov(x86::r8, Imm(uint64_t(blk.mode) << 32));
+  a.lea(x86::r11, x86::ptr(x86::r11, x86::r8));
   a.xchg(x86::r11, x86::rcx);
   a.jecxz(x86::rcx, hit);
   a.xchg(x86::r11, x86::rcx);
@@ -314,6 +329,25 @@ void Emitter::exit_indirect() {
   a.bind(hit);
   a.xchg(x86::r11, x86::rcx);
   a.jmp(x86::qword_ptr(x86::r10, 8));
+}
+
+void Emitter::irq_window_check(const Insn& in, bool shadow) {
+  Label skip = a.newLabel(), done = a.newLabel();
+  a.xchg(x86::r8, x86::rcx);
+  a.jecxz(x86::rcx, skip);
+  a.xchg(x86::r8, x86::rcx);
+  a.mov(x86::r9d, Imm(in.next()));
+  Label after = a.newLabel();
+  a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
+  a.mov(x86::r11, Imm(shadow ? uint64_t(1) : uint64_t(0)));
+  a.mov(x86::r8, Imm(uint64_t(&helper_irq_window)));
+  a.lea(x86::r10, x86::ptr(after));
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  a.bind(after);  // not reached: the helper always leaves
+  a.jmp(done);
+  a.bind(skip);
+  a.xchg(x86::r8, x86::rcx);
+  a.bind(done);
 }
 
 void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data) {

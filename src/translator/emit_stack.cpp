@@ -110,32 +110,47 @@ void emit_pushf(Emitter& e, const Insn& in) {
 
 void emit_popf(Emitter& e, const Insn& in) {
   int width = in.z.operand_width, bytes = width / 8;
+  const uint32_t mode = e.blk.mode;
   if (width == 16)
     e.a.movzx(x86::r9d, Emitter::guest(x86::esp, 0, 2));
   else
     e.a.mov(x86::r9d, Emitter::guest(x86::esp, 0, 4));
   adjust_esp(e, bytes);
+  // Which virtual bits POPF may change depends on CPL and IOPL (known from the mode);
+  // the others keep their value silently, as on hardware.
+  uint32_t writable = FL_VIRT & ~FL_RF;
+  if ((mode & kModeCpl) != 0) writable &= ~FL_IOPL;
+  if (mode & kModeIoRestricted) writable &= ~FL_IF;
+  if (width == 16) writable &= 0xFFFF;
   // Split the value: virtual bits into CpuState, arithmetic bits + DF into host RFLAGS.
   // Everything that clobbers host flags runs before the final POPFQ.
   e.a.mov(x86::r10, x86::rsp);
   e.a.mov(x86::rsp, Emitter::cpu_field(offsetof(CpuState, host_rsp), 8));
   e.a.mov(x86::r11d, Emitter::cpu_field(offsetof(CpuState, vflags), 4));
-  uint32_t writable = (FL_VIRT & ~(FL_RF | FL_IF)) & (width == 16 ? 0xFFFFu : 0xFFFFFFFFu);
-  e.a.and_(x86::r11d, ~writable & ~FL_RF);
+  e.a.and_(x86::r11d, ~(writable & ~FL_IF) & ~FL_RF);
   e.a.mov(x86::r8d, x86::r9d);
-  e.a.and_(x86::r8d, writable);
+  e.a.and_(x86::r8d, writable & ~FL_IF);
   e.a.or_(x86::r11d, x86::r8d);
   e.a.or_(x86::r11d, 2);
   e.a.mov(Emitter::cpu_field(offsetof(CpuState, vflags), 4), x86::r11d);
+  // R8 = whether to leave for the run loop: TF now set (single-stepping starts after the
+  // next instruction), or IF set while an interrupt waits.
   e.a.mov(x86::r8d, x86::r9d);
-  e.a.shr(x86::r8d, 9);
-  e.a.and_(x86::r8d, 1);
-  e.a.mov(Emitter::cpu_field(offsetof(CpuState, vif), 1), x86::r8b);
+  e.a.and_(x86::r8d, FL_TF);
+  if (writable & FL_IF) {
+    e.a.mov(x86::r11d, x86::r9d);
+    e.a.shr(x86::r11d, 9);
+    e.a.and_(x86::r11d, 1);
+    e.a.mov(Emitter::cpu_field(offsetof(CpuState, vif), 1), x86::r11b);
+    e.a.and_(x86::r11b, Emitter::cpu_field(offsetof(CpuState, irq_waiting), 1));
+    e.a.or_(x86::r8d, x86::r11d);
+  }
   e.a.and_(x86::r9d, FL_HOST);
   e.a.or_(x86::r9d, 2);
   e.a.push(x86::r9);
   e.a.popfq();
   e.a.mov(x86::rsp, x86::r10);
+  e.irq_window_check(in, false);
 }
 
 void emit_enter(Emitter& e, const Insn& in) {

@@ -80,12 +80,18 @@ bool is_system(const Insn& in) {
 }
 
 bool emit_system(Emitter& e, const Insn& in) {
+  // With CPL <= IOPL, CLI and STI are stores to the virtual IF (else the helper raises #GP).
+  const bool io_ok = !(e.blk.mode & kModeIoRestricted);
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_CLI:
+      if (!io_ok) break;
       e.a.mov(Emitter::cpu_field(offsetof(CpuState, vif), 1), Imm(0));
       return false;
     case ZYDIS_MNEMONIC_STI:
+      if (!io_ok) break;
       e.a.mov(Emitter::cpu_field(offsetof(CpuState, vif), 1), Imm(1));
+      e.a.movzx(x86::r8d, Emitter::cpu_field(offsetof(CpuState, irq_waiting), 1));
+      e.irq_window_check(in, true);
       return false;
     default:
       break;

@@ -56,6 +56,9 @@ class Emitter {
   void ea16(const ZydisDecodedOperand& mem, bool rebase);
   void gs_restore();
   void exit_indirect();  // target in R9d
+  // If R8 is non-zero, leaves for the run loop to take an interrupt after `in`
+  // (after the next instruction too, for STI's shadow). Flag-free; clobbers R8.
+  void irq_window_check(const Insn& in, bool shadow);
   // Calls a C++ helper with the guest state saved; ea (R9d) computed when with_ea.
   void call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data);
 
@@ -98,5 +101,10 @@ bool is_system(const Insn& in);
 
 // The generic C++ emulation helper for sensitive and privileged instructions (src/cpu).
 uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* insn);
+// x87/MMX/SSE instruction while CR0.TS or CR0.EM is set: #NM or #UD (src/cpu).
+uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* insn);
+// STI or POPF set IF while an interrupt waits: back to the run loop (after the next
+// instruction for STI). arg = EIP to resume at, data = non-null for STI's shadow.
+uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* shadow);
 
 }  // namespace rs

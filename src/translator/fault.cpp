@@ -68,6 +68,7 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   cpu.fault_signo = uint32_t(sig);
   cpu.fault_host_addr = addr;
   cpu.fault_err = uint32_t(g[REG_ERR]);
+  cpu.fault_trapno = uint32_t(g[REG_TRAPNO]);
   cpu.fault_guest_addr = uint32_t(addr - cpu.window);
 
   Exit why = Exit::Fault;
@@ -90,10 +91,15 @@ void on_interrupt(int sig, siginfo_t*, void*) {
   if (g_tr) request_exit(g_tr->cpu());
 }
 
+// The machine's timer (SIGALRM): the next PIT event is due.
+void on_timer(int, siginfo_t*, void*) {
+  if (g_tr) request_exit(g_tr->cpu());
+}
+
 void install(int sig, void (*fn)(int, siginfo_t*, void*)) {
   struct sigaction sa {};
   sa.sa_sigaction = fn;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;  // guest ESP lives in host RSP
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;  // guest ESP lives in host RSP
   sigemptyset(&sa.sa_mask);
   sigaction(sig, &sa, nullptr);
 }
@@ -112,6 +118,7 @@ void attach_fault_handlers(Translator* tr, Window* win) {
     sigaltstack(&ss, nullptr);
     for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) install(s, on_fault);
     for (int s : {SIGINT, SIGTERM, SIGHUP}) install(s, on_interrupt);
+    install(SIGALRM, on_timer);
   }
   g_tr = tr;
   g_win = win;

@@ -33,10 +33,18 @@ Translator::~Translator() {
 }
 
 uint32_t Translator::mode() const {
-  const Segment* s = cpu_.seg;
-  bool flat = s[CS].base == 0 && s[DS].base == 0 && s[ES].base == 0 && s[SS].base == 0;
-  bool code32 = (s[CS].attr >> 14) & 1;
-  return uint32_t(cpu_.cpl) | (code32 ? 4u : 0u) | (flat ? 8u : 0u) | ((cpu_.cr0 & 1) ? 16u : 0u);
+  const CpuState& c = cpu_;
+  const Segment* s = c.seg;
+  uint32_t m = c.cpl;
+  if ((s[CS].attr >> 14) & 1) m |= kModeCode32;
+  if (s[CS].base == 0 && s[SS].base == 0) m |= kModeFlatStack;
+  if (c.cr0 & 1) m |= kModePE;
+  if (c.cpl > ((c.vflags & FL_IOPL) >> 12)) m |= kModeIoRestricted;
+  if (c.cr0 & 0xC) m |= kModeFpuTrap;
+  if (c.tsc_offset != 0 || ((c.cr4 & 4) && c.cpl > 0)) m |= kModeTscSlow;
+  if (s[DS].base) m |= kModeDsBase;
+  if (s[ES].base) m |= kModeEsBase;
+  return m;
 }
 
 Block* Translator::lookup(uint32_t eip) const {
@@ -55,6 +63,12 @@ Block* Translator::lookup_or_translate(uint32_t eip) {
 namespace {
 
 bool emit_insn(Emitter& e, const Insn& in) {
+  if ((e.blk.mode & kModeFpuTrap) && in.fpu_use() != Insn::kNoFpu) {
+    e.call_helper(in, &helper_fpu_unavailable, false, &in);
+    e.exit_direct(in.next());
+    return true;
+  }
+  if (in.mn() == ZYDIS_MNEMONIC_RDTSC && (e.blk.mode & kModeTscSlow)) return emit_system(e, in);
   if (is_string(in)) return emit_string(e, in);
   if (is_stack(in)) return emit_stack(e, in);
   if (is_control(in)) return emit_control(e, in);
@@ -68,9 +82,9 @@ bool emit_insn(Emitter& e, const Insn& in) {
 
 Block* Translator::translate(uint32_t eip, bool single) {
   uint32_t m = mode();
-  if (!(m & 16)) throw GuestError("real mode is not supported yet");
-  if (!(m & 4)) throw GuestError("16-bit protected-mode code is not supported yet");
-  if (!(m & 8)) throw GuestError("segment bases other than zero for CS, DS, ES or SS are not supported yet");
+  if (!(m & kModePE)) throw GuestError("real mode is not supported yet");
+  if (!(m & kModeCode32)) throw GuestError("16-bit protected-mode code is not supported yet");
+  if (!(m & kModeFlatStack)) throw GuestError("CS or SS segment bases other than zero are not supported yet");
   if (!mem_.contains(eip, 1)) throw GuestError("execution outside guest RAM");
 
   int limit = single ? 1 : kMaxBlockInsns;
@@ -160,7 +174,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
       }
     }
     JTableEntry& j = jtable_[eip & ((1u << kJTableBits) - 1)];
-    j.neg_key = uint64_t(0) - uint64_t(eip);
+    j.neg_key = uint64_t(0) - ((uint64_t(m) << 32) | eip);
     j.code = uint64_t(b->code);
     return b;
   }
@@ -262,8 +276,8 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
   auto& tr = *static_cast<Translator*>(cpu->translator);
   cpu->eip = site->target;
   if (cpu->exit_request) return uint32_t(Exit::Poll);
+  if (!site->from->cached) return uint32_t(Exit::Dispatch);  // a one-instruction block returns to the loop
   try {
-    tr.check_mode();
     Block* b = tr.lookup(site->target);
     if (!b) b = tr.translate(site->target);
     if (!b) return uint32_t(Exit::Dispatch);
@@ -281,7 +295,6 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
   cpu->eip = target;
   if (cpu->exit_request) return uint32_t(Exit::Poll);
   try {
-    tr.check_mode();
     Block* b = tr.lookup(target);
     if (!b) b = tr.translate(target);
     if (!b) return uint32_t(Exit::Dispatch);
@@ -290,6 +303,11 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
   } catch (...) {
     return uint32_t(Exit::Dispatch);
   }
+}
+
+uint32_t helper_leave_indirect(CpuState* cpu, uint32_t target, const void*) {
+  cpu->eip = target;
+  return uint32_t(Exit::Dispatch);
 }
 
 }  // namespace rs

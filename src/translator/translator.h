@@ -21,6 +21,18 @@ namespace rs {
 class Machine;
 struct Block;
 
+// Mode bits: the CPU state that generated code depends on. Blocks are keyed by
+// EIP + mode, and instructions that change the mode leave translated code.
+inline constexpr uint32_t kModeCpl = 3;            // CPL
+inline constexpr uint32_t kModeCode32 = 1u << 2;   // CS.D
+inline constexpr uint32_t kModeFlatStack = 1u << 3;  // CS and SS bases are 0
+inline constexpr uint32_t kModePE = 1u << 4;       // CR0.PE
+inline constexpr uint32_t kModeIoRestricted = 1u << 5;  // CPL > IOPL: CLI/STI fault, POPF keeps IF
+inline constexpr uint32_t kModeFpuTrap = 1u << 6;  // CR0.TS or CR0.EM: x87/MMX/SSE go through #NM/#UD checks
+inline constexpr uint32_t kModeTscSlow = 1u << 7;  // RDTSC needs emulation (CR4.TSD at CPL > 0, or a TSC offset)
+inline constexpr uint32_t kModeDsBase = 1u << 8;   // DS base is not 0: DS accesses are rebased
+inline constexpr uint32_t kModeEsBase = 1u << 9;   // ES base is not 0
+
 // Helper ABI: called from translated code through the helper stub with the guest
 // state saved in CpuState. Returns 0 to resume translated code at cpu->ret_addr,
 // or an Exit code to return to the C++ run loop (cpu->eip then says where to go on).
@@ -59,7 +71,8 @@ struct Block {
 };
 
 struct JTableEntry {
-  uint64_t neg_key;  // -(EIP) when valid, 1 when empty: (neg_key + EIP) == 0 exactly on a hit
+  // -(mode << 32 | EIP) when valid, 1 when empty: the lookup adds the key and tests for 0.
+  uint64_t neg_key;
   uint64_t code;
 };
 inline constexpr uint32_t kJTableBits = 16;
@@ -93,14 +106,6 @@ class Translator {
   Block* translate(uint32_t eip, bool single = false);
   Block* lookup_or_translate(uint32_t eip);
 
-  // Indirect-branch lookups are keyed by EIP alone: forget them when the mode changes.
-  void check_mode() {
-    uint32_t m = mode();
-    if (m != last_mode_) {
-      flush_jtable();
-      last_mode_ = m;
-    }
-  }
   void chain(ExitSite* site, Block* to);
   void drop_page(uint32_t page);
   void flush();
@@ -131,7 +136,6 @@ class Translator {
   CodeCache cache_;
   Runtime rt_;
   uint8_t* blocks_start_ = nullptr;
-  uint32_t last_mode_ = ~0u;
   JTableEntry* jtable_ = nullptr;
   std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
@@ -142,5 +146,7 @@ class Translator {
 // The helpers every block exit uses.
 uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* site);
 uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*);
+// The indirect exit of a one-instruction block: back to the run loop.
+uint32_t helper_leave_indirect(CpuState* cpu, uint32_t target, const void*);
 
 }  // namespace rs

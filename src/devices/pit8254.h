@@ -1,0 +1,76 @@
+// The 8254 programmable interval timer at 0x40-0x43, clocked at 1.193182 MHz from
+// the host monotonic clock. Counters are computed from elapsed time, not ticked:
+// reading a counter, OUT levels and the IRQ0 edges of channel 0 all follow from
+// when the count was loaded. All six modes, binary and BCD, LSB/MSB/both access,
+// counter latch and read-back commands. Channel 2's gate and output are wired to
+// port 0x61 (see port61.h).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "devices/device.h"
+
+namespace rs {
+
+class Pic8259;
+
+class Pit8254 : public PortDevice {
+ public:
+  static constexpr uint64_t kHz = 1193182;
+  // now() returns monotonic nanoseconds; injectable for tests.
+  using Clock = uint64_t (*)();
+  Pit8254(Pic8259& pic, Clock now);
+  const char* name() const override { return "i8254"; }
+  uint32_t in(uint16_t port, int size) override;
+  void out(uint16_t port, int size, uint32_t value) override;
+  void reset() override;
+  std::string dump() const override;
+
+  // Raises IRQ0 for the channel 0 edges that are due. Edges that the guest has not
+  // taken yet (IRQ0 still requested) are kept and delivered one by one, so that a
+  // stalled guest sees every tick ("delay" policy, as QEMU's lost-tick default).
+  void update();
+  // Monotonic ns of the next IRQ0 edge, or UINT64_MAX when channel 0 will not fire.
+  uint64_t next_deadline() const;
+  void set_gate(int channel, bool level);
+  bool gate(int channel) const { return ch_[channel].gate; }
+  bool output(int channel) const;
+
+ private:
+  struct Channel {
+    uint8_t mode = 0, access = 3;  // access: 1 LSB, 2 MSB, 3 LSB then MSB
+    bool bcd = false;
+    bool gate = true;
+    bool armed = false;     // a count has been loaded since the control word
+    bool running = false;   // counting (gate and trigger permitting)
+    uint32_t reload = 0x10000;
+    uint64_t elapsed_base = 0;  // ticks counted before the current running stretch
+    uint64_t run_start = 0;     // tick at which the current stretch began
+    bool write_msb = false;     // next data write is the MSB (access 3)
+    uint8_t write_lsb = 0;
+    bool read_msb = false;
+    bool latched = false;
+    uint16_t latch = 0;
+    bool latch_msb = false;
+    bool status_latched = false;
+    uint8_t status = 0;
+    uint8_t null_count = 1;
+    uint64_t edges_seen = 0;  // channel 0: IRQ edges already accounted for
+  };
+  uint64_t ticks() const;
+  uint64_t elapsed(const Channel& c, uint64_t t) const;
+  uint16_t count_at(const Channel& c, uint64_t t) const;
+  bool out_at(const Channel& c, uint64_t t) const;
+  uint64_t edges_at(const Channel& c, uint64_t t) const;
+  void load(Channel& c, uint32_t value);
+  void latch_count(Channel& c);
+  uint8_t read_counter(Channel& c);
+
+  Pic8259& pic_;
+  Clock now_;
+  uint64_t epoch_;
+  Channel ch_[3];
+  uint64_t backlog_ = 0;
+};
+
+}  // namespace rs
