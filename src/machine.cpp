@@ -123,8 +123,9 @@ void Machine::request_stop(int exit_status, const std::string& why) {
   stop_reason_ = why;
 }
 
-uint32_t Machine::raise_event(int vector, EventKind kind, uint32_t error_code, const std::string& detail) {
-  pending_ = PendingEvent{true, vector, kind, error_code, detail};
+uint32_t Machine::raise_event(int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip,
+                              const std::string& detail) {
+  pending_ = PendingEvent{true, vector, kind, error_code, insn_eip, detail};
   return uint32_t(Exit::Exception);
 }
 
@@ -180,40 +181,40 @@ void Machine::host_fault() {
   CpuState& c = cpu();
   switch (c.fault_signo) {
     case SIGFPE:
-      if (c.fault_trapno == 0) return deliver(0, EventKind::Fault, 0, "divide error");
+      if (c.fault_trapno == 0) return deliver(0, EventKind::Fault, 0, "divide error", c.eip);
       if (c.fault_trapno == 16) {
-        if (c.cr0 & 0x20) return deliver(16, EventKind::Fault, 0, "x87 floating-point error");
+        if (c.cr0 & 0x20) return deliver(16, EventKind::Fault, 0, "x87 floating-point error", c.eip);
         pic_->pulse_irq(13);  // CR0.NE = 0: the PC's FERR# line raises IRQ 13
         return;
       }
       if (c.fault_trapno == 19) {
-        if (c.cr4 & 0x400) return deliver(19, EventKind::Fault, 0, "SIMD floating-point exception");
-        return deliver(6, EventKind::Fault, 0, "SIMD exception without CR4.OSXMMEXCPT");
+        if (c.cr4 & 0x400) return deliver(19, EventKind::Fault, 0, "SIMD floating-point exception", c.eip);
+        return deliver(6, EventKind::Fault, 0, "SIMD exception without CR4.OSXMMEXCPT", c.eip);
       }
       break;
     case SIGILL:
-      return deliver(6, EventKind::Fault, 0, "invalid opcode");
+      return deliver(6, EventKind::Fault, 0, "invalid opcode", c.eip);
     default:
       break;
   }
   request_stop(kExitGuestError, describe_fault());
 }
 
-void Machine::deliver(int vector, EventKind kind, uint32_t error, const std::string& detail) {
+void Machine::deliver(int vector, EventKind kind, uint32_t error, const std::string& detail, uint32_t insn_eip) {
   ++events_;
   if (kind == EventKind::External) stats_.interrupts++;
   else stats_.exceptions++;
   if (!detail.empty())
     spdlog::debug("{} (vector {}, error {:#x}){}: {}", vector_name(vector), vector, error, at_eip(cpu().eip), detail);
   halted_ = false;
-  deliver_event(*this, cpu(), vector, kind, error);
+  deliver_event(*this, cpu(), vector, kind, error, insn_eip);
 }
 
 void Machine::deliver_pending() {
   if (!pending_.valid) return;
   PendingEvent e = std::move(pending_);
   pending_ = PendingEvent{};
-  deliver(e.vector, e.kind, e.error, e.detail);
+  deliver(e.vector, e.kind, e.error, e.detail, e.insn_eip);
 }
 
 void Machine::reset() {
@@ -234,10 +235,10 @@ void Machine::reset() {
 void Machine::service_timers() { pit_->update(); }
 
 void Machine::arm_timer(uint64_t deadline) {
+  if (deadline == 0) deadline = 1;  // already due: fire at once
   if (!timer_ok_ || deadline == timer_armed_) return;
   itimerspec its{};
   if (deadline != UINT64_MAX) {
-    if (deadline == 0) deadline = 1;  // already due: fire at once
     its.it_value.tv_sec = time_t(deadline / 1000000000u);
     its.it_value.tv_nsec = long(deadline % 1000000000u);
   }
@@ -273,7 +274,7 @@ int Machine::run() {
     }
     if (c.exit_request) clear_exit_request(c);
     if (!replay_one && interrupt_ready()) {
-      deliver(pic_->acknowledge(), EventKind::External, 0, "");
+      deliver(pic_->acknowledge(), EventKind::External, 0, "", c.eip);
       continue;
     }
     c.irq_waiting = !c.vif && pic_->pending();
@@ -345,7 +346,7 @@ int Machine::run() {
     // completed without an exception (and not after MOV SS / POP SS).
     if (step && tf && completed && events_ == events_before && !c.shadow && !stopping_) {
       c.dr[6] |= kDr6SingleStep;
-      deliver(1, EventKind::Trap, 0, "single step");
+      deliver(1, EventKind::Trap, 0, "single step", c.eip);
     }
   }
   arm_timer(UINT64_MAX);

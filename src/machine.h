@@ -58,7 +58,8 @@ class Machine : public MachineControl {
 
   // A guest exception or software interrupt raised by a C++ helper, delivered by the
   // run loop once the helper has returned Exit::Exception.
-  uint32_t raise_event(int vector, EventKind kind, uint32_t error_code, const std::string& detail);
+  // insn_eip is the raising instruction (cpu.eip is the return address).
+  uint32_t raise_event(int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip, const std::string& detail);
   // The guest needs something ringshift does not implement: stop with a clear message.
   void unsupported(const std::string& what);
   uint32_t unsupported_insn(const Insn& in, const std::string& what);
@@ -88,11 +89,12 @@ class Machine : public MachineControl {
     int vector = 0;
     EventKind kind = EventKind::Fault;
     uint32_t error = 0;
+    uint32_t insn_eip = 0;
     std::string detail;
   };
   std::string describe_fault() const;
   void host_fault();
-  void deliver(int vector, EventKind kind, uint32_t error, const std::string& detail);
+  void deliver(int vector, EventKind kind, uint32_t error, const std::string& detail, uint32_t insn_eip);
   void deliver_pending();
   void reset_cpu();
   void reset();

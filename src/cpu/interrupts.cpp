@@ -86,7 +86,9 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
   int new_cpl = conforming ? cpu.cpl : seg_dpl(cs);
   if (offset > cs.limit) return Nested{13, ext};
 
-  const uint32_t eflags = cpu.eflags();
+  // Faults push RF = 1, so that the restarted instruction does not hit an instruction
+  // breakpoint again (SDM 17.3.1.1).
+  const uint32_t eflags = cpu.eflags() | (kind == EventKind::Fault ? FL_RF : 0);
   Frame f;
   Segment ss = cpu.seg[SS];
   uint32_t esp = cpu.reg(ESP);
@@ -149,8 +151,9 @@ const char* vector_name(int v) {
   return v >= 0 && v < 22 ? names[v] : "interrupt";
 }
 
-bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32_t error_code) {
-  const uint32_t return_eip = cpu.eip;
+bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip) {
+  // A fault while delivering INT n (or INT3, INTO, INT1) restarts that instruction.
+  const uint32_t return_eip = (kind == EventKind::Software || kind == EventKind::Trap) ? insn_eip : cpu.eip;
   bool push_error = kind != EventKind::Software && kind != EventKind::External && vector_has_error_code(vector);
   int first = kind == EventKind::Fault || kind == EventKind::Trap ? vector : -1;
   for (;;) {

@@ -23,9 +23,10 @@ bool vector_has_error_code(int vector);
 const char* vector_name(int vector);
 
 // Delivers one event with cpu.eip as the return address. Faults raised while doing so
-// are handled as the SDM says (serially, as #DF, or as a triple fault). Returns false
-// on a triple fault (nothing delivered) or when the guest uses an unsupported gate
-// (the machine has been asked to stop with a message).
-bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32_t error_code);
+// are handled as the SDM says (serially, as #DF, or as a triple fault); for a
+// software interrupt or trap they report insn_eip, the instruction that raised it.
+// Returns false on a triple fault (nothing delivered) or when the guest uses an
+// unsupported gate (the machine has been asked to stop with a message).
+bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip);
 
 }  // namespace rs

@@ -86,12 +86,12 @@ uint32_t raise(Ctx& c, int vector, uint32_t error_code, const char* detail) {
   c.cpu.eip = c.in.eip;
   std::string d = detail;
   if (c.in.z.length) d += (d.empty() ? "" : " in ") + c.in.text();
-  return c.m.raise_event(vector, EventKind::Fault, error_code, d);
+  return c.m.raise_event(vector, EventKind::Fault, error_code, c.in.eip, d);
 }
 
 uint32_t raise_after(Ctx& c, int vector, bool software) {
   c.cpu.eip = c.in.next();
-  return c.m.raise_event(vector, software ? EventKind::Software : EventKind::Trap, 0, "");
+  return c.m.raise_event(vector, software ? EventKind::Software : EventKind::Trap, 0, c.in.eip, "");
 }
 
 uint32_t outside_ram(Ctx& c) {
@@ -345,11 +345,10 @@ uint32_t emulate_system(Ctx& c) {
 
 uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
   Machine& m = *static_cast<Machine*>(cpu->machine);
-  static const Insn kInvalid{};
-  const Insn& in = data ? *static_cast<const Insn*>(data) : kInvalid;
+  const Insn& in = *static_cast<const Insn*>(data);
   Ctx c{m, *cpu, in, ea};
   try {
-    if (!data) return raise(c, kUD, 0, "undecodable instruction");
+    if (in.z.length == 0) return raise(c, kUD, 0, "undecodable instruction");
     if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
       return raise(c, kUD, 0, "VEX/EVEX/XOP instructions are not in this CPU's CPUID");
     switch (in.mn()) {
@@ -435,8 +434,9 @@ uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* data) {
       m.pic().pulse_irq(13);
     }
     return 0;  // the block goes on after the WAIT
-  } else if (in.fpu_use() == Insn::kSimd) {
+  } else if (in.fpu_use() != Insn::kX87) {
     if (em) return raise(c, kUD, 0, "MMX/SSE with CR0.EM");
+    if (in.fpu_use() == Insn::kXmm && !(cpu->cr4 & 0x200)) return raise(c, kUD, 0, "SSE with CR4.OSFXSR clear");
     if (ts) return raise(c, kNM, 0, "CR0.TS");
   } else if (em || ts) {
     return raise(c, kNM, 0, em ? "x87 with CR0.EM" : "CR0.TS");

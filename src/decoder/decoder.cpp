@@ -62,15 +62,17 @@ Insn::FpuUse Insn::fpu_use() const {
     ZydisRegister r = ops[i].reg.value;
     switch (ZydisRegisterGetClass(r)) {
       case ZYDIS_REGCLASS_X87: use |= kX87; break;
-      case ZYDIS_REGCLASS_MMX: case ZYDIS_REGCLASS_XMM: use |= kSimd; break;
+      case ZYDIS_REGCLASS_MMX: use |= kMmx; break;
+      case ZYDIS_REGCLASS_XMM: use |= kXmm; break;
       default:
         if (r == ZYDIS_REGISTER_X87CONTROL || r == ZYDIS_REGISTER_X87STATUS || r == ZYDIS_REGISTER_X87TAG) use |= kX87;
-        if (r == ZYDIS_REGISTER_MXCSR) use |= kSimd;
+        if (r == ZYDIS_REGISTER_MXCSR) use |= kXmm;
         break;
     }
   }
-  // MMX instructions alias the x87 registers but fault like SIMD ones under CR0.EM.
-  return use & kSimd ? kSimd : FpuUse(use);
+  if (use & kXmm) return kXmm;
+  if (use & kMmx) return kMmx;  // MMX aliases the x87 registers but faults like SSE under CR0.EM
+  return FpuUse(use);
 }
 
 std::string Insn::text() const {

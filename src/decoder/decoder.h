@@ -22,9 +22,9 @@ struct Insn {
   // Index (0..7) of the guest GPR of operand i, or -1 when it is not a GPR.
   int gpr(int i) const;
   std::string text() const;
-  // Which register file the instruction touches: x87 (incl. FXSAVE/FWAIT) or MMX/SSE.
-  // CR0.TS/EM make these fault with #NM or #UD.
-  enum FpuUse { kNoFpu = 0, kX87 = 1, kSimd = 2 };
+  // Which register file the instruction touches: x87 (incl. FXSAVE/FWAIT), MMX, or
+  // XMM/MXCSR. CR0.TS/EM and CR4.OSFXSR make these fault with #NM or #UD.
+  enum FpuUse { kNoFpu = 0, kX87 = 1, kMmx = 2, kXmm = 4 };
   FpuUse fpu_use() const;
 };
 

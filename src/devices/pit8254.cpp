@@ -1,5 +1,6 @@
 #include "devices/pit8254.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "devices/pic8259.h"
@@ -8,7 +9,7 @@ namespace rs {
 
 namespace {
 
-constexpr uint64_t kMaxBacklog = 64;  // ticks kept for a guest that stalls (1/4 s at 250 Hz)
+constexpr uint64_t kMaxBacklog = 64;  // ticks kept when ringshift itself was late (1/4 s at 250 Hz)
 
 uint32_t from_bcd(uint32_t v) {
   return (v & 0xF) + ((v >> 4) & 0xF) * 10 + ((v >> 8) & 0xF) * 100 + ((v >> 12) & 0xF) * 1000;
@@ -230,20 +231,22 @@ void Pit8254::update() {
   Channel& c = ch_[0];
   uint64_t e = edges_at(c, ticks());
   if (e > c.edges_seen) {
-    backlog_ += e - c.edges_seen;
+    // While IRQ0 is still requested (not yet acknowledged, or masked), further edges are
+    // lost, as on hardware. Otherwise they were missed only because ringshift looked late
+    // (the host descheduled it): keep them and deliver them one by one.
+    if (!pic_.requested(0)) backlog_ = std::min(backlog_ + (e - c.edges_seen), kMaxBacklog);
     c.edges_seen = e;
-    if (backlog_ > kMaxBacklog) backlog_ = kMaxBacklog;
   }
   if (backlog_ && !pic_.requested(0)) {
     pic_.pulse_irq(0);
     --backlog_;
   }
-  if (pic_.masked(0) && pic_.requested(0)) backlog_ = 0;  // a masked line latches one request
 }
 
 uint64_t Pit8254::next_deadline() const {
+  // Ticks already due (the backlog) go out from update(), which the run loop calls at
+  // every exit and port I/O calls after an EOI: no timer is needed for them.
   const Channel& c = ch_[0];
-  if (backlog_) return 0;
   if (!c.armed || !c.running) return UINT64_MAX;
   const uint64_t n = c.reload;
   uint64_t target;  // elapsed ticks at which the next edge comes

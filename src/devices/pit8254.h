@@ -26,11 +26,11 @@ class Pit8254 : public PortDevice {
   void reset() override;
   std::string dump() const override;
 
-  // Raises IRQ0 for the channel 0 edges that are due. Edges that the guest has not
-  // taken yet (IRQ0 still requested) are kept and delivered one by one, so that a
-  // stalled guest sees every tick ("delay" policy, as QEMU's lost-tick default).
+  // Raises IRQ0 for the channel 0 edges that are due. Edges that came while IRQ0 was
+  // still requested are lost as on hardware; edges that pile up only because the host
+  // ran ringshift late are delivered one by one, so no tick is lost to host load.
   void update();
-  // Monotonic ns of the next IRQ0 edge, or UINT64_MAX when channel 0 will not fire.
+  // Monotonic ns of the next IRQ0 edge still to come, or UINT64_MAX when channel 0 will not fire.
   uint64_t next_deadline() const;
   void set_gate(int channel, bool level);
   bool gate(int channel) const { return ch_[channel].gate; }

@@ -41,6 +41,7 @@ uint32_t Translator::mode() const {
   if (c.cr0 & 1) m |= kModePE;
   if (c.cpl > ((c.vflags & FL_IOPL) >> 12)) m |= kModeIoRestricted;
   if (c.cr0 & 0xC) m |= kModeFpuTrap;
+  if (!(c.cr4 & 0x200)) m |= kModeNoFxsr;
   if (c.tsc_offset != 0 || ((c.cr4 & 4) && c.cpl > 0)) m |= kModeTscSlow;
   if (s[DS].base) m |= kModeDsBase;
   if (s[ES].base) m |= kModeEsBase;
@@ -63,7 +64,8 @@ Block* Translator::lookup_or_translate(uint32_t eip) {
 namespace {
 
 bool emit_insn(Emitter& e, const Insn& in) {
-  if ((e.blk.mode & kModeFpuTrap) && in.fpu_use() != Insn::kNoFpu) {
+  const Insn::FpuUse fpu = in.fpu_use();
+  if (((e.blk.mode & kModeFpuTrap) && fpu != Insn::kNoFpu) || ((e.blk.mode & kModeNoFxsr) && fpu == Insn::kXmm)) {
     e.call_helper(in, &helper_fpu_unavailable, false, &in);
     e.exit_direct(in.next());
     return true;
@@ -113,10 +115,10 @@ Block* Translator::translate(uint32_t eip, bool single) {
           e.exit_direct(pc);
           break;
         }
-        in = Insn{};
+        in = Insn{};  // length 0: the helper raises #UD
         in.eip = pc;
         blk->map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
-        e.call_helper(in, &helper_emulate, false, nullptr);  // null instruction: #UD
+        e.call_helper(in, &helper_emulate, false, &in);
         e.exit_direct(pc);
         ++n;
         break;

@@ -32,6 +32,7 @@ inline constexpr uint32_t kModeFpuTrap = 1u << 6;  // CR0.TS or CR0.EM: x87/MMX/
 inline constexpr uint32_t kModeTscSlow = 1u << 7;  // RDTSC needs emulation (CR4.TSD at CPL > 0, or a TSC offset)
 inline constexpr uint32_t kModeDsBase = 1u << 8;   // DS base is not 0: DS accesses are rebased
 inline constexpr uint32_t kModeEsBase = 1u << 9;   // ES base is not 0
+inline constexpr uint32_t kModeNoFxsr = 1u << 10;  // CR4.OSFXSR clear: SSE instructions raise #UD
 
 // Helper ABI: called from translated code through the helper stub with the guest
 // state saved in CpuState. Returns 0 to resume translated code at cpu->ret_addr,
