@@ -17,9 +17,11 @@ Window::Window(PhysMem& mem) : mem_(mem) {
   reserve_ = static_cast<uint8_t*>(p);
   base_ = uint64_t(reserve_) + kGuard;
   // Paging off: guest physical RAM at window offset 0. One mapping, however big the RAM.
-  void* r = mmap(reinterpret_cast<void*>(base_), mem_.size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-                 mem_.fd(), 0);
-  if (r == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "map guest RAM into window");
+  for (uint64_t at : {base_, base_ + kSpan}) {
+    void* r = mmap(reinterpret_cast<void*>(at), mem_.size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                   mem_.fd(), 0);
+    if (r == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "map guest RAM into window");
+  }
 }
 
 Window::~Window() {
@@ -27,11 +29,13 @@ Window::~Window() {
 }
 
 void Window::protect_code(uint32_t page) {
-  mprotect(reinterpret_cast<void*>(base_ + (uint64_t(page) << kPageShift)), kPageSize, PROT_READ);
+  for (uint64_t at : {base_, base_ + kSpan})
+    mprotect(reinterpret_cast<void*>(at + (uint64_t(page) << kPageShift)), kPageSize, PROT_READ);
 }
 
 void Window::unprotect_code(uint32_t page) {
-  mprotect(reinterpret_cast<void*>(base_ + (uint64_t(page) << kPageShift)), kPageSize, PROT_READ | PROT_WRITE);
+  for (uint64_t at : {base_, base_ + kSpan})
+    mprotect(reinterpret_cast<void*>(at + (uint64_t(page) << kPageShift)), kPageSize, PROT_READ | PROT_WRITE);
 }
 
 void Window::activate() const {

@@ -2,6 +2,9 @@
 // that translated code reaches as gs:[addr32]. With paging off it maps guest
 // physical RAM one to one. Guard zones on both sides catch the 64-bit pointers
 // that rebased string instructions use, so no guest access can leave the window.
+// The 4 GiB above the window mirror it: a segment base plus an offset that passes
+// 4 GiB (fs:[x] with base 0xFFFFF000) wraps around to low linear addresses, as the
+// CPU's 32-bit linear address arithmetic does.
 #pragma once
 #include <cstdint>
 
@@ -21,7 +24,8 @@ class Window {
   Window& operator=(const Window&) = delete;
 
   uint64_t base() const { return base_; }
-  bool in_span(uint64_t host_addr) const { return host_addr - base_ < kSpan; }
+  // Whether host_addr is guest memory: the window or its wrap-around mirror.
+  bool in_span(uint64_t host_addr) const { return host_addr - base_ < 2 * kSpan; }
 
   // Write-protect / release a guest physical page that holds translated code.
   void protect_code(uint32_t page);
