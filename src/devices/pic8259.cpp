@@ -140,12 +140,7 @@ uint8_t Pic8259::poll_chip(int idx) {
   c.poll = false;
   int irq = c.best_request();
   if (irq < 0) return 0;
-  if (idx == 0 && irq == 2 && !c.single) {
-    ack_chip(c, 2);
-    uint8_t r = poll_chip(1);
-    update_cascade();
-    return r ? uint8_t(0x80 | 2) : 0;
-  }
+  // A poll reaches only the addressed chip: for IR2 the guest polls the slave next.
   ack_chip(c, irq);
   update_cascade();
   return uint8_t(0x80 | irq);

@@ -83,23 +83,51 @@ uint64_t Pit8254::edges_at(const Channel& c, uint64_t t) const {
   const uint64_t n = c.reload, e = elapsed(c, t);
   switch (c.mode) {
     case 0: return e >= n ? 1 : 0;
-    case 2: return e / (n < 2 ? 2 : n);
-    case 3: return e / n;
+    case 2: return c.edges_before + e / (n < 2 ? 2 : n);
+    case 3: return c.edges_before + e / n;
     case 4: return e > n ? 1 : 0;
     default: return 0;  // modes 1 and 5 need a gate edge; channel 0's gate is tied high
   }
 }
 
-bool Pit8254::output(int channel) const { return out_at(ch_[channel], ticks()); }
+bool Pit8254::output(int channel) {
+  uint64_t t = ticks();
+  settle(ch_[channel], t);
+  return out_at(ch_[channel], t);
+}
+
+// Applies a mode 2/3 count change whose period boundary has passed.
+void Pit8254::settle(Channel& c, uint64_t t) {
+  if (!c.reload_pending || t < c.switch_tick) return;
+  c.edges_before += (c.elapsed_base + (c.switch_tick - c.run_start)) / (c.mode == 2 && c.reload < 2 ? 2 : c.reload);
+  c.reload = c.next_reload;
+  c.elapsed_base = 0;
+  c.run_start = c.switch_tick;
+  c.reload_pending = false;
+  c.null_count = 0;
+}
 
 void Pit8254::load(Channel& c, uint32_t value) {
   uint32_t n = c.bcd ? from_bcd(value) : value;
   if (n == 0) n = c.bcd ? 10000 : 0x10000;
+  uint64_t t = ticks();
+  settle(c, t);
+  if ((c.mode == 2 || c.mode == 3) && c.armed && c.running) {
+    // Counting goes on with the old count until the end of the current period.
+    uint64_t p = c.mode == 2 && c.reload < 2 ? 2 : c.reload, e = elapsed(c, t);
+    c.next_reload = n;
+    c.switch_tick = t + (p - e % p);
+    c.reload_pending = true;
+    c.null_count = 1;
+    return;
+  }
   c.reload = n;
   c.armed = true;
   c.null_count = 0;
   c.elapsed_base = 0;
-  c.run_start = ticks();
+  c.edges_before = 0;
+  c.reload_pending = false;
+  c.run_start = t;
   // Modes 1 and 5 wait for a rising gate edge; the others count while the gate is high.
   c.running = (c.mode == 1 || c.mode == 5) ? false : c.gate;
   if (&c == &ch_[0]) c.edges_seen = 0;
@@ -143,6 +171,7 @@ void Pit8254::set_gate(int channel, bool level) {
 
 void Pit8254::latch_count(Channel& c) {
   if (c.latched) return;  // a second latch before the read is ignored
+  settle(c, ticks());
   uint16_t v = count_at(c, ticks());
   c.latch = uint16_t(c.bcd ? to_bcd(v == 0 && c.reload == 10000 ? 0 : v % 10000) : v);
   c.latched = true;
@@ -162,6 +191,7 @@ uint8_t Pit8254::read_counter(Channel& c) {
     else r = uint8_t(c.latch >> 8), c.latched = false, c.latch_msb = false;
     return r;
   }
+  settle(c, ticks());
   uint16_t v = count_at(c, ticks());
   if (c.bcd) v = uint16_t(to_bcd(v % 10000));
   if (c.access == 1) return uint8_t(v);
@@ -202,8 +232,9 @@ void Pit8254::out(uint16_t port, int, uint32_t value) {
       Channel& c = ch_[i];
       if (!(v & 0x20)) latch_count(c);
       if (!(v & 0x10) && !c.status_latched) {
+        settle(c, ticks());
         c.status = uint8_t((out_at(c, ticks()) ? 0x80 : 0) | (c.null_count ? 0x40 : 0) | (c.access << 4) |
-                           (c.mode << 1) | (c.bcd ? 1 : 0));
+                           (c.mode_bits << 1) | (c.bcd ? 1 : 0));
         c.status_latched = true;
       }
     }
@@ -216,8 +247,11 @@ void Pit8254::out(uint16_t port, int, uint32_t value) {
     return;
   }
   int mode = (v >> 1) & 7;
+  c.mode_bits = uint8_t(mode);
   if (mode > 5) mode -= 4;  // 6 and 7 are aliases of 2 and 3
   c.mode = uint8_t(mode);
+  c.reload_pending = false;
+  c.edges_before = 0;
   c.access = uint8_t(access);
   c.bcd = v & 1;
   c.armed = c.running = false;
@@ -229,7 +263,9 @@ void Pit8254::out(uint16_t port, int, uint32_t value) {
 
 void Pit8254::update() {
   Channel& c = ch_[0];
-  uint64_t e = edges_at(c, ticks());
+  uint64_t t = ticks();
+  settle(c, t);
+  uint64_t e = edges_at(c, t);
   if (e > c.edges_seen) {
     // While IRQ0 is still requested (not yet acknowledged, or masked), further edges are
     // lost, as on hardware. Otherwise they were missed only because ringshift looked late
@@ -249,12 +285,13 @@ uint64_t Pit8254::next_deadline() const {
   const Channel& c = ch_[0];
   if (!c.armed || !c.running) return UINT64_MAX;
   const uint64_t n = c.reload;
+  if (c.edges_seen < c.edges_before) return 1;  // an edge of the previous count is still unseen: now
   uint64_t target;  // elapsed ticks at which the next edge comes
   switch (c.mode) {
     case 0: if (c.edges_seen) return UINT64_MAX; target = n; break;
     case 4: if (c.edges_seen) return UINT64_MAX; target = n + 1; break;
-    case 2: target = (c.edges_seen + 1) * (n < 2 ? 2 : n); break;
-    case 3: target = (c.edges_seen + 1) * n; break;
+    case 2: target = (c.edges_seen - c.edges_before + 1) * (n < 2 ? 2 : n); break;
+    case 3: target = (c.edges_seen - c.edges_before + 1) * n; break;
     default: return UINT64_MAX;
   }
   uint64_t tick = c.run_start + (target > c.elapsed_base ? target - c.elapsed_base : 0);

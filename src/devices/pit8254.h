@@ -34,11 +34,12 @@ class Pit8254 : public PortDevice {
   uint64_t next_deadline() const;
   void set_gate(int channel, bool level);
   bool gate(int channel) const { return ch_[channel].gate; }
-  bool output(int channel) const;
+  bool output(int channel);
 
  private:
   struct Channel {
     uint8_t mode = 0, access = 3;  // access: 1 LSB, 2 MSB, 3 LSB then MSB
+    uint8_t mode_bits = 0;         // the mode as written (6 and 7 read back as such)
     bool bcd = false;
     bool gate = true;
     bool armed = false;     // a count has been loaded since the control word
@@ -56,7 +57,13 @@ class Pit8254 : public PortDevice {
     uint8_t status = 0;
     uint8_t null_count = 1;
     uint64_t edges_seen = 0;  // channel 0: IRQ edges already accounted for
+    uint64_t edges_before = 0;  // edges of earlier stretches (before a mode 2/3 count change)
+    // Modes 2 and 3: a count written while counting takes over at the end of the period.
+    bool reload_pending = false;
+    uint32_t next_reload = 0;
+    uint64_t switch_tick = 0;
   };
+  void settle(Channel& c, uint64_t t);
   uint64_t ticks() const;
   uint64_t elapsed(const Channel& c, uint64_t t) const;
   uint16_t count_at(const Channel& c, uint64_t t) const;
