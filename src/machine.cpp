@@ -149,8 +149,13 @@ void Machine::triple_fault(const std::string& why) {
   reset_pending_ = true;
 }
 
-bool Machine::interrupt_ready() {
+bool Machine::poll_devices() {
   service_timers();
+  arm_timer(pit_->next_deadline());
+  return interrupt_ready();
+}
+
+bool Machine::interrupt_ready() {
   const CpuState& c = cpu();
   return c.vif && !c.shadow && pic_->pending();
 }
@@ -273,7 +278,7 @@ int Machine::run() {
       continue;
     }
     if (c.exit_request) clear_exit_request(c);
-    if (!replay_one && interrupt_ready()) {
+    if (poll_devices() && !replay_one) {
       deliver(pic_->acknowledge(), EventKind::External, 0, "", c.eip);
       continue;
     }
@@ -286,7 +291,6 @@ int Machine::run() {
       wait_for_interrupt();
       continue;
     }
-    arm_timer(pit_->next_deadline());
 
     // One instruction at a time while TF is set, in an interrupt shadow, or to replay a
     // write into a code page.

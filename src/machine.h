@@ -67,6 +67,10 @@ class Machine : public MachineControl {
   // Whether an interrupt could be taken now (IF set, PIC has a request): helpers that
   // change the PIC or IF end the block so that it is delivered at once.
   bool interrupt_ready();
+  // Brings the timers up to date (raising due IRQs, re-arming the host timer for the
+  // next event) and says whether an interrupt can be taken now. Called at every exit
+  // to the run loop and after port I/O, which may have reprogrammed a device.
+  bool poll_devices();
 
   // Guest linear memory as C++ sees it (paging off: linear == physical).
   bool read_linear(uint32_t addr, void* dst, uint32_t len);
