@@ -81,7 +81,7 @@ void Machine::reset_cpu() {
   c.cr0 = 0x60000010;
   c.cr2 = c.cr3 = c.cr4 = 0;
   c.cpl = 0;
-  c.shadow = false;
+  c.shadow = 0;
   c.irq_waiting = 0;
   c.sysenter_cs = c.sysenter_esp = c.sysenter_eip = 0;
   c.tsc_offset = 0;
@@ -296,7 +296,8 @@ int Machine::run() {
     // write into a code page.
     const bool tf = c.vflags & FL_TF;
     const bool step = tf || c.shadow || replay_one;
-    c.shadow = false;
+    const uint8_t shadow_in = c.shadow;
+    c.shadow = 0;
     Block* b = nullptr;
     try {
       if (step) {
@@ -346,9 +347,12 @@ int Machine::run() {
         deliver_pending();
         break;
     }
+    // A shadow lasts until the instruction after it has completed (a poll exit or a
+    // code-page replay did not run it).
+    if (!completed && !c.shadow && events_ == events_before) c.shadow = shadow_in;
     // The single-step trap comes after an instruction that started with TF set and
     // completed without an exception (and not after MOV SS / POP SS).
-    if (step && tf && completed && events_ == events_before && !c.shadow && !stopping_) {
+    if (step && tf && completed && events_ == events_before && !(c.shadow & kShadowMovSs) && !stopping_) {
       c.dr[6] |= kDr6SingleStep;
       deliver(1, EventKind::Trap, 0, "single step", c.eip);
     }

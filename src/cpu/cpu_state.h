@@ -31,6 +31,8 @@ struct DescTable {
   uint16_t limit = 0;
 };
 
+inline constexpr uint8_t kShadowSti = 1, kShadowMovSs = 2;
+
 // Why translated code returned to the C++ run loop.
 enum class Exit : int {
   None = 0,
@@ -72,8 +74,9 @@ struct alignas(4096) CpuState {
   Segment ldtr, tr;
   uint32_t cr0 = 0, cr2 = 0, cr3 = 0, cr4 = 0;
   uint8_t cpl = 0;
-  // Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS).
-  bool shadow = false;
+  // Interrupts are inhibited for one instruction after STI, MOV SS and POP SS; after
+  // MOV SS / POP SS debug traps too (SDM vol. 3, 6.8.3).
+  uint8_t shadow = 0;
   uint32_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
   int64_t tsc_offset = 0;  // guest TSC = host TSC + offset (WRMSR to IA32_TIME_STAMP_COUNTER)
   uint32_t dr[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};  // DR4/DR5 alias DR6/DR7

@@ -159,7 +159,7 @@ uint32_t return_far(Ctx& c, uint16_t sel, uint32_t offset, uint16_t ss_sel, uint
 // MOV SS and POP SS hold off interrupts (and single-step traps) for one instruction,
 // so that the ESP load that follows runs first.
 uint32_t inhibit_interrupts(Ctx& c) {
-  c.cpu.shadow = true;
+  c.cpu.shadow = kShadowMovSs;
   c.cpu.eip = c.in.next();
   return uint32_t(Exit::Dispatch);
 }
@@ -310,11 +310,13 @@ uint32_t emulate_segments(Ctx& c) {
       if (r != uint32_t(Exit::Dispatch)) return r;
       if (!outer) cpu.set_reg(ESP, after);
       // Which flags IRET may change depends on the privilege level it ran at.
+      // RF would only hold off instruction breakpoints (none yet) for one instruction and
+      // is then cleared: it is not kept, so it cannot stick in later frames.
       uint32_t changeable = FL_HOST | FL_TF | FL_NT | FL_RF | FL_AC | FL_ID;
       if (old_cpl == 0) changeable |= FL_IOPL;
       if (old_cpl <= int((old_flags & FL_IOPL) >> 12)) changeable |= FL_IF;
       if (bytes == 2) changeable &= 0xFFFF;
-      cpu.set_eflags((old_flags & ~changeable) | (fl & changeable));
+      cpu.set_eflags(((old_flags & ~changeable) | (fl & changeable)) & ~FL_RF);
       return r;
     }
     case ZYDIS_MNEMONIC_ARPL: {

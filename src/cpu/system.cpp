@@ -127,8 +127,9 @@ uint32_t mov_cr(Ctx& c) {
     case 2: cpu.cr2 = v; break;
     case 3: cpu.cr3 = v; break;
     case 4: {
-      // Implemented CR4 bits: VME PVI TSD DE PSE MCE PGE PCE OSFXSR OSXMMEXCPT.
-      const uint32_t known = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400;
+      // CR4 bits of features the CPUID model has: TSD PCE OSFXSR OSXMMEXCPT. The others
+      // (VME, PVI, DE, PSE, MCE, PGE...) are reserved on this CPU: #GP.
+      const uint32_t known = 0x4 | 0x100 | 0x200 | 0x400;
       if (v & ~known) return raise(c, kGP, 0, "reserved CR4 bit");
       cpu.cr4 = v;
       break;
@@ -209,14 +210,16 @@ uint32_t fast_system_call(Ctx& c) {
     cpu.set_eflags(fl);
     cpu.seg[CS] = flat_segment(base, true);
     cpu.seg[SS] = flat_segment(uint16_t(base + 8), false);
+    cpu.seg[CS].attr |= 1;  // types 11 and 3: accessed
+    cpu.seg[SS].attr |= 1;
     cpu.cpl = 0;
     cpu.set_reg(ESP, cpu.sysenter_esp);
     cpu.eip = cpu.sysenter_eip;
   } else {
     if (cpu.cpl != 0 || base == 0) return raise(c, kGP, 0, "SYSEXIT outside ring 0 or with IA32_SYSENTER_CS = 0");
     Segment cs = flat_segment(uint16_t((base + 16) | 3), true), ss = flat_segment(uint16_t((base + 24) | 3), false);
-    cs.attr |= 3 << 5;  // DPL 3
-    ss.attr |= 3 << 5;
+    cs.attr |= (3 << 5) | 1;  // DPL 3, accessed
+    ss.attr |= (3 << 5) | 1;
     cpu.seg[CS] = cs;
     cpu.seg[SS] = ss;
     cpu.cpl = 3;
@@ -343,11 +346,14 @@ uint32_t emulate_system(Ctx& c) {
   }
 }
 
-uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
-  Machine& m = *static_cast<Machine*>(cpu->machine);
-  const Insn& in = *static_cast<const Insn*>(data);
-  Ctx c{m, *cpu, in, ea};
-  try {
+namespace {
+
+uint32_t emulate(Ctx& c) {
+  Machine& m = c.m;
+  CpuState* cpu = &c.cpu;
+  const Insn& in = c.in;
+  const uint32_t ea = c.ea;
+  {
     if (in.z.length == 0) return raise(c, kUD, 0, "undecodable instruction");
     if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
       return raise(c, kUD, 0, "VEX/EVEX/XOP instructions are not in this CPU's CPUID");
@@ -414,6 +420,26 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
       default:
         return emulate_system(c);
     }
+  }
+}
+
+}  // namespace
+
+uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
+  Machine& m = *static_cast<Machine*>(cpu->machine);
+  const Insn& in = *static_cast<const Insn*>(data);
+  Ctx c{m, *cpu, in, ea};
+  const Translator& tr = *static_cast<const Translator*>(cpu->translator);
+  try {
+    const uint32_t mode = tr.mode();
+    uint32_t r = emulate(c);
+    // The block was translated for `mode`, and so is any block its exits are chained to:
+    // an instruction that changed it (a segment load giving DS a base...) must not go on.
+    if (r == 0 && tr.mode() != mode) {
+      cpu->eip = in.next();
+      return uint32_t(Exit::Dispatch);
+    }
+    return r;
   } catch (const std::exception& e) {
     // Nothing may unwind through the generated frames.
     m.request_stop(kExitInternal, std::string("internal error in instruction emulation: ") + e.what());
@@ -447,7 +473,7 @@ uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* data) {
 
 uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* shadow) {
   cpu->eip = next_eip;
-  if (shadow) cpu->shadow = true;
+  if (shadow) cpu->shadow = kShadowSti;
   return uint32_t(Exit::Dispatch);
 }
 

@@ -53,6 +53,8 @@ Insn::FpuUse Insn::fpu_use() const {
   switch (z.mnemonic) {
     case ZYDIS_MNEMONIC_FWAIT: case ZYDIS_MNEMONIC_FXSAVE: case ZYDIS_MNEMONIC_FXRSTOR:
       return kX87;
+    case ZYDIS_MNEMONIC_EMMS:
+      return kMmx;
     default:
       break;
   }

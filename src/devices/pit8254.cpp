@@ -128,6 +128,7 @@ void Pit8254::load(Channel& c, uint32_t value) {
   c.edges_before = 0;
   c.reload_pending = false;
   c.run_start = t;
+  if (&c == &ch_[0]) backlog_ = 0;  // ticks of the old count are gone
   // Modes 1 and 5 wait for a rising gate edge; the others count while the gate is high.
   c.running = (c.mode == 1 || c.mode == 5) ? false : c.gate;
   if (&c == &ch_[0]) c.edges_seen = 0;
@@ -258,7 +259,7 @@ void Pit8254::out(uint16_t port, int, uint32_t value) {
   c.null_count = 1;
   c.write_msb = c.read_msb = c.latched = c.status_latched = false;
   c.elapsed_base = 0;
-  if (sc == 0) c.edges_seen = 0;
+  if (sc == 0) c.edges_seen = 0, backlog_ = 0;
 }
 
 void Pit8254::update() {

@@ -93,6 +93,7 @@ void Translator::build_runtime() {
   rt_.enter = reinterpret_cast<Runtime::EnterFn>(base + code.labelOffsetFromBase(enter));
   rt_.helper_stub = base + code.labelOffsetFromBase(stub);
   rt_.leave_async = base + code.labelOffsetFromBase(leave_async);
+  scratch_ = cache_.alloc(kScratchBytes);
   blocks_start_ = cache_.cursor();
 }
 

@@ -96,7 +96,10 @@ Block* Translator::translate(uint32_t eip, bool single) {
     blk->mode = m;
     blk->cached = !single;
     blk->page_first = blk->page_last = eip >> kPageShift;
-    Emitter e(*this, *blk, uint64_t(cache_.cursor()));
+    // One-instruction blocks always go to the same scratch area: they run once, return
+    // to the run loop, and are replaced by the next one.
+    uint8_t* base = single ? scratch_ : cache_.cursor();
+    Emitter e(*this, *blk, uint64_t(base));
     e.a.mov(x86::r10b, x86::byte_ptr(x86::r15, kPollOffset));
 
     uint32_t pc = eip;
@@ -144,10 +147,13 @@ Block* Translator::translate(uint32_t eip, bool single) {
     e.finish_exits();
     e.code.flatten();
     e.code.resolveUnresolvedLinks();
-    uint8_t* dst = cache_.cursor();
+    uint8_t* dst = base;
     e.code.relocateToBase(uint64_t(dst));
     size_t size = e.code.codeSize();
-    if (!cache_.alloc(size)) return nullptr;
+    if (single ? size > kScratchBytes : !cache_.alloc(size)) {
+      if (single) throw std::runtime_error("one-instruction block larger than its scratch area");
+      return nullptr;
+    }
     e.code.copyFlattenedData(dst, size);
     e.resolve();
     blk->code = dst;
@@ -164,7 +170,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     stats.blocks++;
     stats.guest_insns += uint64_t(n);
     if (single) {
-      graveyard_.push_back(std::move(blk));
+      single_ = std::move(blk);  // frees the previous one
       return b;
     }
     blocks_[key(eip, m)] = std::move(blk);
@@ -248,6 +254,7 @@ void Translator::flush() {
   blocks_.clear();
   graveyard_.clear();
   by_host_.clear();
+  single_.reset();
   flush_jtable();
   cache_.reset_to(blocks_start_);
   stats.flushes++;
@@ -277,8 +284,9 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
   auto* site = static_cast<const ExitSite*>(data);
   auto& tr = *static_cast<Translator*>(cpu->translator);
   cpu->eip = site->target;
+  // A one-instruction block returns to the loop as completed, even when an exit is requested.
+  if (!site->from->cached) return uint32_t(Exit::Dispatch);
   if (cpu->exit_request) return uint32_t(Exit::Poll);
-  if (!site->from->cached) return uint32_t(Exit::Dispatch);  // a one-instruction block returns to the loop
   try {
     Block* b = tr.lookup(site->target);
     if (!b) b = tr.translate(site->target);

@@ -140,6 +140,9 @@ class Translator {
   JTableEntry* jtable_ = nullptr;
   std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
+  std::unique_ptr<Block> single_;                  // the one-instruction block in scratch_
+  uint8_t* scratch_ = nullptr;
+  static constexpr size_t kScratchBytes = 16384;
   std::map<uint64_t, Block*> by_host_;
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
 };
