@@ -1,0 +1,55 @@
+// The differential tester's shared definitions: where a test case lives in the
+// 32-bit address space (identical natively and in the guest, so that addresses in
+// registers and memory compare equal), and the machine state compared.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace difftest {
+
+inline constexpr uint32_t kCodeAddr = 0x00300000;     // the sequence, ended by INT3
+inline constexpr uint32_t kCodeBytes = 0x1000;
+inline constexpr uint32_t kScratchAddr = 0x00400000;  // memory operands point here
+inline constexpr uint32_t kScratchBytes = 0x1000;
+inline constexpr uint32_t kStackAddr = 0x004F0000;    // the stack page
+inline constexpr uint32_t kStackBytes = 0x1000;
+inline constexpr uint32_t kStackTop = kStackAddr + kStackBytes - 0x400;  // ESP at entry
+
+// Registers, flags and x87/SSE state: at entry, and where the sequence stopped.
+struct State {
+  uint32_t gpr[8] = {};  // EAX ECX EDX EBX ESP EBP ESI EDI
+  uint32_t eflags = 2;
+  uint8_t fx[512] = {};  // FXSAVE image (legacy area: FCW FSW FTW, ST0-7, MXCSR, XMM0-7)
+};
+
+struct Outcome {
+  State st;
+  uint32_t eip = 0;
+  int vector = -1;       // 3 with eip == the end: completed; otherwise the exception
+  uint32_t error = 0;
+  uint8_t scratch[kScratchBytes];
+  uint8_t stack[kStackBytes];
+};
+
+struct Case {
+  std::vector<uint8_t> code;  // ends with INT3
+  std::string text;           // disassembly, for reports
+  State in;
+  uint8_t scratch[kScratchBytes];
+  uint8_t stack[kStackBytes];
+  uint32_t flags_undefined = 0;  // EFLAGS bits the SDM leaves undefined at the end
+  // Where each generated form starts and which flags are undefined there (for faults).
+  std::vector<std::pair<uint32_t, uint32_t>> undef_before;
+  uint32_t end_eip() const { return kCodeAddr + uint32_t(code.size()); }
+  uint32_t undefined_at(uint32_t eip) const {
+    if (eip == end_eip()) return flags_undefined;
+    uint32_t u = 0;
+    for (auto& [at, mask] : undef_before)
+      if (at <= eip) u = mask;
+    return u;
+  }
+};
+
+}  // namespace difftest

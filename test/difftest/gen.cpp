@@ -1,0 +1,388 @@
+#include "difftest/gen.h"
+
+#include <asmjit/x86.h>
+
+#include <functional>
+#include <random>
+
+namespace difftest {
+
+namespace {
+
+using namespace asmjit;
+namespace Inst = x86::Inst;
+
+constexpr uint32_t OF = 1u << 11, SF = 1u << 7, ZF = 1u << 6, AF = 1u << 4, PF = 1u << 2, CF = 1u;
+constexpr uint32_t kArith = OF | SF | ZF | AF | PF | CF;
+
+struct Rng {
+  std::mt19937_64 g;
+  uint64_t u64() { return g(); }
+  uint32_t u32() { return uint32_t(g()); }
+  uint32_t below(uint32_t n) { return uint32_t(g() % n); }
+  bool coin() { return g() & 1; }
+};
+
+// Registers the sequence may write: not ESP (the stack) and not EBP (the scratch base).
+const int kWritable[6] = {0, 1, 2, 3, 6, 7};
+
+x86::Gp reg(Rng& r, int size) {
+  if (size == 1) return r.coin() ? x86::Gp(x86::gpb_lo(r.below(4))) : x86::Gp(x86::gpb_hi(r.below(4)));  // AL..BL, AH..BH
+  int id = kWritable[r.below(6)];
+  return size == 2 ? x86::Gp(x86::gpw(uint32_t(id))) : x86::Gp(x86::gpd(uint32_t(id)));
+}
+
+// A memory operand inside the scratch page: [ebp + disp] or an absolute address.
+x86::Mem mem(Rng& r, int size, uint32_t align = 1) {
+  uint32_t off = r.below(kScratchBytes - 64) & ~(align - 1);
+  if (r.coin()) return x86::ptr(x86::ebp, int32_t(off), uint32_t(size));
+  return x86::ptr(uint64_t(kScratchAddr + off), uint32_t(size));
+}
+
+Imm imm(Rng& r, int size) {
+  switch (r.below(4)) {
+    case 0: return Imm(0);
+    case 1: return Imm(int32_t(r.below(3)) - 1);
+    default: break;
+  }
+  uint32_t v = r.u32();
+  if (size == 1) return Imm(int8_t(v));
+  if (size == 2) return Imm(int16_t(v));
+  return Imm(int32_t(v));
+}
+
+int size_of(Rng& r) {
+  static const int s[3] = {1, 2, 4};
+  return s[r.below(3)];
+}
+
+// What an instruction does to the arithmetic flags: which it writes (defined or not)
+// and which of those the SDM leaves undefined.
+struct Fx {
+  uint32_t writes = 0, undef = 0;
+};
+constexpr Fx kNoFlags{};
+constexpr Fx W(uint32_t undef, uint32_t writes = kArith) { return Fx{writes, undef}; }
+
+// Each form emits one instruction (sometimes with a short setup). Forms that may read
+// the arithmetic flags say so: the generator then first makes every flag defined, since
+// what an instruction computes from undefined flags is itself undefined.
+struct Form {
+  std::function<Fx(x86::Assembler&, Rng&)> emit;
+  bool reads_flags;
+};
+
+Fx alu2(x86::Assembler& a, Rng& r, InstId id, Fx fx) {
+  int s = size_of(r);
+  switch (r.below(5)) {
+    case 0: a.emit(id, reg(r, s), reg(r, s)); break;
+    case 1: a.emit(id, reg(r, s), mem(r, s)); break;
+    case 2: a.emit(id, mem(r, s), reg(r, s)); break;
+    case 3: a.emit(id, reg(r, s), imm(r, s)); break;
+    default: a.emit(id, mem(r, s), imm(r, s)); break;
+  }
+  return fx;
+}
+
+Operand rm(x86::Assembler&, Rng& r, int s) { return r.coin() ? Operand(reg(r, s)) : Operand(mem(r, s)); }
+
+const std::vector<Form>& forms() {
+  static const std::vector<Form> f = {
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdAdd, W(0)); }, false},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdOr, W(AF)); }, false},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdAdc, W(0)); }, true},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdSbb, W(0)); }, true},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdAnd, W(AF)); }, false},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdSub, W(0)); }, false},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdXor, W(AF)); }, false},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdCmp, W(0)); }, false},
+      {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdMov, kNoFlags); }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {
+        int s = size_of(r);
+        switch (r.below(3)) {
+          case 0: a.test(reg(r, s), reg(r, s)); break;
+          case 1: a.test(mem(r, s), reg(r, s)); break;
+          default: a.emit(Inst::kIdTest, rm(a, r, s), imm(r, s)); break;
+        }
+        return W(AF);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // unary
+        static const InstId ids[4] = {Inst::kIdInc, Inst::kIdDec, Inst::kIdNeg, Inst::kIdNot};
+        InstId id = ids[r.below(4)];
+        a.emit(id, rm(a, r, size_of(r)));
+        if (id == Inst::kIdNot) return kNoFlags;
+        return id == Inst::kIdNeg ? W(0) : W(0, kArith & ~CF);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // shifts and rotates by 1, an immediate or CL
+        static const InstId ids[7] = {Inst::kIdShl, Inst::kIdShr, Inst::kIdSar, Inst::kIdRol,
+                                      Inst::kIdRor, Inst::kIdRcl, Inst::kIdRcr};
+        InstId id = ids[r.below(7)];
+        int s = size_of(r);
+        uint32_t count = r.below(4) == 0 ? 1 : r.below(40);
+        Operand dst = rm(a, r, s);
+        if (r.coin()) {
+          a.mov(x86::cl, Imm(count));
+          if (dst.isReg() && dst.as<x86::Gp>().id() == 1) dst = mem(r, s);  // keep CL the count
+          a.emit(id, dst, x86::cl);
+        } else {
+          a.emit(id, dst, Imm(count));
+        }
+        const uint32_t masked = count & 31;
+        if (masked == 0) return kNoFlags;
+        const uint32_t of = masked == 1 ? 0 : OF;
+        if (id == Inst::kIdShl || id == Inst::kIdShr || id == Inst::kIdSar) {
+          // CF is undefined for SHL/SHR by the operand size or more.
+          uint32_t cf = (id != Inst::kIdSar && masked >= uint32_t(8 * s)) ? CF : 0;
+          return W(AF | of | cf);
+        }
+        return W(of, CF | OF);  // rotates touch only CF and OF
+      }, true},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // one-operand MUL/IMUL, DIV/IDIV (#DE included)
+        static const InstId ids[4] = {Inst::kIdMul, Inst::kIdImul, Inst::kIdDiv, Inst::kIdIdiv};
+        InstId id = ids[r.below(4)];
+        int s = size_of(r);
+        Operand src = r.coin() ? Operand(x86::gpd(uint32_t(kWritable[1 + r.below(5)]))) : Operand(mem(r, s));
+        if (src.isReg()) src = s == 1 ? Operand(x86::gpb_lo(src.as<x86::Gp>().id() & 3))
+                             : s == 2 ? Operand(x86::gpw(src.as<x86::Gp>().id()))
+                                      : src;
+        if (!src.isReg()) src.as<x86::Mem>().setSize(uint32_t(s));
+        if ((id == Inst::kIdDiv || id == Inst::kIdIdiv) && r.below(4) != 0) {
+          a.mov(x86::edx, 0);  // mostly no overflow (MOV: the flags stay as they are)
+          if (src.isReg() && src.as<x86::Gp>().id() == 2) src = mem(r, s);
+        }
+        a.emit(id, src);
+        return id == Inst::kIdMul || id == Inst::kIdImul ? W(SF | ZF | AF | PF) : W(kArith);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // IMUL r, r/m [, imm]
+        int s = r.coin() ? 2 : 4;
+        if (r.coin()) a.emit(Inst::kIdImul, reg(r, s), rm(a, r, s));
+        else a.emit(Inst::kIdImul, reg(r, s), rm(a, r, s), imm(r, s));
+        return W(SF | ZF | AF | PF);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // SHLD/SHRD
+        int s = r.coin() ? 2 : 4;
+        InstId id = r.coin() ? Inst::kIdShld : Inst::kIdShrd;
+        uint32_t count = r.below(uint32_t(s * 8));
+        a.emit(id, rm(a, r, s), reg(r, s), Imm(count));
+        if (count == 0) return kNoFlags;
+        return W(AF | (count == 1 ? 0 : OF));
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // BT family: memory only with an immediate bit offset
+        static const InstId ids[4] = {Inst::kIdBt, Inst::kIdBts, Inst::kIdBtr, Inst::kIdBtc};
+        int s = r.coin() ? 2 : 4;
+        if (r.coin()) a.emit(ids[r.below(4)], reg(r, s), reg(r, s));
+        else a.emit(ids[r.below(4)], rm(a, r, s), Imm(r.below(64)));
+        return W(OF | SF | AF | PF, kArith & ~ZF);  // ZF is not affected
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // BSF/BSR
+        int s = r.coin() ? 2 : 4;
+        a.emit(r.coin() ? Inst::kIdBsf : Inst::kIdBsr, reg(r, s), rm(a, r, s));
+        return W(kArith & ~ZF);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // SETcc / CMOVcc
+        static const InstId setcc[16] = {Inst::kIdSeto, Inst::kIdSetno, Inst::kIdSetb, Inst::kIdSetnb, Inst::kIdSetz,
+                                         Inst::kIdSetnz, Inst::kIdSetbe, Inst::kIdSetnbe, Inst::kIdSets, Inst::kIdSetns,
+                                         Inst::kIdSetp, Inst::kIdSetnp, Inst::kIdSetl, Inst::kIdSetnl, Inst::kIdSetle,
+                                         Inst::kIdSetnle};
+        static const InstId cmovcc[16] = {Inst::kIdCmovo, Inst::kIdCmovno, Inst::kIdCmovb, Inst::kIdCmovnb,
+                                          Inst::kIdCmovz, Inst::kIdCmovnz, Inst::kIdCmovbe, Inst::kIdCmovnbe,
+                                          Inst::kIdCmovs, Inst::kIdCmovns, Inst::kIdCmovp, Inst::kIdCmovnp,
+                                          Inst::kIdCmovl, Inst::kIdCmovnl, Inst::kIdCmovle, Inst::kIdCmovnle};
+        if (r.coin()) a.emit(setcc[r.below(16)], rm(a, r, 1));
+        else {
+          int s = r.coin() ? 2 : 4;
+          a.emit(cmovcc[r.below(16)], reg(r, s), rm(a, r, s));
+        }
+        return kNoFlags;
+      }, true},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // XCHG, XADD, CMPXCHG, BSWAP, MOVZX/MOVSX
+        int s = size_of(r);
+        switch (r.below(6)) {
+          case 0: a.xchg(reg(r, s), reg(r, s)); return kNoFlags;
+          case 1: a.xchg(mem(r, s), reg(r, s)); return kNoFlags;
+          case 2: a.emit(Inst::kIdXadd, rm(a, r, s), reg(r, s)); return W(0);
+          case 3: a.emit(Inst::kIdCmpxchg, rm(a, r, s), reg(r, s)); return W(0);
+          case 4: a.bswap(reg(r, 4)); return kNoFlags;
+          default:
+            a.emit(r.coin() ? Inst::kIdMovzx : Inst::kIdMovsx, reg(r, 4), rm(a, r, r.coin() ? 1 : 2));
+            return kNoFlags;
+        }
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // CMPXCHG8B
+        a.cmpxchg8b(mem(r, 8));
+        return W(0, ZF);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // LEA with base, index and scale
+        a.lea(reg(r, 4), x86::ptr(reg(r, 4), reg(r, 4), r.below(4), int32_t(r.u32())));
+        return kNoFlags;
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // flag and accumulator one-byters
+        static const InstId ids[10] = {Inst::kIdCbw, Inst::kIdCwde, Inst::kIdCwd, Inst::kIdCdq, Inst::kIdLahf,
+                                       Inst::kIdSahf, Inst::kIdClc, Inst::kIdStc, Inst::kIdCmc, Inst::kIdCld};
+        InstId id = ids[r.below(10)];
+        if (id == Inst::kIdCbw) a.cbw();
+        else if (id == Inst::kIdCwde) a.cwde();
+        else if (id == Inst::kIdCwd) a.cwd();
+        else if (id == Inst::kIdCdq) a.cdq();
+        else a.emit(id);
+        if (id == Inst::kIdSahf) return W(0, SF | ZF | AF | PF | CF);
+        if (id == Inst::kIdClc || id == Inst::kIdStc || id == Inst::kIdCmc) return W(0, CF);
+        return kNoFlags;
+      }, true},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // stack
+        switch (r.below(5)) {
+          case 0: a.push(r.coin() ? reg(r, 4) : reg(r, 2)); a.pop(reg(r, 4)); break;
+          case 1: a.push(imm(r, 4)); a.pop(mem(r, 4)); break;
+          case 2: a.push(mem(r, r.coin() ? 2 : 4)); break;
+          case 3: a.pushfd(); a.pop(reg(r, 4)); break;
+          default: a.pushad(); a.popad(); break;
+        }
+        return kNoFlags;
+      }, true},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // string ops, REP forms, both directions
+        static const InstId ids[5] = {Inst::kIdMovs, Inst::kIdStos, Inst::kIdLods, Inst::kIdCmps, Inst::kIdScas};
+        int s = size_of(r);
+        bool down = r.coin();
+        uint32_t n = r.below(24);
+        uint32_t lo = 0x100, hi = kScratchBytes - 0x100;
+        a.mov(x86::esi, Imm(kScratchAddr + lo + r.below(hi - lo)));
+        a.mov(x86::edi, Imm(kScratchAddr + lo + r.below(hi - lo)));
+        a.mov(x86::ecx, Imm(n));
+        if (down) a.std();
+        else a.cld();
+        InstId id = ids[r.below(5)];
+        x86::Mem src = x86::ptr(x86::esi, 0, uint32_t(s)), dst = x86::ptr(x86::edi, 0, uint32_t(s));
+        dst.setSegment(x86::es);
+        x86::Gp acc = s == 1 ? x86::Gp(x86::al) : s == 2 ? x86::Gp(x86::ax) : x86::Gp(x86::eax);
+        int rep = r.below(3);
+        if (id == Inst::kIdCmps || id == Inst::kIdScas) {
+          if (rep == 1) a.repe();
+          else if (rep == 2) a.repne();
+        } else if (rep) {
+          a.rep();
+        }
+        if (id == Inst::kIdMovs) a.emit(id, dst, src);
+        else if (id == Inst::kIdStos) a.emit(id, dst, acc);
+        else if (id == Inst::kIdLods) a.emit(id, acc, src);
+        else if (id == Inst::kIdCmps) a.emit(id, src, dst);
+        else a.emit(id, acc, dst);
+        // A REP compare with ECX = 0 does nothing, flags included.
+        if ((id == Inst::kIdCmps || id == Inst::kIdScas) && !(rep && n == 0)) return W(0);
+        return kNoFlags;
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // BCD (AAM 0 raises #DE)
+        switch (r.below(6)) {
+          case 0: a.daa(); return W(OF);
+          case 1: a.das(); return W(OF);
+          case 2: a.aaa(); return W(OF | SF | ZF | PF);
+          case 3: a.aas(); return W(OF | SF | ZF | PF);
+          case 4: a.aam(Imm(r.below(4) == 0 ? 0 : 1 + r.below(255))); return W(OF | AF | CF);
+          default: a.aad(Imm(r.below(256))); return W(OF | AF | CF);
+        }
+      }, true},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // x87
+        switch (r.below(8)) {
+          case 0: a.fld1(); break;
+          case 1: a.fldpi(); break;
+          case 2: a.fld(mem(r, 4)); break;
+          case 3: a.fadd(x86::st0, x86::st(r.below(8))); break;
+          case 4: a.fmul(x86::st0, x86::st(r.below(8))); break;
+          case 5: a.fdiv(x86::st0, x86::st(r.below(8))); break;
+          case 6: a.fstp(mem(r, 8)); break;
+          default: a.fsqrt(); break;
+        }
+        return kNoFlags;
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // SSE / SSE2 arithmetic, logic, shuffles, conversions
+        static const InstId ps[] = {Inst::kIdAddps, Inst::kIdSubps, Inst::kIdMulps, Inst::kIdDivps, Inst::kIdMinps,
+                                    Inst::kIdMaxps, Inst::kIdSqrtps, Inst::kIdAndps, Inst::kIdXorps, Inst::kIdAddsd,
+                                    Inst::kIdMulsd, Inst::kIdDivsd, Inst::kIdPaddb, Inst::kIdPaddw, Inst::kIdPaddd,
+                                    Inst::kIdPaddq, Inst::kIdPsubusb, Inst::kIdPmullw, Inst::kIdPmuludq, Inst::kIdPand,
+                                    Inst::kIdPxor, Inst::kIdPunpcklbw, Inst::kIdPunpckhdq, Inst::kIdPacksswb,
+                                    Inst::kIdPcmpeqb, Inst::kIdPcmpgtd, Inst::kIdCvtdq2ps, Inst::kIdCvttps2dq,
+                                    Inst::kIdMovaps, Inst::kIdUnpcklps};
+        x86::Xmm d = x86::xmm(r.below(8));
+        switch (r.below(6)) {
+          case 0: case 1: case 2: {
+            InstId id = ps[r.below(sizeof ps / sizeof ps[0])];
+            if (r.coin()) a.emit(id, d, x86::xmm(r.below(8)));
+            else a.emit(id, d, mem(r, 16, 16));
+            return kNoFlags;
+          }
+          case 3: a.emit(r.coin() ? Inst::kIdShufps : Inst::kIdPshufd, d, x86::xmm(r.below(8)), Imm(r.below(256))); return kNoFlags;
+          case 4: a.emit(r.coin() ? Inst::kIdComiss : Inst::kIdUcomisd, d, x86::xmm(r.below(8))); return W(0);
+          default:
+            if (r.coin()) a.cvtsi2ss(d, reg(r, 4));
+            else a.cvttss2si(reg(r, 4), d);
+            return kNoFlags;
+        }
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // MMX
+        static const InstId ids[] = {Inst::kIdPaddb, Inst::kIdPsubw, Inst::kIdPmullw, Inst::kIdPxor, Inst::kIdPunpcklwd,
+                                     Inst::kIdPsllq, Inst::kIdPcmpeqw};
+        InstId id = ids[r.below(sizeof ids / sizeof ids[0])];
+        if (id == Inst::kIdPsllq && r.coin()) a.emit(id, x86::mm(r.below(8)), Imm(r.below(70)));
+        else if (r.coin()) a.emit(id, x86::mm(r.below(8)), x86::mm(r.below(8)));
+        else a.emit(id, x86::mm(r.below(8)), mem(r, 8));
+        return kNoFlags;
+      }, false},
+  };
+  return f;
+}
+
+void random_state(Rng& r, Case& c) {
+  for (int i = 0; i < 8; ++i) c.in.gpr[i] = r.below(4) == 0 ? r.below(16) : r.u32();
+  c.in.gpr[4] = kStackTop;
+  c.in.gpr[5] = kScratchAddr;
+  c.in.eflags = 2 | (r.u32() & (kArith | (1u << 10)));
+  std::memset(c.in.fx, 0, sizeof c.in.fx);
+  uint16_t fcw = 0x037F;
+  uint32_t mxcsr = 0x1F80;
+  std::memcpy(c.in.fx + 0, &fcw, 2);
+  std::memcpy(c.in.fx + 24, &mxcsr, 4);
+  for (int i = 0; i < 8 * 16; i += 4) {  // XMM0-7: random bits, often small integers or floats
+    uint32_t v = r.below(3) == 0 ? r.below(100) : r.u32();
+    std::memcpy(c.in.fx + 160 + i, &v, 4);
+  }
+  for (uint32_t i = 0; i < kScratchBytes; i += 4) {
+    uint32_t v = r.below(4) == 0 ? r.below(256) : r.u32();
+    std::memcpy(c.scratch + i, &v, 4);
+  }
+  for (uint32_t i = 0; i < kStackBytes; ++i) c.stack[i] = uint8_t(i * 7);
+  // The entry trampoline loads EFLAGS with POPFD from just below ESP (the guest side writes
+  // the same value there), so the stack images start out equal.
+  std::memcpy(c.stack + (kStackTop - 4 - kStackAddr), &c.in.eflags, 4);
+}
+
+}  // namespace
+
+Case generate(uint64_t seed, uint64_t index) {
+  Rng r{std::mt19937_64(seed * 0x9E3779B97F4A7C15ull ^ (index + 1) * 0xD1B54A32D192ED03ull)};
+  Case c;
+  random_state(r, c);
+  CodeHolder code;
+  code.init(Environment(Arch::kX86), kCodeAddr);
+  x86::Assembler a(&code);
+  const auto& f = forms();
+  int n = 1 + int(r.below(6));
+  uint32_t undef = 0;  // flags undefined now
+  for (int i = 0; i < n; ++i) {
+    const Form& form = f[r.below(uint32_t(f.size()))];
+    if (form.reads_flags && undef) {
+      a.cmp(reg(r, 4), reg(r, 4));  // defines all six
+      undef = 0;
+    }
+    // A fault inside the form leaves the flags as they were before it.
+    c.undef_before.push_back({kCodeAddr + uint32_t(a.offset()), undef});
+    Fx fx = form.emit(a, r);
+    undef = (undef & ~fx.writes) | fx.undef;
+  }
+  a.int3();
+  code.flatten();
+  c.code.resize(code.codeSize());
+  code.copyFlattenedData(c.code.data(), c.code.size());
+  c.flags_undefined = undef;
+  return c;
+}
+
+}  // namespace difftest

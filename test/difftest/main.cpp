@@ -1,0 +1,156 @@
+// difftest: the host as the oracle for ringshift's translator.
+//   difftest [--seed S] [--count N] [--batch B] [--max-report K]
+// Generates N random user-mode instruction sequences (seed S), runs each natively in a
+// 32-bit code segment and as ring-3 code inside ringshift, and compares registers,
+// arithmetic flags (minus what the SDM leaves undefined), x87/SSE state, scratch and
+// stack memory, and the exception (vector, error code, EIP). Exit status 0 when all
+// match, 1 on a mismatch (each printed as a reproducer), 2 on bad arguments.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "decoder/decoder.h"
+#include "difftest/gen.h"
+#include "difftest/guest.h"
+#include "difftest/native.h"
+
+using namespace difftest;
+
+namespace {
+
+const char* kRegNames[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+constexpr uint32_t kFlagsCompared = 0x8D5 | 0x400;  // OF SF ZF AF PF CF, DF
+
+std::string disassemble(const Case& c) {
+  rs::Decoder d;
+  std::string out;
+  size_t off = 0;
+  while (off < c.code.size()) {
+    rs::Insn in;
+    if (!d.decode(c.code.data() + off, c.code.size() - off, kCodeAddr + uint32_t(off), true, in)) {
+      out += "  (undecodable)\n";
+      break;
+    }
+    char addr[16];
+    std::snprintf(addr, sizeof addr, "  %08x  ", in.eip);
+    std::string hex;
+    for (uint32_t i = 0; i < in.len(); ++i) {
+      char b[4];
+      std::snprintf(b, sizeof b, "%02x", in.bytes[i]);
+      hex += b;
+    }
+    hex.resize(std::max<size_t>(hex.size(), 24), ' ');
+    out += addr + hex + " " + in.text() + "\n";
+    off += in.len();
+  }
+  return out;
+}
+
+// Differences between the two outcomes, one line each; empty when they agree.
+std::vector<std::string> compare(const Case& c, const Outcome& n, const Outcome& g) {
+  std::vector<std::string> d;
+  char buf[200];
+  auto diff32 = [&](const char* what, uint32_t a, uint32_t b) {
+    if (a == b) return;
+    std::snprintf(buf, sizeof buf, "%-10s native %08x  ringshift %08x", what, a, b);
+    d.push_back(buf);
+  };
+  diff32("vector", uint32_t(n.vector), uint32_t(g.vector));
+  diff32("eip", n.eip, g.eip);
+  if (n.vector != 3) diff32("error", n.error, g.error);
+  for (int r = 0; r < 8; ++r) diff32(kRegNames[r], n.st.gpr[r], g.st.gpr[r]);
+  uint32_t mask = kFlagsCompared & ~c.undefined_at(n.eip);
+  diff32("eflags", n.st.eflags & mask, g.st.eflags & mask);
+  auto diff_bytes = [&](const char* what, const uint8_t* a, const uint8_t* b, size_t len, uint32_t base) {
+    for (size_t i = 0; i < len; ++i)
+      if (a[i] != b[i]) {
+        std::snprintf(buf, sizeof buf, "%-10s first difference at %#x: native %02x  ringshift %02x", what,
+                      base + uint32_t(i), a[i], b[i]);
+        d.push_back(buf);
+        return;
+      }
+  };
+  diff_bytes("fcw/fsw", n.st.fx, g.st.fx, 4, 0);
+  diff_bytes("ftw", n.st.fx + 4, g.st.fx + 4, 1, 4);
+  diff_bytes("mxcsr", n.st.fx + 24, g.st.fx + 24, 4, 24);
+  for (int i = 0; i < 8; ++i) {
+    std::snprintf(buf, sizeof buf, "st%d/mm%d", i, i);
+    std::string name = buf;
+    diff_bytes(name.c_str(), n.st.fx + 32 + 16 * i, g.st.fx + 32 + 16 * i, 10, uint32_t(32 + 16 * i));
+  }
+  diff_bytes("xmm", n.st.fx + 160, g.st.fx + 160, 128, 160);
+  diff_bytes("scratch", n.scratch, g.scratch, kScratchBytes, kScratchAddr);
+  diff_bytes("stack", n.stack, g.stack, kStackBytes, kStackAddr);
+  return d;
+}
+
+void report(uint64_t seed, uint64_t index, const Case& c, const std::vector<std::string>& diffs) {
+  std::printf("MISMATCH seed %llu case %llu\ncode (%zu bytes):\n%s", (unsigned long long)seed,
+              (unsigned long long)index, c.code.size(), disassemble(c).c_str());
+  std::printf("input:");
+  for (int r = 0; r < 8; ++r) std::printf(" %s=%08x", kRegNames[r], c.in.gpr[r]);
+  std::printf(" eflags=%08x\n", c.in.eflags);
+  for (const auto& l : diffs) std::printf("  %s\n", l.c_str());
+  std::printf("reproduce: difftest --seed %llu --first %llu --count 1\n\n", (unsigned long long)seed,
+              (unsigned long long)index);
+}
+
+uint64_t arg(int argc, char** argv, const char* name, uint64_t def) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == name) return std::strtoull(argv[i + 1], nullptr, 0);
+  return def;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; i += 2) {
+    std::string a = argv[i];
+    if ((a != "--seed" && a != "--count" && a != "--first" && a != "--batch" && a != "--max-report") || i + 1 >= argc) {
+      std::fprintf(stderr, "usage: difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]\n");
+      return 2;
+    }
+  }
+  // DIFFTEST_LOG=debug shows ringshift's log (every exception delivered, with its reason).
+  if (const char* lv = std::getenv("DIFFTEST_LOG")) spdlog::set_level(spdlog::level::from_str(lv));
+  else spdlog::set_level(spdlog::level::warn);
+  const uint64_t seed = arg(argc, argv, "--seed", 1), first = arg(argc, argv, "--first", 0);
+  const uint64_t count = arg(argc, argv, "--count", 1000), batch = std::max<uint64_t>(1, arg(argc, argv, "--batch", 4096));
+  const uint64_t max_report = arg(argc, argv, "--max-report", 10);
+  auto t0 = std::chrono::steady_clock::now();
+  NativeRunner native;
+  uint64_t mismatches = 0, faults = 0;
+  for (uint64_t start = first; start < first + count; start += batch) {
+    uint64_t n = std::min(batch, first + count - start);
+    std::vector<Case> cases;
+    cases.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) cases.push_back(generate(seed, start + i));
+    std::vector<Outcome> expected(n);
+    native.begin_batch();
+    for (uint64_t i = 0; i < n; ++i) expected[i] = native.run(cases[i]);
+    native.end_batch();
+    uint64_t seen = 0;
+    std::string err = run_in_ringshift(cases, [&](size_t i, const Outcome& got) {
+      ++seen;
+      if (expected[i].vector != 3 || expected[i].eip != cases[i].end_eip()) ++faults;
+      auto d = compare(cases[i], expected[i], got);
+      if (d.empty()) return;
+      if (mismatches++ < max_report) report(seed, start + i, cases[i], d);
+    });
+    if (!err.empty()) {
+      std::printf("ringshift stopped after %llu cases of the batch at %llu: %s\n", (unsigned long long)seen,
+                  (unsigned long long)start, err.c_str());
+      if (seen < n) report(seed, start + seen, cases[seen], {"(the machine stopped on this case)"});
+      return 1;
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("difftest: seed %llu, %llu sequences (%llu ended in an exception), %llu mismatches, %.1f s\n",
+              (unsigned long long)seed, (unsigned long long)count, (unsigned long long)faults,
+              (unsigned long long)mismatches, secs);
+  return mismatches ? 1 : 0;
+}
