@@ -1,5 +1,6 @@
 // difftest: the host as the oracle for ringshift's translator.
-//   difftest [--seed S] [--count N] [--batch B] [--max-report K]
+//   difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]
+//   difftest --fuzz SECONDS [--seed S]     (the robustness fuzzer, see fuzz.h)
 // Generates N random user-mode instruction sequences (seed S), runs each natively in a
 // 32-bit code segment and as ring-3 code inside ringshift, and compares registers,
 // arithmetic flags (minus what the SDM leaves undefined), x87/SSE state, scratch and
@@ -14,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "decoder/decoder.h"
+#include "difftest/fuzz.h"
 #include "difftest/gen.h"
 #include "difftest/guest.h"
 #include "difftest/native.h"
@@ -110,8 +112,11 @@ uint64_t arg(int argc, char** argv, const char* name, uint64_t def) {
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
-    if ((a != "--seed" && a != "--count" && a != "--first" && a != "--batch" && a != "--max-report") || i + 1 >= argc) {
-      std::fprintf(stderr, "usage: difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]\n");
+    if ((a != "--seed" && a != "--count" && a != "--first" && a != "--batch" && a != "--max-report" && a != "--fuzz") ||
+        i + 1 >= argc) {
+      std::fprintf(stderr,
+                   "usage: difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]\n"
+                   "       difftest --fuzz SECONDS [--seed S]\n");
       return 2;
     }
   }
@@ -121,6 +126,7 @@ int main(int argc, char** argv) {
   const uint64_t seed = arg(argc, argv, "--seed", 1), first = arg(argc, argv, "--first", 0);
   const uint64_t count = arg(argc, argv, "--count", 1000), batch = std::max<uint64_t>(1, arg(argc, argv, "--batch", 4096));
   const uint64_t max_report = arg(argc, argv, "--max-report", 10);
+  if (uint64_t secs = arg(argc, argv, "--fuzz", 0)) return fuzz(seed, double(secs));
   auto t0 = std::chrono::steady_clock::now();
   NativeRunner native;
   uint64_t mismatches = 0, faults = 0;
