@@ -27,6 +27,9 @@ void write_gpr(CpuState& cpu, ZydisRegister r, uint32_t v);
 uint32_t linear(const CpuState& cpu, ZydisRegister seg, uint32_t offset);
 
 uint32_t emulate_cpuid(Ctx& c);
+// Whether PUSH Sreg with a 32-bit operand writes a zero-extended dword (AMD) rather than
+// only the 16-bit selector (Intel), following the CPU vendor the guest is shown.
+bool sreg_push_zero_extends();
 uint32_t emulate_port_io(Ctx& c);
 uint32_t emulate_bcd(Ctx& c);
 uint32_t emulate_segments(Ctx& c);  // segment loads, far transfers, descriptor queries

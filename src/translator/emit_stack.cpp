@@ -2,6 +2,7 @@
 // is rewritten into gs:-relative moves plus a flag-free LEA on ESP. Each does its
 // memory accesses before it changes a guest register, so a fault leaves the guest
 // state of the instruction's start (precise exceptions).
+#include "cpu/emulate.h"
 #include "translator/emitter.h"
 
 namespace rs {
@@ -31,9 +32,12 @@ void emit_push(Emitter& e, const Insn& in) {
     e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), Imm(int64_t(op.imm.value.s)));
     adjust_esp(e, -bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(op.reg.value) >= 0) {
-    // P6 and later write only the 16-bit selector, but move ESP by the operand size.
+    // A 32-bit push writes the selector zero-extended (AMD) or as a word (Intel).
     e.a.movzx(x86::r9d, Emitter::cpu_field(offsetof(CpuState, seg) + sizeof(Segment) * seg_index(op.reg.value), 2));
-    e.a.mov(Emitter::guest(x86::esp, -bytes, 2), x86::r9w);
+    if (bytes == 4 && sreg_push_zero_extends())
+      e.a.mov(Emitter::guest(x86::esp, -bytes, 4), x86::r9d);
+    else
+      e.a.mov(Emitter::guest(x86::esp, -bytes, 2), x86::r9w);
     adjust_esp(e, -bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
     push_value(e, gpw(gpr_index(op.reg.value), width), width);

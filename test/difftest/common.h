@@ -39,12 +39,13 @@ struct Case {
   State in;
   uint8_t scratch[kScratchBytes];
   uint8_t stack[kStackBytes];
+  uint64_t fill_seed = 0;        // x87/SSE, scratch and stack contents (gen.h fill_state)
   uint32_t flags_undefined = 0;  // EFLAGS bits the SDM leaves undefined at the end
   // Where each generated form starts and which flags are undefined there (for faults).
   std::vector<std::pair<uint32_t, uint32_t>> undef_before;
   uint32_t end_eip() const { return kCodeAddr + uint32_t(code.size()); }
   uint32_t undefined_at(uint32_t eip) const {
-    if (eip == end_eip()) return flags_undefined;
+    if (eip == end_eip() || undef_before.empty()) return flags_undefined;
     uint32_t u = 0;
     for (auto& [at, mask] : undef_before)
       if (at <= eip) u = mask;

@@ -32,11 +32,19 @@ x86::Gp reg(Rng& r, int size) {
   return size == 2 ? x86::Gp(x86::gpw(uint32_t(id))) : x86::Gp(x86::gpd(uint32_t(id)));
 }
 
-// A memory operand inside the scratch page: [ebp + disp] or an absolute address.
+// A memory operand inside the scratch page: [ebp + disp] or an absolute address,
+// sometimes with a DS, ES or SS override (all flat, natively and in the guest).
 x86::Mem mem(Rng& r, int size, uint32_t align = 1) {
   uint32_t off = r.below(kScratchBytes - 64) & ~(align - 1);
-  if (r.coin()) return x86::ptr(x86::ebp, int32_t(off), uint32_t(size));
-  return x86::ptr(uint64_t(kScratchAddr + off), uint32_t(size));
+  x86::Mem m = r.coin() ? x86::ptr(x86::ebp, int32_t(off), uint32_t(size))
+                        : x86::ptr(uint64_t(kScratchAddr + off), uint32_t(size));
+  switch (r.below(8)) {
+    case 0: m.setSegment(x86::es); break;
+    case 1: m.setSegment(x86::ss); break;
+    case 2: m.setSegment(x86::ds); break;
+    default: break;
+  }
+  return m;
 }
 
 Imm imm(Rng& r, int size) {
@@ -326,6 +334,101 @@ const std::vector<Form>& forms() {
         else a.emit(id, x86::mm(r.below(8)), mem(r, 8));
         return kNoFlags;
       }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // segment registers: reads, pushes, valid reloads
+        static const x86::SReg sregs[6] = {x86::es, x86::cs, x86::ss, x86::ds, x86::fs, x86::gs};
+        switch (r.below(4)) {
+          case 0: a.mov(reg(r, r.coin() ? 2 : 4), sregs[r.below(6)]); break;
+          case 1: a.push(sregs[r.below(6)]); a.pop(reg(r, 4)); break;
+          case 2: {  // reload DS/ES/SS with the selector one of them holds; FS/GS with null
+            static const x86::SReg data[3] = {x86::es, x86::ss, x86::ds};
+            a.push(data[r.below(3)]);
+            a.pop(data[r.below(3)]);
+            break;
+          }
+          default: a.push(0); a.pop(r.coin() ? x86::fs : x86::gs); break;
+        }
+        return kNoFlags;
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // CALL/RET (direct, through a register, through memory), JMP
+        Label sub = a.newLabel(), after = a.newLabel();
+        switch (r.below(3)) {
+          case 0: a.call(sub); break;
+          case 1: a.lea(x86::esi, x86::ptr(sub)); a.call(x86::esi); break;
+          default: {
+            x86::Mem slot = mem(r, 4, 4);
+            a.lea(x86::edi, x86::ptr(sub));
+            a.mov(slot, x86::edi);
+            a.call(slot);
+            break;
+          }
+        }
+        a.jmp(after);
+        a.bind(sub);
+        a.add(reg(r, 4), imm(r, 4));
+        if (r.coin()) {
+          a.ret();
+        } else {  // RET imm16 drops a pushed argument
+          a.pop(x86::edi);
+          a.push(r.u32() & 0xFFFF);
+          a.push(x86::edi);
+          a.ret(4);
+        }
+        a.bind(after);
+        return W(0);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // Jcc over an instruction
+        static const InstId jcc[16] = {Inst::kIdJo, Inst::kIdJno, Inst::kIdJb, Inst::kIdJnb, Inst::kIdJz, Inst::kIdJnz,
+                                       Inst::kIdJbe, Inst::kIdJnbe, Inst::kIdJs, Inst::kIdJns, Inst::kIdJp, Inst::kIdJnp,
+                                       Inst::kIdJl, Inst::kIdJnl, Inst::kIdJle, Inst::kIdJnle};
+        Label skip = a.newLabel();
+        a.emit(jcc[r.below(16)], skip);
+        a.not_(reg(r, 4));
+        a.bind(skip);
+        return kNoFlags;
+      }, true},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // JECXZ/JCXZ and LOOP with ECX or (0x67) CX
+        Label l = a.newLabel();
+        bool cx = r.coin();
+        // With CX counting, the upper half of ECX must not matter: make it random.
+        uint32_t n = r.below(4) | (cx && r.coin() ? r.u32() & 0xFFFF0000u : 0);
+        a.mov(x86::ecx, Imm(n));
+        if (r.coin()) {
+          a.jecxz(cx ? x86::Gp(x86::cx) : x86::Gp(x86::ecx), l);
+          a.not_(x86::eax);
+          a.bind(l);
+        } else {
+          Label top = a.newLabel();
+          a.bind(top);
+          a.add(x86::eax, imm(r, 4));
+          if ((n & (cx ? 0xFFFFu : ~0u)) == 0) a.jmp(l);  // a zero count would loop 2^16 or 2^32 times
+          a.loop(cx ? x86::Gp(x86::cx) : x86::Gp(x86::ecx), top);
+          a.bind(l);
+          return W(0);
+        }
+        return kNoFlags;
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // ENTER (levels 0 and 1) / LEAVE around a register op
+        a.enter(Imm(r.below(64) * 4), Imm(r.below(2)));
+        a.xor_(reg(r, 4), reg(r, 4));
+        a.leave();
+        return W(AF);
+      }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // 16-bit stack ops, POPF with random flags (TF rarely)
+        switch (r.below(4)) {
+          case 0: a.push(reg(r, 2)); a.pop(reg(r, 2)); return kNoFlags;
+          case 1: a.emit(Inst::kIdPush, Imm(int16_t(r.u32())).as<Imm>()); a.pop(mem(r, 4)); return kNoFlags;
+          case 2: a.pushf(); a.pop(reg(r, 2)); return kNoFlags;
+          default: {
+            uint32_t v = r.u32() & ~(1u << 18);  // AC would raise #AC natively (CR0.AM is set)
+            if (r.below(8)) v &= ~(1u << 8);     // TF: a single-step trap after the next instruction
+            a.push(Imm(int32_t(v)));
+            if (r.coin()) a.popfd();
+            else { a.popf(); a.pop(x86::di); }
+            a.add(reg(r, 4), imm(r, 4));
+            return W(0);
+          }
+        }
+      }, true},
   };
   return f;
 }
@@ -335,6 +438,14 @@ void random_state(Rng& r, Case& c) {
   c.in.gpr[4] = kStackTop;
   c.in.gpr[5] = kScratchAddr;
   c.in.eflags = 2 | (r.u32() & (kArith | (1u << 10)));
+  fill_state(c, r.u64());
+}
+
+}  // namespace
+
+void fill_state(Case& c, uint64_t fill_seed) {
+  c.fill_seed = fill_seed;
+  Rng r{std::mt19937_64(fill_seed)};
   std::memset(c.in.fx, 0, sizeof c.in.fx);
   uint16_t fcw = 0x037F;
   uint32_t mxcsr = 0x1F80;
@@ -353,8 +464,6 @@ void random_state(Rng& r, Case& c) {
   // the same value there), so the stack images start out equal.
   std::memcpy(c.stack + (kStackTop - 4 - kStackAddr), &c.in.eflags, 4);
 }
-
-}  // namespace
 
 Case generate(uint64_t seed, uint64_t index) {
   Rng r{std::mt19937_64(seed * 0x9E3779B97F4A7C15ull ^ (index + 1) * 0xD1B54A32D192ED03ull)};
@@ -379,6 +488,8 @@ Case generate(uint64_t seed, uint64_t index) {
   }
   a.int3();
   code.flatten();
+  code.resolveUnresolvedLinks();
+  code.relocateToBase(kCodeAddr);
   c.code.resize(code.codeSize());
   code.copyFlattenedData(c.code.data(), c.code.size());
   c.flags_undefined = undef;

@@ -9,5 +9,8 @@ namespace difftest {
 
 // Case `index` of the run with `seed`: the same pair always gives the same case.
 Case generate(uint64_t seed, uint64_t index);
+// The x87/SSE state, scratch and stack images of a case, from their own seed (so that a
+// saved regression case needs only its code, registers, flags and this seed).
+void fill_state(Case& c, uint64_t fill_seed);
 
 }  // namespace difftest

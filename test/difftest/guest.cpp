@@ -27,8 +27,9 @@ Kernel build_feeder_kernel() {
     a.mov(x86::eax, kUserDs);
     a.mov(x86::ds, x86::ax);
     a.mov(x86::es, x86::ax);
-    a.mov(x86::fs, x86::ax);
-    a.mov(x86::gs, x86::ax);
+    a.xor_(x86::ecx, x86::ecx);  // FS and GS are null in a 64-bit process's 32-bit code too
+    a.mov(x86::fs, x86::cx);
+    a.mov(x86::gs, x86::cx);
     a.push(kUserDs);
     a.push(abs(kIn + 16));
     a.push(abs(kIn + 0x20));

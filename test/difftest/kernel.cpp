@@ -32,7 +32,7 @@ Kernel build_kernel(const std::function<void(asmjit::x86::Assembler&, asmjit::La
   a.mov(x86::ss, x86::ax);
   a.mov(x86::esp, kKernelStack);
   a.lidt(x86::ptr(uint64_t(kIdtr), 6));
-  a.mov(x86::eax, 0x28);
+  a.mov(x86::eax, kTssSel);
   a.ltr(x86::ax);
   a.mov(x86::eax, x86::cr4);
   a.or_(x86::eax, 0x600);  // OSFXSR | OSXMMEXCPT, as Linux sets them
@@ -65,8 +65,8 @@ Kernel build_kernel(const std::function<void(asmjit::x86::Assembler&, asmjit::La
 }
 
 void install_tables(rs::PhysMem& mem, const Kernel& k, std::initializer_list<int> user_vectors) {
-  // null, ring-0 code/data, ring-3 code/data, TSS.
-  const uint64_t gdt[6] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0x00CFFA000000FFFFull,
+  // null, ring-0 code/data, spare, ring-3 code (0x23) and data (0x2B), TSS (0x30).
+  const uint64_t gdt[7] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0, 0x00CFFA000000FFFFull,
                            0x00CFF2000000FFFFull,
                            0x0000890000000067ull | (uint64_t(kTss & 0xFFFFFF) << 16) | (uint64_t(kTss >> 24) << 56)};
   mem.write(kGdt, gdt, sizeof gdt);

@@ -16,7 +16,9 @@ namespace difftest {
 // Guest physical layout (paging is off).
 inline constexpr uint32_t kGdt = 0x9000, kTss = 0x9800, kIdt = 0xA000, kKernelStack = 0x90000;
 inline constexpr uint32_t kGdtr = 0xB100, kIdtr = 0xB108, kFarJump = 0xB110;
-inline constexpr uint16_t kUserCs = 0x1B, kUserDs = 0x23;
+// Ring-3 selectors as Linux x86-64 gives 32-bit code (CS 0x23, data 0x2B), so that
+// segment registers read the same natively and in the guest.
+inline constexpr uint16_t kUserCs = 0x23, kUserDs = 0x2B, kTssSel = 0x30;
 
 struct Kernel {
   std::vector<uint8_t> image;  // a multiboot ELF

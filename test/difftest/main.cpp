@@ -1,6 +1,10 @@
 // difftest: the host as the oracle for ringshift's translator.
 //   difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]
 //   difftest --fuzz SECONDS [--seed S]     (the robustness fuzzer, see fuzz.h)
+//   difftest --list 1 [--seed S] [--first I] [--count N]   (print the cases only)
+//   difftest --regressions DIR             (replay the saved cases, see regress.h)
+// Mismatches are minimized and saved under --save DIR (default: the source tree's
+// test/difftest/regressions).
 // Generates N random user-mode instruction sequences (seed S), runs each natively in a
 // 32-bit code segment and as ring-3 code inside ringshift, and compares registers,
 // arithmetic flags (minus what the SDM leaves undefined), x87/SSE state, scratch and
@@ -19,6 +23,7 @@
 #include "difftest/gen.h"
 #include "difftest/guest.h"
 #include "difftest/native.h"
+#include "difftest/regress.h"
 
 using namespace difftest;
 
@@ -101,6 +106,99 @@ void report(uint64_t seed, uint64_t index, const Case& c, const std::vector<std:
               (unsigned long long)index);
 }
 
+// Runs cases natively, then in ringshift. got[i] is valid for i < the returned count.
+size_t run_both(NativeRunner& native, const std::vector<Case>& cases, std::vector<Outcome>& expected,
+                std::vector<Outcome>& got, std::string& err) {
+  expected.assign(cases.size(), Outcome{});
+  got.assign(cases.size(), Outcome{});
+  native.begin_batch();
+  for (size_t i = 0; i < cases.size(); ++i) expected[i] = native.run(cases[i]);
+  native.end_batch();
+  size_t seen = 0;
+  err = run_in_ringshift(cases, [&](size_t i, const Outcome& o) {
+    got[i] = o;
+    seen = i + 1;
+  });
+  return seen;
+}
+
+std::vector<std::string> fields(const std::vector<std::string>& diffs) {
+  std::vector<std::string> f;
+  for (const auto& d : diffs) f.push_back(d.substr(0, d.find(' ')));
+  return f;
+}
+
+// Drops instructions while the same fields still differ. Sequences with branches are
+// kept whole: removing bytes would move their targets.
+Case minimize(NativeRunner& native, const Case& c, const std::vector<std::string>& diffs) {
+  rs::Decoder d;
+  auto boundaries = [&](const Case& k, bool& branches) {
+    std::vector<std::pair<size_t, size_t>> v;
+    size_t off = 0;
+    branches = false;
+    while (off + 1 < k.code.size()) {
+      rs::Insn in;
+      if (!d.decode(k.code.data() + off, k.code.size() - off, kCodeAddr + uint32_t(off), true, in)) break;
+      if (in.z.meta.category == ZYDIS_CATEGORY_COND_BR || in.z.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+          in.z.meta.category == ZYDIS_CATEGORY_CALL || in.z.meta.category == ZYDIS_CATEGORY_RET)
+        branches = true;
+      v.push_back({off, in.len()});
+      off += in.len();
+    }
+    return v;
+  };
+  const auto want = fields(diffs);
+  Case best = c;
+  bool branches = false;
+  for (bool progress = true; progress;) {
+    progress = false;
+    auto insns = boundaries(best, branches);
+    if (branches) return best;
+    for (auto [off, len] : insns) {
+      Case k = best;
+      k.code.erase(k.code.begin() + long(off), k.code.begin() + long(off + len));
+      k.undef_before.clear();
+      std::vector<Outcome> e, g;
+      std::string err;
+      if (run_both(native, {k}, e, g, err) != 1 || !err.empty()) continue;
+      auto dd = compare(k, e[0], g[0]);
+      if (!dd.empty() && fields(dd) == want) {
+        best = k;
+        progress = true;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+int run_regressions(const std::string& dir) {
+  NativeRunner native;
+  std::vector<Case> cases;
+  for (const auto& path : list_cases(dir)) {
+    Case c;
+    std::string why;
+    if (!load_case(path, c, why)) {
+      std::printf("difftest: %s\n", why.c_str());
+      return 2;
+    }
+    cases.push_back(std::move(c));
+  }
+  std::vector<Outcome> e, g;
+  std::string err;
+  size_t seen = run_both(native, cases, e, g, err);
+  int bad = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    auto d = i < seen ? compare(cases[i], e[i], g[i]) : std::vector<std::string>{"(ringshift stopped: " + err + ")"};
+    if (d.empty()) continue;
+    ++bad;
+    std::printf("REGRESSION %s\n%s", cases[i].text.c_str(), disassemble(cases[i]).c_str());
+    for (const auto& l : d) std::printf("  %s\n", l.c_str());
+  }
+  std::printf("difftest: %zu regression cases from %s, %d failing\n", cases.size(), dir.c_str(), bad);
+  return bad ? 1 : 0;
+}
+
 uint64_t arg(int argc, char** argv, const char* name, uint64_t def) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == name) return std::strtoull(argv[i + 1], nullptr, 0);
@@ -112,7 +210,8 @@ uint64_t arg(int argc, char** argv, const char* name, uint64_t def) {
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
-    if ((a != "--seed" && a != "--count" && a != "--first" && a != "--batch" && a != "--max-report" && a != "--fuzz") ||
+    if ((a != "--seed" && a != "--count" && a != "--first" && a != "--batch" && a != "--max-report" && a != "--fuzz" &&
+         a != "--list" && a != "--regressions" && a != "--save") ||
         i + 1 >= argc) {
       std::fprintf(stderr,
                    "usage: difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]\n"
@@ -127,6 +226,16 @@ int main(int argc, char** argv) {
   const uint64_t count = arg(argc, argv, "--count", 1000), batch = std::max<uint64_t>(1, arg(argc, argv, "--batch", 4096));
   const uint64_t max_report = arg(argc, argv, "--max-report", 10);
   if (uint64_t secs = arg(argc, argv, "--fuzz", 0)) return fuzz(seed, double(secs));
+  std::string save_dir = DIFFTEST_REGRESSION_DIR;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--regressions") return run_regressions(argv[i + 1]);
+    if (std::string(argv[i]) == "--save") save_dir = argv[i + 1];
+  }
+  if (arg(argc, argv, "--list", 0)) {  // print the cases without running them
+    for (uint64_t i = first; i < first + count; ++i)
+      std::printf("case %llu:\n%s", (unsigned long long)i, disassemble(generate(seed, i)).c_str());
+    return 0;
+  }
   auto t0 = std::chrono::steady_clock::now();
   NativeRunner native;
   uint64_t mismatches = 0, faults = 0;
@@ -140,13 +249,29 @@ int main(int argc, char** argv) {
     for (uint64_t i = 0; i < n; ++i) expected[i] = native.run(cases[i]);
     native.end_batch();
     uint64_t seen = 0;
+    std::vector<std::pair<size_t, std::vector<std::string>>> found;
     std::string err = run_in_ringshift(cases, [&](size_t i, const Outcome& got) {
       ++seen;
       if (expected[i].vector != 3 || expected[i].eip != cases[i].end_eip()) ++faults;
       auto d = compare(cases[i], expected[i], got);
       if (d.empty()) return;
-      if (mismatches++ < max_report) report(seed, start + i, cases[i], d);
+      if (mismatches++ < max_report) found.push_back({i, d});
     });
+    // Outside the run: minimize each reported case, show it, keep it as a regression case.
+    for (auto& [i, d] : found) {
+      Case m = minimize(native, cases[i], d);
+      std::vector<Outcome> e, g;
+      std::string e2;
+      if (run_both(native, {m}, e, g, e2) == 1) d = compare(m, e[0], g[0]);
+      report(seed, start + i, m, d);
+      char name[64];
+      std::snprintf(name, sizeof name, "/seed%llu_case%llu.case", (unsigned long long)seed,
+                    (unsigned long long)(start + i));
+      std::string why = "difftest --seed " + std::to_string(seed) + " --first " + std::to_string(start + i) +
+                        " --count 1: " + (d.empty() ? "?" : d[0]);
+      if (!save_dir.empty() && save_case(save_dir + name, m, why))
+        std::printf("saved as %s%s\n\n", save_dir.c_str(), name);
+    }
     if (!err.empty()) {
       std::printf("ringshift stopped after %llu cases of the batch at %llu: %s\n", (unsigned long long)seen,
                   (unsigned long long)start, err.c_str());

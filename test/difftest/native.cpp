@@ -18,6 +18,7 @@ namespace {
 constexpr uint64_t kTramp = 0x00200000;  // trampolines and their data, below 2 GiB
 constexpr uint64_t kEnter64 = kTramp, kEntry32 = kTramp + 0x400, kExit64 = kTramp + 0x800;
 constexpr uint64_t kSavedRsp = kTramp + 0xC00, kGprIn = kTramp + 0xC10, kMxcsrHost = kTramp + 0xC40;
+constexpr uint64_t kSavedFsBase = kTramp + 0xC50, kSavedGsBase = kTramp + 0xC58;
 constexpr uint64_t kFxIn = kTramp + 0x1000;
 constexpr int kSignals[] = {SIGTRAP, SIGSEGV, SIGFPE, SIGILL, SIGBUS};
 
@@ -84,6 +85,12 @@ NativeRunner::NativeRunner() {
   assemble_at(kEnter64, Arch::kX64, [](x86::Assembler& a) {
     for (auto r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) a.push(r);
     a.mov(x86::qword_ptr(kSavedRsp), x86::rsp);
+    // The sequence may load FS or GS, which changes their bases on some CPUs: keep the
+    // C++ thread pointer safe.
+    a.rdfsbase(x86::rax);
+    a.mov(x86::qword_ptr(kSavedFsBase), x86::rax);
+    a.rdgsbase(x86::rax);
+    a.mov(x86::qword_ptr(kSavedGsBase), x86::rax);
     a.mov(x86::eax, 0x2B);
     a.mov(x86::ds, x86::ax);
     a.mov(x86::es, x86::ax);
@@ -111,6 +118,12 @@ NativeRunner::NativeRunner() {
     a.xor_(x86::eax, x86::eax);
     a.mov(x86::ds, x86::ax);
     a.mov(x86::es, x86::ax);
+    a.mov(x86::fs, x86::ax);
+    a.mov(x86::gs, x86::ax);
+    a.mov(x86::rax, x86::qword_ptr(kSavedFsBase));
+    a.wrfsbase(x86::rax);
+    a.mov(x86::rax, x86::qword_ptr(kSavedGsBase));
+    a.wrgsbase(x86::rax);
     for (auto r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) a.pop(r);
     a.ret();
   });
