@@ -289,15 +289,23 @@ const std::vector<Form>& forms() {
         }
       }, true},
       {[](x86::Assembler& a, Rng& r) -> Fx {  // x87
-        switch (r.below(8)) {
+        switch (r.below(16)) {
           case 0: a.fld1(); break;
           case 1: a.fldpi(); break;
-          case 2: a.fld(mem(r, 4)); break;
+          case 2: a.fld(mem(r, r.coin() ? 4 : r.coin() ? 8 : 10)); break;
           case 3: a.fadd(x86::st0, x86::st(r.below(8))); break;
-          case 4: a.fmul(x86::st0, x86::st(r.below(8))); break;
+          case 4: a.fmul(x86::st(r.below(8)), x86::st0); break;
           case 5: a.fdiv(x86::st0, x86::st(r.below(8))); break;
-          case 6: a.fstp(mem(r, 8)); break;
-          default: a.fsqrt(); break;
+          case 6: a.fstp(mem(r, r.coin() ? 4 : r.coin() ? 8 : 10)); break;
+          case 7: a.fsqrt(); break;
+          case 8: a.fild(mem(r, r.coin() ? 2 : 4)); break;
+          case 9: a.fistp(mem(r, r.coin() ? 4 : 8)); break;
+          case 10: a.fxch(x86::st(r.below(8))); break;
+          case 11: a.emit(r.coin() ? Inst::kIdFchs : Inst::kIdFrndint); break;
+          case 12: a.fcomi(x86::st(r.below(8))); return W(0);
+          case 13: a.fnstsw(x86::ax); break;
+          case 14: a.fnstcw(mem(r, 2)); break;
+          default: a.fwait(); break;  // reports a pending unmasked exception (#MF)
         }
         return kNoFlags;
       }, false},
@@ -447,8 +455,12 @@ void fill_state(Case& c, uint64_t fill_seed) {
   c.fill_seed = fill_seed;
   Rng r{std::mt19937_64(fill_seed)};
   std::memset(c.in.fx, 0, sizeof c.in.fx);
+  // Mostly the reset control words; sometimes other rounding/precision modes, FTZ/DAZ,
+  // and unmasked exceptions (which end the sequence with #MF or #XM).
   uint16_t fcw = 0x037F;
   uint32_t mxcsr = 0x1F80;
+  if (r.below(4) == 0) fcw = uint16_t(0x0040 | (r.u32() & 0x0F3F) | (r.below(4) ? 0x3F : 0));
+  if (r.below(4) == 0) mxcsr = (r.u32() & 0xFFC0) | (r.below(4) ? 0x1F80 : 0);
   std::memcpy(c.in.fx + 0, &fcw, 2);
   std::memcpy(c.in.fx + 24, &mxcsr, 4);
   for (int i = 0; i < 8 * 16; i += 4) {  // XMM0-7: random bits, often small integers or floats

@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   }
   auto t0 = std::chrono::steady_clock::now();
   NativeRunner native;
-  uint64_t mismatches = 0, faults = 0;
+  uint64_t mismatches = 0, faults = 0, by_vector[256] = {};
   for (uint64_t start = first; start < first + count; start += batch) {
     uint64_t n = std::min(batch, first + count - start);
     std::vector<Case> cases;
@@ -252,7 +252,10 @@ int main(int argc, char** argv) {
     std::vector<std::pair<size_t, std::vector<std::string>>> found;
     std::string err = run_in_ringshift(cases, [&](size_t i, const Outcome& got) {
       ++seen;
-      if (expected[i].vector != 3 || expected[i].eip != cases[i].end_eip()) ++faults;
+      if (expected[i].vector != 3 || expected[i].eip != cases[i].end_eip()) {
+        ++faults;
+        ++by_vector[expected[i].vector & 0xFF];
+      }
       auto d = compare(cases[i], expected[i], got);
       if (d.empty()) return;
       if (mismatches++ < max_report) found.push_back({i, d});
@@ -283,5 +286,9 @@ int main(int argc, char** argv) {
   std::printf("difftest: seed %llu, %llu sequences (%llu ended in an exception), %llu mismatches, %.1f s\n",
               (unsigned long long)seed, (unsigned long long)count, (unsigned long long)faults,
               (unsigned long long)mismatches, secs);
+  std::printf("exceptions by vector:");
+  for (int v = 0; v < 256; ++v)
+    if (by_vector[v]) std::printf(" %d:%llu", v, (unsigned long long)by_vector[v]);
+  std::printf("\n");
   return mismatches ? 1 : 0;
 }
