@@ -13,6 +13,8 @@ inline constexpr uint32_t kCodeAddr = 0x00300000;     // the sequence, ended by 
 inline constexpr uint32_t kCodeBytes = 0x1000;
 inline constexpr uint32_t kScratchAddr = 0x00400000;  // memory operands point here
 inline constexpr uint32_t kScratchBytes = 0x1000;
+inline constexpr uint32_t kLowAddr = 0x00008000;      // 16-bit addressing ([bx+si]...) reaches here
+inline constexpr uint32_t kLowBytes = 0x1000;
 inline constexpr uint32_t kStackAddr = 0x004F0000;    // the stack page
 inline constexpr uint32_t kStackBytes = 0x1000;
 inline constexpr uint32_t kStackTop = kStackAddr + kStackBytes - 0x400;  // ESP at entry
@@ -31,6 +33,7 @@ struct Outcome {
   uint32_t error = 0;
   uint8_t scratch[kScratchBytes];
   uint8_t stack[kStackBytes];
+  uint8_t low[kLowBytes];
 };
 
 struct Case {
@@ -39,6 +42,7 @@ struct Case {
   State in;
   uint8_t scratch[kScratchBytes];
   uint8_t stack[kStackBytes];
+  uint8_t low[kLowBytes];
   uint64_t fill_seed = 0;        // x87/SSE, scratch and stack contents (gen.h fill_state)
   uint32_t flags_undefined = 0;  // EFLAGS bits the SDM leaves undefined at the end
   // Where each generated form starts and which flags are undefined there (for faults).

@@ -342,6 +342,38 @@ const std::vector<Form>& forms() {
         else a.emit(id, x86::mm(r.below(8)), mem(r, 8));
         return kNoFlags;
       }, false},
+      {[](x86::Assembler& a, Rng& r) -> Fx {  // 16-bit addressing (0x67): [bx+si+disp] etc. in the low page
+        // Only the low 16 bits of the registers count: set those, keep random upper halves.
+        static const x86::Gp bases[2] = {x86::bx, x86::bp}, indexes[2] = {x86::si, x86::di};
+        int kind = int(r.below(4));  // 0 [base+index+disp], 1 [base+disp], 2 [index+disp], 3 [disp16]
+        x86::Gp base = bases[r.below(2)], index = indexes[r.below(2)];
+        uint32_t target = kLowAddr + r.below(kLowBytes - 16);
+        uint32_t b = kind <= 1 ? r.below(0x100) : 0, i = kind == 0 || kind == 2 ? r.below(0x100) : 0;
+        int32_t disp = int32_t(target - b - i);
+        if (kind <= 1) a.mov(base, Imm(b));
+        if (kind == 0 || kind == 2) a.mov(index, Imm(i));
+        x86::Mem m = kind == 0   ? x86::ptr(base, index, 0, disp)
+                     : kind == 1 ? x86::ptr(base, disp)
+                     : kind == 2 ? x86::ptr(index, disp)
+                                 : x86::ptr(uint64_t(target));
+        if (kind == 3) m.setSize(0);
+        int s = size_of(r);
+        m.setSize(uint32_t(s));
+        if (kind == 3) {
+          // asmjit has no 16-bit absolute form: [disp16] via [si+0] with SI = target.
+          a.mov(x86::si, Imm(target));
+          m = x86::ptr(x86::si, 0, uint32_t(s));
+        }
+        Fx fx = kNoFlags;
+        switch (r.below(4)) {
+          case 0: a.emit(Inst::kIdAdd, m, reg(r, s)); fx = W(0); break;
+          case 1: a.emit(Inst::kIdMov, reg(r, s), m); break;
+          case 2: a.emit(Inst::kIdXor, m, imm(r, s)); fx = W(AF); break;
+          default: a.lea(reg(r, 4), m); break;
+        }
+        if (base == x86::bp && kind <= 1) a.mov(x86::bp, Imm(0));  // EBP is the scratch base again
+        return fx;
+      }, false},
       {[](x86::Assembler& a, Rng& r) -> Fx {  // segment registers: reads, pushes, valid reloads
         static const x86::SReg sregs[6] = {x86::es, x86::cs, x86::ss, x86::ds, x86::fs, x86::gs};
         switch (r.below(4)) {
@@ -472,6 +504,7 @@ void fill_state(Case& c, uint64_t fill_seed) {
     std::memcpy(c.scratch + i, &v, 4);
   }
   for (uint32_t i = 0; i < kStackBytes; ++i) c.stack[i] = uint8_t(i * 7);
+  for (uint32_t i = 0; i < kLowBytes; ++i) c.low[i] = uint8_t(r.u32());
   // The entry trampoline loads EFLAGS with POPFD from just below ESP (the guest side writes
   // the same value there), so the stack images start out equal.
   std::memcpy(c.stack + (kStackTop - 4 - kStackAddr), &c.in.eflags, 4);

@@ -84,6 +84,7 @@ class Feeder : public rs::PortDevice {
       mem.read(kFxOut, o.st.fx, 512);
       mem.read(kScratchAddr, o.scratch, kScratchBytes);
       mem.read(kStackAddr, o.stack, kStackBytes);
+      mem.read(kLowAddr, o.low, kLowBytes);
       report_(next_ - 1, o);
     }
     if (next_ == cases_.size()) {
@@ -94,6 +95,7 @@ class Feeder : public rs::PortDevice {
     mem.write(kCodeAddr, c.code.data(), c.code.size());
     mem.write(kScratchAddr, c.scratch, kScratchBytes);
     mem.write(kStackAddr, c.stack, kStackBytes);
+    mem.write(kLowAddr, c.low, kLowBytes);
     mem.write(kIn, c.in.gpr, 32);
     const uint32_t eflags = c.in.eflags | 0x200;  // user code runs with IF=1 natively too
     mem.write(kIn + 0x20, &eflags, 4);

@@ -92,6 +92,7 @@ std::vector<std::string> compare(const Case& c, const Outcome& n, const Outcome&
   diff_bytes("xmm", n.st.fx + 160, g.st.fx + 160, 128, 160);
   diff_bytes("scratch", n.scratch, g.scratch, kScratchBytes, kScratchAddr);
   diff_bytes("stack", n.stack, g.stack, kStackBytes, kStackAddr);
+  diff_bytes("low", n.low, g.low, kLowBytes, kLowAddr);
   return d;
 }
 

@@ -78,6 +78,7 @@ NativeRunner::NativeRunner() {
   map_fixed(kCodeAddr, kCodeBytes, PROT_READ | PROT_WRITE | PROT_EXEC);
   map_fixed(kScratchAddr, kScratchBytes, PROT_READ | PROT_WRITE);
   map_fixed(kStackAddr, kStackBytes, PROT_READ | PROT_WRITE);
+  map_fixed(kLowAddr, kLowBytes, PROT_READ | PROT_WRITE);
   uint32_t mxcsr;
   asm volatile("stmxcsr %0" : "=m"(mxcsr));
   std::memcpy(reinterpret_cast<void*>(kMxcsrHost), &mxcsr, 4);
@@ -131,7 +132,7 @@ NativeRunner::NativeRunner() {
 }
 
 NativeRunner::~NativeRunner() {
-  for (uint64_t a : {kTramp, uint64_t(kCodeAddr), uint64_t(kScratchAddr), uint64_t(kStackAddr)})
+  for (uint64_t a : {kTramp, uint64_t(kCodeAddr), uint64_t(kScratchAddr), uint64_t(kStackAddr), uint64_t(kLowAddr)})
     munmap(reinterpret_cast<void*>(a), a == kTramp ? 0x2000 : 0x1000);
 }
 
@@ -159,6 +160,7 @@ Outcome NativeRunner::run(const Case& c) {
   std::memcpy(reinterpret_cast<void*>(uint64_t(kCodeAddr)), c.code.data(), c.code.size());
   std::memcpy(reinterpret_cast<void*>(uint64_t(kScratchAddr)), c.scratch, kScratchBytes);
   std::memcpy(reinterpret_cast<void*>(uint64_t(kStackAddr)), c.stack, kStackBytes);
+  std::memcpy(reinterpret_cast<void*>(uint64_t(kLowAddr)), c.low, kLowBytes);
   std::memcpy(reinterpret_cast<void*>(kGprIn), c.in.gpr, 32);
   std::memcpy(reinterpret_cast<void*>(kFxIn), c.in.fx, 512);
   g_out = &out;
@@ -166,6 +168,7 @@ Outcome NativeRunner::run(const Case& c) {
   g_out = nullptr;
   std::memcpy(out.scratch, reinterpret_cast<void*>(uint64_t(kScratchAddr)), kScratchBytes);
   std::memcpy(out.stack, reinterpret_cast<void*>(uint64_t(kStackAddr)), kStackBytes);
+  std::memcpy(out.low, reinterpret_cast<void*>(uint64_t(kLowAddr)), kLowBytes);
   return out;
 }
 
