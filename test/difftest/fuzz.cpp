@@ -1,5 +1,6 @@
 #include "difftest/fuzz.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -122,6 +123,20 @@ struct Canary {
   }
 };
 
+// Resident memory once free heap memory has been given back, so that only live
+// allocations count.
+uint64_t rss_kib() {
+  malloc_trim(0);
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  uint64_t kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %lu", &kib) == 1) break;
+  std::fclose(f);
+  return kib;
+}
+
 }  // namespace
 
 int fuzz(uint64_t seed, double seconds) {
@@ -136,10 +151,11 @@ int fuzz(uint64_t seed, double seconds) {
     return 2;
   }
   std::map<std::string, uint64_t> outcomes;
-  uint64_t runs = 0, canaries = 0, failures = 0;
+  uint64_t runs = 0, canaries = 0, failures = 0, rss_warm = 0;
   auto t0 = std::chrono::steady_clock::now();
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < seconds) {
     const uint64_t index = runs++;
+    if (index == 200) rss_warm = rss_kib();  // after the allocator and caches have settled
     std::vector<uint8_t> code = fuzz_code(g, seed, index);
     const bool ring3 = g() & 1;
     rs::MachineConfig cfg;
@@ -190,6 +206,15 @@ int fuzz(uint64_t seed, double seconds) {
     }
   }
   timer_delete(watchdog);
+  // Every run built and freed a whole machine: memory that stays behind is a leak.
+  const uint64_t rss_end = rss_kib();
+  if (rss_warm && rss_end > rss_warm + 8 * 1024) {
+    std::printf("FUZZ FAILURE: resident memory grew from %llu KiB to %llu KiB over the run\n",
+                (unsigned long long)rss_warm, (unsigned long long)rss_end);
+    ++failures;
+  }
+  std::printf("fuzz: resident memory %llu KiB after 200 runs, %llu KiB at the end\n", (unsigned long long)rss_warm,
+              (unsigned long long)rss_end);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("fuzz: seed %llu, %llu runs in %.1f s (canary pages placed in %llu), %llu failures\n",
               (unsigned long long)seed, (unsigned long long)runs, secs, (unsigned long long)canaries,

@@ -96,12 +96,21 @@ std::vector<std::string> compare(const Case& c, const Outcome& n, const Outcome&
   return d;
 }
 
-void report(uint64_t seed, uint64_t index, const Case& c, const std::vector<std::string>& diffs) {
+void print_outcome(const char* who, const Outcome& o) {
+  std::printf("%-10s", who);
+  for (int r = 0; r < 8; ++r) std::printf(" %s=%08x", kRegNames[r], o.st.gpr[r]);
+  std::printf(" eflags=%08x vector=%d error=%#x eip=%08x\n", o.st.eflags, o.vector, o.error, o.eip);
+}
+
+void report(uint64_t seed, uint64_t index, const Case& c, const std::vector<std::string>& diffs,
+            const Outcome* native = nullptr, const Outcome* guest = nullptr) {
   std::printf("MISMATCH seed %llu case %llu\ncode (%zu bytes):\n%s", (unsigned long long)seed,
               (unsigned long long)index, c.code.size(), disassemble(c).c_str());
-  std::printf("input:");
+  std::printf("input:    ");
   for (int r = 0; r < 8; ++r) std::printf(" %s=%08x", kRegNames[r], c.in.gpr[r]);
   std::printf(" eflags=%08x\n", c.in.eflags);
+  if (native) print_outcome("native:", *native);
+  if (guest) print_outcome("ringshift:", *guest);
   for (const auto& l : diffs) std::printf("  %s\n", l.c_str());
   std::printf("reproduce: difftest --seed %llu --first %llu --count 1\n\n", (unsigned long long)seed,
               (unsigned long long)index);
@@ -266,8 +275,12 @@ int main(int argc, char** argv) {
       Case m = minimize(native, cases[i], d);
       std::vector<Outcome> e, g;
       std::string e2;
-      if (run_both(native, {m}, e, g, e2) == 1) d = compare(m, e[0], g[0]);
-      report(seed, start + i, m, d);
+      if (run_both(native, {m}, e, g, e2) == 1) {
+        d = compare(m, e[0], g[0]);
+        report(seed, start + i, m, d, &e[0], &g[0]);
+      } else {
+        report(seed, start + i, m, d);
+      }
       char name[64];
       std::snprintf(name, sizeof name, "/seed%llu_case%llu.case", (unsigned long long)seed,
                     (unsigned long long)(start + i));
