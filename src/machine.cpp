@@ -85,8 +85,8 @@ void Machine::reset_cpu() {
   c.irq_waiting = 0;
   c.sysenter_cs = c.sysenter_esp = c.sysenter_eip = 0;
   c.tsc_offset = 0;
-  const uint32_t dr_reset[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};
-  std::memcpy(c.dr, dr_reset, sizeof dr_reset);
+  static const CpuState fresh{};
+  std::memcpy(c.dr, fresh.dr, sizeof c.dr);
   // An FXSAVE image of the reset x87/SSE state: FCW 0x037F, MXCSR 0x1F80, all registers empty.
   std::memset(c.fpu, 0, sizeof c.fpu);
   c.fpu[0] = 0x7F;

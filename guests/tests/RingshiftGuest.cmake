@@ -49,6 +49,44 @@ if(_rs_ld_help MATCHES "no-warn-rwx-segments")
   set(RINGSHIFT_GUEST_LD_FLAGS "--no-warn-rwx-segments" CACHE INTERNAL "")
 endif()
 
+# ringshift_multiboot_elf(<elf> SOURCE <file.asm> [NASM_FLAGS ...] [DEPENDS ...])
+# Assembles one source with nasm (include path: lib/ and the source's directory) and
+# links it with lib/multiboot.ld into <elf>, a multiboot v1 kernel loaded at 1 MiB.
+# Used by ringshift_guest, the system tests and the benchmark guests.
+function(ringshift_multiboot_elf elf)
+  cmake_parse_arguments(M "" "SOURCE" "NASM_FLAGS;DEPENDS" ${ARGN})
+  get_filename_component(src "${M_SOURCE}" ABSOLUTE)
+  get_filename_component(srcdir "${src}" DIRECTORY)
+  get_filename_component(name "${elf}" NAME_WE)
+  set(libdir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/lib")
+  set(obj "${elf}.o")
+  add_custom_command(
+    OUTPUT "${obj}"
+    COMMAND "${NASM_EXECUTABLE}" -f elf32 "-I${libdir}/" "-I${srcdir}/"
+            ${M_NASM_FLAGS} -o "${obj}" "${src}"
+    DEPENDS "${src}" "${libdir}/harness.inc" ${M_DEPENDS}
+    COMMENT "nasm ${name} (multiboot guest)"
+    VERBATIM)
+  add_custom_command(
+    OUTPUT "${elf}"
+    COMMAND "${RINGSHIFT_GUEST_LD}" -m elf_i386 -T "${libdir}/multiboot.ld"
+            -z max-page-size=0x1000 --build-id=none ${RINGSHIFT_GUEST_LD_FLAGS}
+            -o "${elf}" "${obj}"
+    DEPENDS "${obj}" "${libdir}/multiboot.ld"
+    COMMENT "ld ${name}.elf"
+    VERBATIM)
+endfunction()
+
+# ringshift_guest_target(<target> <file>...): builds the files by default and as part of
+# the `ringshift_guests` target.
+function(ringshift_guest_target target)
+  add_custom_target(${target} ALL DEPENDS ${ARGN})
+  if(NOT TARGET ringshift_guests)
+    add_custom_target(ringshift_guests)
+  endif()
+  add_dependencies(ringshift_guests ${target})
+endfunction()
+
 function(ringshift_guest name)
   cmake_parse_arguments(G "WILL_FAIL;NO_TEST" "SOURCE;TEST_NAME"
                         "NASM_FLAGS;DEPENDS" ${ARGN})
@@ -60,26 +98,11 @@ function(ringshift_guest name)
   set(here "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
   set(libdir "${here}/lib")
   set(bin "${CMAKE_CURRENT_BINARY_DIR}")
-  set(obj_guest "${bin}/${name}.guest.o")
   set(obj_native "${bin}/${name}.native.o")
   set(elf "${bin}/${name}.elf")
   set(native "${bin}/${name}.native")
 
-  add_custom_command(
-    OUTPUT "${obj_guest}"
-    COMMAND "${NASM_EXECUTABLE}" -f elf32 "-I${libdir}/" "-I${srcdir}/"
-            ${G_NASM_FLAGS} -o "${obj_guest}" "${src}"
-    DEPENDS "${src}" "${libdir}/harness.inc" ${G_DEPENDS}
-    COMMENT "nasm ${name} (multiboot guest)"
-    VERBATIM)
-  add_custom_command(
-    OUTPUT "${elf}"
-    COMMAND "${RINGSHIFT_GUEST_LD}" -m elf_i386 -T "${libdir}/multiboot.ld"
-            -z max-page-size=0x1000 --build-id=none ${RINGSHIFT_GUEST_LD_FLAGS}
-            -o "${elf}" "${obj_guest}"
-    DEPENDS "${obj_guest}" "${libdir}/multiboot.ld"
-    COMMENT "ld ${name}.elf"
-    VERBATIM)
+  ringshift_multiboot_elf("${elf}" SOURCE "${src}" NASM_FLAGS ${G_NASM_FLAGS} DEPENDS ${G_DEPENDS})
   add_custom_command(
     OUTPUT "${obj_native}"
     COMMAND "${NASM_EXECUTABLE}" -f elf32 -DNATIVE "-I${libdir}/" "-I${srcdir}/"
@@ -95,11 +118,7 @@ function(ringshift_guest name)
     COMMENT "ld ${name}.native"
     VERBATIM)
 
-  add_custom_target(guest_${name} ALL DEPENDS "${elf}" "${native}")
-  if(NOT TARGET ringshift_guests)
-    add_custom_target(ringshift_guests)
-  endif()
-  add_dependencies(ringshift_guests guest_${name})
+  ringshift_guest_target(guest_${name} "${elf}" "${native}")
 
   if(G_NO_TEST)
     return()

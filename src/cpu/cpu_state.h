@@ -79,7 +79,7 @@ struct alignas(4096) CpuState {
   uint8_t shadow = 0;
   uint32_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
   int64_t tsc_offset = 0;  // guest TSC = host TSC + offset (WRMSR to IA32_TIME_STAMP_COUNTER)
-  uint32_t dr[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};  // DR4/DR5 alias DR6/DR7
+  uint32_t dr[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};  // reset values; DR4/DR5 alias DR6/DR7
 
   // --- fault bookkeeping (filled by the SIGSEGV handler) ---
   uint64_t fault_host_addr;

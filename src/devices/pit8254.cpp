@@ -128,10 +128,9 @@ void Pit8254::load(Channel& c, uint32_t value) {
   c.edges_before = 0;
   c.reload_pending = false;
   c.run_start = t;
-  if (&c == &ch_[0]) backlog_ = 0;  // ticks of the old count are gone
   // Modes 1 and 5 wait for a rising gate edge; the others count while the gate is high.
   c.running = (c.mode == 1 || c.mode == 5) ? false : c.gate;
-  if (&c == &ch_[0]) c.edges_seen = 0;
+  if (&c == &ch_[0]) c.edges_seen = 0, backlog_ = 0;  // ticks of the old count are gone
 }
 
 void Pit8254::set_gate(int channel, bool level) {
@@ -140,33 +139,15 @@ void Pit8254::set_gate(int channel, bool level) {
   uint64_t t = ticks();
   c.gate = level;
   if (!c.armed) return;
-  switch (c.mode) {
-    case 0: case 4:  // the gate pauses counting
-      if (level) {
-        c.run_start = t;
-        c.running = true;
-      } else {
-        c.elapsed_base = elapsed(c, t);
-        c.running = false;
-      }
-      break;
-    case 2: case 3:  // low stops (OUT high); a rising edge reloads
-      if (level) {
-        c.elapsed_base = 0;
-        c.run_start = t;
-        c.running = true;
-      } else {
-        c.elapsed_base = elapsed(c, t);
-        c.running = false;
-      }
-      break;
-    default:  // 1, 5: a rising edge (re)triggers
-      if (level) {
-        c.elapsed_base = 0;
-        c.run_start = t;
-        c.running = true;
-      }
-      break;
+  if (level) {
+    // A rising edge resumes modes 0 and 4, reloads modes 2 and 3, (re)triggers 1 and 5.
+    if (c.mode != 0 && c.mode != 4) c.elapsed_base = 0;
+    c.run_start = t;
+    c.running = true;
+  } else if (c.mode != 1 && c.mode != 5) {
+    // Low pauses counting (and holds OUT high in modes 2 and 3).
+    c.elapsed_base = elapsed(c, t);
+    c.running = false;
   }
 }
 
