@@ -30,13 +30,14 @@ std::string at_eip(uint32_t eip) {
 
 }  // namespace
 
-Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes), win_(mem_) {
+Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes) {
   void* p = mmap(nullptr, sizeof(CpuPage), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap CPU state");
   page_ = new (p) CpuPage();
   CpuState& c = cpu();
   c.machine = this;
-  c.window = win_.base();
+  shadow_ = std::make_unique<Shadow>(mem_, c, cfg.map_budget);
+  mem_.on_table_write = [this](uint32_t page) { shadow_->table_written(page); };
   reset_cpu();
 
   debug_exit_ = std::make_unique<DebugExit>(*this);
@@ -51,7 +52,8 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes), win
   io_.attach(0x4D0, 2, pic_.get());
   io_.attach(0x40, 4, pit_.get());
   io_.attach(0x61, 1, port61_.get());
-  tr_ = std::make_unique<Translator>(*this, mem_, win_, c);
+  mmio_.attach(MmioTestDev::kBase, MmioTestDev::kSize, &mmio_testdev_);
+  tr_ = std::make_unique<Translator>(*this, mem_, *shadow_, c);
 
   // The PIT's next event closes the poll page through SIGALRM (see fault.cpp).
   sigevent sev{};
@@ -63,7 +65,8 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes), win
 
 Machine::~Machine() {
   if (timer_ok_) timer_delete(timer_);
-  attach_fault_handlers(nullptr, nullptr);
+  attach_fault_handlers(nullptr);
+  mem_.on_table_write = nullptr;
   tr_.reset();
   page_->~CpuPage();
   munmap(page_, sizeof(CpuPage));
@@ -110,6 +113,7 @@ void Machine::load_multiboot(const std::vector<uint8_t>& kernel, const std::stri
 
 void Machine::update_segment_windows() {
   CpuState& c = cpu();
+  c.window = shadow_->view_base(c.cpl);
   for (int s = 0; s < 6; ++s) {
     c.seg_window[s] = c.window + c.seg[s].base;
     c.neg_seg_window[s] = uint64_t(0) - c.seg_window[s];
@@ -160,16 +164,95 @@ bool Machine::interrupt_ready() {
   return c.vif && !c.shadow && pic_->pending();
 }
 
-bool Machine::read_linear(uint32_t addr, void* dst, uint32_t len) { return mem_.read(addr, dst, len); }
+bool Machine::access_linear(uint32_t addr, void* buf, uint32_t len, bool write, bool supervisor) {
+  struct Piece {
+    uint32_t phys, len;
+  };
+  Piece pieces[8];
+  int n = 0;
+  const bool user = !supervisor && cpu().cpl == 3;
+  for (uint32_t done = 0; done < len;) {
+    const uint32_t lin = addr + done;
+    const uint32_t chunk = std::min(len - done, kPageSize - (lin & (kPageSize - 1)));
+    WalkResult r = shadow_->translate(lin, write, user);
+    if (!r.ok) {
+      mem_fault_ = MemFault{true, lin, r.error};
+      return false;
+    }
+    if (!mem_.contains(r.phys, chunk) && !mmio_.claimed(r.phys)) return false;
+    if (n == 8) return false;
+    pieces[n++] = Piece{r.phys, chunk};
+    done += chunk;
+  }
+  auto* p = static_cast<uint8_t*>(buf);
+  for (int i = 0; i < n; ++i) {
+    const Piece& pc = pieces[i];
+    if (mem_.contains(pc.phys, pc.len)) {
+      if (write) mem_.write(pc.phys, p, pc.len);
+      else mem_.read(pc.phys, p, pc.len);
+    } else {
+      for (uint32_t k = 0; k < pc.len; ++k) {  // device registers, a byte at a time
+        if (write) mmio_.write(pc.phys + k, 1, p[k]);
+        else p[k] = uint8_t(mmio_.read(pc.phys + k, 1));
+      }
+    }
+    p += pc.len;
+  }
+  return true;
+}
 
-bool Machine::write_linear(uint32_t addr, const void* src, uint32_t len) { return mem_.write(addr, src, len); }
+bool Machine::read_linear(uint32_t addr, void* dst, uint32_t len, bool supervisor) {
+  return access_linear(addr, dst, len, false, supervisor);
+}
+
+bool Machine::write_linear(uint32_t addr, const void* src, uint32_t len, bool supervisor) {
+  return access_linear(addr, const_cast<void*>(src), len, true, supervisor);
+}
+
+bool Machine::take_page_fault(uint32_t& error) {
+  if (!mem_fault_.valid) return false;
+  mem_fault_.valid = false;
+  cpu().cr2 = mem_fault_.addr;
+  error = mem_fault_.error;
+  stats_.page_faults++;
+  return true;
+}
+
+void Machine::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
+  shadow_->paging_changed(old_cr0, old_cr4);
+  tr_->select_jtable();
+  update_segment_windows();
+}
+
+void Machine::invlpg(uint32_t linear) { shadow_->invlpg(linear); }
+
+// The first access of an instruction to device memory: from now on that instruction
+// is translated with a direct call to the device (emit_mmio.cpp).
+void Machine::mmio_exit() {
+  CpuState& c = cpu();
+  stats_.mmio_exits++;
+  if (!mmio_.claimed(c.fault_phys)) {
+    request_stop(kExitGuestError, describe_fault());
+    return;
+  }
+  uint32_t phys = 0, error = 0;
+  if (!shadow_->fetch(c.eip, c.cpl == 3, phys, error)) {
+    request_stop(kExitInternal, "internal error: the instruction that touched device memory cannot be fetched");
+    return;
+  }
+  if (tr_->is_mmio(phys)) {
+    request_stop(kExitInternal, "internal error: a device-memory instruction faulted again" + at_eip(c.eip));
+    return;
+  }
+  tr_->mark_mmio(phys);
+}
 
 std::string Machine::describe_fault() const {
   const CpuState& c = page_->cpu;
   char buf[200];
-  if (c.fault_signo == SIGSEGV && win_.in_span(c.fault_host_addr)) {
+  if (c.fault_signo == SIGSEGV && shadow_->owns(c.fault_host_addr)) {
     std::snprintf(buf, sizeof buf, "guest access to physical address %#010x outside RAM at EIP %#010x",
-                  c.fault_guest_addr, c.eip);
+                  c.fault_phys, c.eip);
     return buf;
   }
   if (c.fault_signo == SIGSEGV) {
@@ -226,6 +309,7 @@ void Machine::reset() {
   reset_pending_ = false;
   stats_.resets++;
   tr_->flush();
+  shadow_->reset();
   mem_.clear();
   pic_->reset();
   pit_->reset();
@@ -264,8 +348,7 @@ void Machine::wait_for_interrupt() {
 
 int Machine::run() {
   CpuState& c = cpu();
-  attach_fault_handlers(tr_.get(), &win_);
-  win_.activate();
+  attach_fault_handlers(tr_.get());
   bool replay_one = false;
   while (!stopping_) {
     if (g_interrupt_signal) {
@@ -313,6 +396,12 @@ int Machine::run() {
     } catch (const GuestError& e) {
       request_stop(kExitGuestError, e.what() + at_eip(c.eip));
       break;
+    } catch (const FetchFault& f) {
+      c.cr2 = f.linear;
+      stats_.page_faults++;
+      replay_one = false;
+      deliver(14, EventKind::Fault, f.error, "page fault on instruction fetch", c.eip);
+      continue;
     }
     replay_one = false;
     stats_.dispatches++;
@@ -333,7 +422,7 @@ int Machine::run() {
       case Exit::Smc:
         // The write hit a page with translations: drop them, then run the writing
         // instruction alone from an uncached block, so that it completes unprotected.
-        tr_->drop_page(c.fault_guest_addr >> kPageShift);
+        tr_->drop_page(c.fault_phys >> kPageShift);
         replay_one = true;
         stats_.smc_replays++;
         break;
@@ -345,6 +434,14 @@ int Machine::run() {
         break;
       case Exit::Exception:
         deliver_pending();
+        break;
+      case Exit::PageFault:
+        c.cr2 = c.fault_guest_addr;
+        stats_.page_faults++;
+        deliver(14, EventKind::Fault, c.fault_err, "page fault", c.eip);
+        break;
+      case Exit::Mmio:
+        mmio_exit();
         break;
     }
     // A shadow lasts until the instruction after it has completed (a poll exit or a
@@ -359,7 +456,6 @@ int Machine::run() {
   }
   arm_timer(UINT64_MAX);
   uart_->flush();
-  win_.activate();
   return exit_status_;
 }
 

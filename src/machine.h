@@ -17,13 +17,15 @@
 #include "decoder/decoder.h"
 #include "devices/debug_exit.h"
 #include "devices/io_bus.h"
+#include "devices/mmio_bus.h"
+#include "devices/mmio_testdev.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/port61.h"
 #include "devices/uart16550.h"
 #include "error.h"
 #include "mmu/phys_mem.h"
-#include "shadow_pt/window.h"
+#include "shadow_pt/shadow.h"
 #include "translator/translator.h"
 
 namespace rs {
@@ -32,10 +34,11 @@ struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
   int uart_fd = 1;
   bool no_reboot = false;  // a triple fault stops the machine instead of resetting it
+  size_t map_budget = Shadow::kDefaultBudget;  // host mappings the shadow page tables may hold
 };
 
 struct RunStats {
-  uint64_t smc_replays = 0, polls = 0, dispatches = 0, exceptions = 0, interrupts = 0, halts = 0, resets = 0,
+  uint64_t page_faults = 0, mmio_exits = 0, smc_replays = 0, polls = 0, dispatches = 0, exceptions = 0, interrupts = 0, halts = 0, resets = 0,
            steps = 0;
 };
 
@@ -72,9 +75,19 @@ class Machine : public MachineControl {
   // to the run loop and after port I/O, which may have reprogrammed a device.
   bool poll_devices();
 
-  // Guest linear memory as C++ sees it (paging off: linear == physical).
-  bool read_linear(uint32_t addr, void* dst, uint32_t len);
-  bool write_linear(uint32_t addr, const void* src, uint32_t len);
+  // Guest linear memory as C++ helpers see it: through the guest's page tables with
+  // the current privilege (supervisor: an implicit supervisor access such as a
+  // descriptor table or TSS read), A/D bits set as the CPU does. All pages are checked
+  // before anything is written. On a #PF, false and the fault is kept for
+  // take_page_fault(); outside RAM and devices, false and no fault.
+  bool read_linear(uint32_t addr, void* dst, uint32_t len, bool supervisor = false);
+  bool write_linear(uint32_t addr, const void* src, uint32_t len, bool supervisor = false);
+  // The #PF of the last failed access, if any (sets CR2); clears it.
+  bool take_page_fault(uint32_t& error);
+  void clear_page_fault() { mem_fault_.valid = false; }
+  // CR0, CR3 or CR4 changed: new address space or rules, windows and tables follow.
+  void paging_changed(uint32_t old_cr0, uint32_t old_cr4);
+  void invlpg(uint32_t linear);
 
   // Recomputes the GS windows for segment-relative accesses after a segment load.
   void update_segment_windows();
@@ -82,6 +95,8 @@ class Machine : public MachineControl {
   CpuState& cpu() { return page_->cpu; }
   PhysMem& mem() { return mem_; }
   IoBus& io() { return io_; }
+  MmioBus& mmio() { return mmio_; }
+  Shadow& shadow() { return *shadow_; }
   Pic8259& pic() { return *pic_; }
   Pit8254& pit() { return *pit_; }
   Translator& translator() { return *tr_; }
@@ -96,6 +111,12 @@ class Machine : public MachineControl {
     uint32_t insn_eip = 0;
     std::string detail;
   };
+  struct MemFault {
+    bool valid = false;
+    uint32_t addr = 0, error = 0;
+  };
+  bool access_linear(uint32_t addr, void* buf, uint32_t len, bool write, bool supervisor);
+  void mmio_exit();
   std::string describe_fault() const;
   void host_fault();
   void deliver(int vector, EventKind kind, uint32_t error, const std::string& detail, uint32_t insn_eip);
@@ -109,8 +130,11 @@ class Machine : public MachineControl {
   MachineConfig cfg_;
   CpuPage* page_ = nullptr;
   PhysMem mem_;
-  Window win_;
+  std::unique_ptr<Shadow> shadow_;
   IoBus io_;
+  MmioBus mmio_;
+  MmioTestDev mmio_testdev_;
+  MemFault mem_fault_;
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<Pic8259> pic_;

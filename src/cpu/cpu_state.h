@@ -43,6 +43,8 @@ enum class Exit : int {
   Poll,         // asynchronous exit request (signal, timer)
   Fault,        // host fault that is not ours to fix in place; see fault_* fields
   Exception,    // a helper raised a guest exception (Machine::pending_event); state is pre-instruction
+  PageFault,    // guest #PF found by the shadow fill: fault_guest_addr (CR2), fault_err (error code)
+  Mmio,         // first access to device memory at fault_phys: retranslate with the device path
 };
 
 struct alignas(4096) CpuState {
@@ -88,6 +90,11 @@ struct alignas(4096) CpuState {
   uint32_t fault_err;
   uint32_t fault_signo;
   uint32_t fault_trapno;  // the host exception vector (0 #DE, 16 #MF, 19 #XM...)
+  uint32_t fault_phys;    // guest physical address (Smc, Mmio)
+
+  // --- device memory accesses (MMIO instructions run against this buffer at gs:[0]) ---
+  uint32_t mmio_phys = 0, mmio_size = 0;
+  alignas(16) uint8_t mmio_buf[64];
 
   alignas(64) uint8_t fpu[512];  // FXSAVE image of the guest x87/SSE state
 

@@ -13,9 +13,9 @@ namespace {
 
 constexpr uint32_t kMaxBasic = 1, kMaxExtended = 0x80000004;
 
-// Leaf 1 EDX: FPU TSC MSR CX8 SEP CMOV CLFSH MMX FXSR SSE SSE2.
-constexpr uint32_t kLeaf1Edx = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 15) | (1u << 19) |
-                               (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+// Leaf 1 EDX: FPU PSE TSC MSR CX8 SEP PGE CMOV CLFSH MMX FXSR SSE SSE2.
+constexpr uint32_t kLeaf1Edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) |
+                               (1u << 15) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
 // Leaf 1 ECX: SSE3 SSSE3 SSE4.1 SSE4.2 MOVBE POPCNT.
 constexpr uint32_t kLeaf1Ecx = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23);
 

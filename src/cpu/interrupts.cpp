@@ -37,7 +37,8 @@ struct Frame {
   void push(uint32_t v) { words[n++] = v; }
 };
 
-bool write_frame(Machine& m, const Segment& ss, uint32_t esp, int width, const Frame& f, uint32_t& new_esp) {
+bool write_frame(Machine& m, const Segment& ss, uint32_t esp, int width, const Frame& f, uint32_t& new_esp,
+                 bool supervisor) {
   uint32_t bytes = uint32_t(f.n * width);
   bool big = ss.attr & 0x4000;  // SS.B: 32-bit stack pointer
   uint32_t top = (big ? esp : (esp & 0xFFFF)) - bytes;
@@ -48,7 +49,7 @@ bool write_frame(Machine& m, const Segment& ss, uint32_t esp, int width, const F
     uint32_t v = f.words[i];
     std::memcpy(buf + (f.n - 1 - i) * width, &v, size_t(width));
   }
-  if (!m.write_linear(ss.base + top, buf, bytes)) return false;
+  if (!m.write_linear(ss.base + top, buf, bytes, supervisor)) return false;
   new_esp = big ? top : ((esp & 0xFFFF0000u) | top);
   return true;
 }
@@ -59,7 +60,7 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
   const uint32_t idt_err = uint32_t(vector) * 8 + 2 + ext;
   if (uint32_t(vector) * 8 + 7 > cpu.idtr.limit) return Nested{13, idt_err};
   uint64_t gate = 0;
-  if (!m.read_linear(cpu.idtr.base + uint32_t(vector) * 8, &gate, 8)) return Nested{13, idt_err};
+  if (!m.read_linear(cpu.idtr.base + uint32_t(vector) * 8, &gate, 8, true)) return Nested{13, idt_err};
   int type = int(gate >> 40) & 0x1F;
   int gate_dpl = int(gate >> 45) & 3;
   bool present = (gate >> 47) & 1;
@@ -105,7 +106,7 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
     if (at + 5 > cpu.tr.limit) return Nested{10, (cpu.tr.sel & ~3u) + ext};
     uint32_t new_esp = 0;
     uint16_t new_ss = 0;
-    if (!m.read_linear(cpu.tr.base + at, &new_esp, 4) || !m.read_linear(cpu.tr.base + at + 4, &new_ss, 2))
+    if (!m.read_linear(cpu.tr.base + at, &new_esp, 4, true) || !m.read_linear(cpu.tr.base + at + 4, &new_ss, 2, true))
       return Nested{10, (cpu.tr.sel & ~3u) + ext};
     if ((new_ss & ~3u) == 0) return Nested{10, ext};
     uint64_t ss_raw;
@@ -125,7 +126,7 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
   f.push(cpu.eip);
   if (push_error) f.push(error);
   uint32_t top;
-  if (!write_frame(m, ss, esp, width, f, top)) return Nested{12, (new_cpl < cpu.cpl ? (ss.sel & ~3u) : 0) + ext};
+  if (!write_frame(m, ss, esp, width, f, top, new_cpl < 3)) return Nested{12, (new_cpl < cpu.cpl ? (ss.sel & ~3u) : 0) + ext};
 
   // Commit.
   if (new_cpl < cpu.cpl) cpu.seg[SS] = ss;
@@ -158,8 +159,11 @@ bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32
   int first = kind == EventKind::Fault || kind == EventKind::Trap ? vector : -1;
   for (;;) {
     bool unsupported = false;
+    m.clear_page_fault();
     auto nested = deliver_once(m, cpu, vector, kind, push_error, error_code, unsupported);
     if (unsupported) return false;
+    // A table or stack access that missed in the page tables is a #PF, whatever else failed.
+    if (uint32_t pf_error = 0; nested && m.take_page_fault(pf_error)) nested = Nested{14, pf_error};
     if (!nested) {
       SPDLOG_DEBUG("delivered {} (vector {:#x}, error {:#x}) -> {:#06x}:{:#010x}", vector_name(vector), vector,
                    error_code, cpu.seg[CS].sel, cpu.eip);

@@ -14,11 +14,11 @@ bool io_permitted(Ctx& c, uint16_t port, int size) {
   const Segment& tr = cpu.tr;
   if ((tr.sel & ~3u) == 0 || ((tr.attr & 0xF) != 0xB && (tr.attr & 0xF) != 0x9) || tr.limit < 0x67) return false;
   uint16_t map_base = 0;
-  if (!c.m.read_linear(tr.base + 0x66, &map_base, 2)) return false;
+  if (!c.m.read_linear(tr.base + 0x66, &map_base, 2, true)) return false;
   uint32_t at = map_base + port / 8u;
   if (at + 1 > tr.limit) return false;
   uint16_t bits = 0;
-  if (!c.m.read_linear(tr.base + at, &bits, 2)) return false;
+  if (!c.m.read_linear(tr.base + at, &bits, 2, true)) return false;
   uint32_t mask = ((1u << size) - 1) << (port & 7);
   return (bits & mask) == 0;
 }

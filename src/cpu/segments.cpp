@@ -31,12 +31,12 @@ bool read_descriptor(Machine& m, const CpuState& cpu, uint16_t sel, uint64_t& ra
   if (ldt && !(cpu.ldtr.attr & 0x80)) return false;
   uint32_t off = sel & ~7u;
   if (off + 7 > limit) return false;
-  return m.read_linear(base + off, &raw, 8);
+  return m.read_linear(base + off, &raw, 8, true);
 }
 
 void write_descriptor(Machine& m, const CpuState& cpu, uint16_t sel, uint64_t raw) {
   uint32_t base = (sel & 4) ? cpu.ldtr.base : cpu.gdtr.base;
-  m.write_linear(base + (sel & ~7u), &raw, 8);
+  m.write_linear(base + (sel & ~7u), &raw, 8, true);
 }
 
 namespace {

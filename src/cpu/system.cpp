@@ -84,6 +84,12 @@ bool write_op(Ctx& c, int i, uint32_t v) {
 
 uint32_t raise(Ctx& c, int vector, uint32_t error_code, const char* detail) {
   c.cpu.eip = c.in.eip;
+  // A memory access that missed in the guest's page tables comes first: whatever the
+  // instruction would have raised next, the CPU stopped at the #PF.
+  if (uint32_t pf_error = 0; c.m.take_page_fault(pf_error)) {
+    vector = kPF;
+    error_code = pf_error;
+  }
   std::string d = detail;
   if (c.in.z.length) d += (d.empty() ? "" : " in ") + c.in.text();
   return c.m.raise_event(vector, EventKind::Fault, error_code, c.in.eip, d);
@@ -95,6 +101,10 @@ uint32_t raise_after(Ctx& c, int vector, bool software) {
 }
 
 uint32_t outside_ram(Ctx& c) {
+  if (uint32_t pf_error = 0; c.m.take_page_fault(pf_error)) {
+    c.cpu.eip = c.in.eip;
+    return c.m.raise_event(kPF, EventKind::Fault, pf_error, c.in.eip, "page fault in " + c.in.text());
+  }
   c.cpu.eip = c.in.eip;
   c.m.request_stop(kExitGuestError, "guest access outside RAM by " + c.in.text() + " at EIP " + hex32(c.in.eip));
   return uint32_t(Exit::Stop);
@@ -116,22 +126,27 @@ uint32_t mov_cr(Ctx& c) {
     return 0;
   }
   uint32_t v = read_gpr(cpu, in.ops[1].reg.value);
+  const uint32_t old_cr0 = cpu.cr0, old_cr4 = cpu.cr4;
   switch (n) {
     case 0:
       if ((v & 0x80000000u) && !(v & 1)) return raise(c, kGP, 0, "CR0.PG without CR0.PE");
       if ((v & 0x20000000u) && !(v & 0x40000000u)) return raise(c, kGP, 0, "CR0.NW without CR0.CD");
       if (!(v & 1)) return c.m.unsupported_insn(in, "a switch back to real mode");
-      if (v & 0x80000000u) return c.m.unsupported_insn(in, "paging");
       cpu.cr0 = v | 0x10;  // ET is hard-wired to 1
+      c.m.paging_changed(old_cr0, old_cr4);
       break;
     case 2: cpu.cr2 = v; break;
-    case 3: cpu.cr3 = v; break;
+    case 3:
+      cpu.cr3 = v;
+      c.m.paging_changed(old_cr0, old_cr4);
+      break;
     case 4: {
-      // CR4 bits of features the CPUID model has: TSD PCE OSFXSR OSXMMEXCPT. The others
-      // (VME, PVI, DE, PSE, MCE, PGE...) are reserved on this CPU: #GP.
-      const uint32_t known = 0x4 | 0x100 | 0x200 | 0x400;
+      // CR4 bits of features the CPUID model has: TSD PSE PGE PCE OSFXSR OSXMMEXCPT. The
+      // others (VME, PVI, DE, PAE, MCE...) are reserved on this CPU: #GP.
+      const uint32_t known = 0x4 | 0x10 | 0x80 | 0x100 | 0x200 | 0x400;
       if (v & ~known) return raise(c, kGP, 0, "reserved CR4 bit");
       cpu.cr4 = v;
+      c.m.paging_changed(old_cr0, old_cr4);
       break;
     }
   }
@@ -324,9 +339,14 @@ uint32_t emulate_system(Ctx& c) {
       cpu.set_reg(EDX, uint32_t(t >> 32));
       return 0;
     }
-    case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVLPG:
+    case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD:
       if (cpu.cpl != 0) return raise(c, kGP);
-      return 0;  // no caches or TLB to maintain with paging off
+      return 0;  // no caches to maintain
+    case ZYDIS_MNEMONIC_INVLPG:
+      if (cpu.cpl != 0) return raise(c, kGP);
+      if (in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY) return raise(c, kUD);
+      c.m.invlpg(linear(cpu, in.ops[0].mem.segment, c.ea));
+      return 0;
     case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
       return msr(c);
     case ZYDIS_MNEMONIC_RDPMC:
@@ -429,6 +449,7 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
   Machine& m = *static_cast<Machine*>(cpu->machine);
   const Insn& in = *static_cast<const Insn*>(data);
   Ctx c{m, *cpu, in, ea};
+  m.clear_page_fault();
   const Translator& tr = *static_cast<const Translator*>(cpu->translator);
   try {
     const uint32_t mode = tr.mode();

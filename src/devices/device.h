@@ -16,6 +16,17 @@ class PortDevice {
   virtual std::string dump() const { return {}; }
 };
 
+// A device in the physical address space (memory-mapped I/O). offset is from the
+// start of its region; size is 1, 2, 4 or 8 bytes, little-endian.
+class MmioDevice {
+ public:
+  virtual ~MmioDevice() = default;
+  virtual const char* name() const = 0;
+  virtual uint64_t read(uint32_t offset, int size) = 0;
+  virtual void write(uint32_t offset, int size, uint64_t value) = 0;
+  virtual void reset() {}
+};
+
 // What a device may ask of the machine it is plugged into.
 class MachineControl {
  public:

@@ -1,5 +1,7 @@
 #include "mmu/page_walk.h"
 
+#include <cstring>
+
 namespace rs {
 
 namespace {
@@ -11,7 +13,10 @@ uint32_t read_entry(const PhysMem& mem, uint32_t addr) {
   return v;
 }
 
-void write_entry(PhysMem& mem, uint32_t addr, uint32_t v) { mem.write(addr, &v, 4); }
+// The CPU's own A/D updates: not a guest write, so no watched-page hooks.
+void write_entry(PhysMem& mem, uint32_t addr, uint32_t v) {
+  if (uint8_t* p = mem.ptr(addr, 4)) std::memcpy(p, &v, 4);
+}
 
 }  // namespace
 
@@ -65,6 +70,9 @@ WalkResult walk(PhysMem& mem, const WalkRequest& r) {
   res.large = large;
   res.global = pge && (leaf & kPteG);
   res.dirty = leaf_now & kPteD;
+  res.pde = pde;
+  res.pte = large ? pde : pte;
+  res.table = large ? kNoTable : pte_addr >> 12;
   res.phys = large ? (pde & 0xFFC00000u) | (r.linear & 0x3FFFFFu) : (pte & 0xFFFFF000u) | (r.linear & 0xFFFu);
   return res;
 }

@@ -35,7 +35,10 @@ struct WalkResult {
   bool writable = false;    // this access mode may write the page (R/W in both levels, or WP=0 supervisor)
   bool user_ok = false;     // U/S set in both levels
   bool dirty = false;       // D was already set (or has been set by this write)
+  uint32_t pde = 0, pte = 0;  // the entries as the walk left them (pte = pde for a 4 MiB page)
+  uint32_t table = 0;         // page number of the page table used (kNoTable for a 4 MiB page)
 };
+inline constexpr uint32_t kNoTable = ~0u;
 
 WalkResult walk(PhysMem& mem, const WalkRequest& r);
 

@@ -16,7 +16,7 @@ PhysMem::PhysMem(uint64_t ram_bytes) : size_(ram_bytes) {
   void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd_, 0);
   if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap guest RAM");
   host_ = static_cast<uint8_t*>(p);
-  code_pages_.assign((size_ + kPageSize - 1) >> kPageShift, 0);
+  flags_.assign((size_ + kPageSize - 1) >> kPageShift, 0);
 }
 
 PhysMem::~PhysMem() {
@@ -37,9 +37,11 @@ bool PhysMem::read(uint64_t addr, void* dst, uint64_t len) const {
 
 bool PhysMem::write(uint64_t addr, const void* src, uint64_t len) {
   if (!contains(addr, len)) return false;
-  if (len && on_code_write) {
-    for (uint64_t pg = addr >> kPageShift; pg <= (addr + len - 1) >> kPageShift; ++pg)
-      if (code_pages_[pg]) on_code_write(uint32_t(pg));
+  if (len) {
+    for (uint64_t pg = addr >> kPageShift; pg <= (addr + len - 1) >> kPageShift; ++pg) {
+      if ((flags_[pg] & kPageTable) && on_table_write) on_table_write(uint32_t(pg));
+      if ((flags_[pg] & kPageCode) && on_code_write) on_code_write(uint32_t(pg));
+    }
   }
   std::memcpy(host_ + addr, src, len);
   return true;

@@ -31,18 +31,25 @@ class PhysMem {
   void clear();
   uint8_t* ptr(uint64_t addr, uint64_t len) { return contains(addr, len) ? host_ + addr : nullptr; }
 
-  // Pages that hold translated code; a write to one calls on_code_write(page).
-  bool is_code_page(uint32_t page) const { return page < code_pages_.size() && code_pages_[page]; }
-  void set_code_page(uint32_t page, bool v) {
-    if (page < code_pages_.size()) code_pages_[page] = v;
+  // Watched pages: a write from C++ calls the owner's hook before the bytes change.
+  // kPageCode: holds translated code (the translator drops it). kPageTable: a guest
+  // page-table page that shadow entries depend on (the shadow drops those entries).
+  static constexpr uint8_t kPageCode = 1, kPageTable = 2;
+  uint8_t page_flags(uint32_t page) const { return page < flags_.size() ? flags_[page] : 0; }
+  bool is_code_page(uint32_t page) const { return page_flags(page) & kPageCode; }
+  void set_page_flag(uint32_t page, uint8_t flag, bool v) {
+    if (page < flags_.size()) flags_[page] = uint8_t(v ? flags_[page] | flag : flags_[page] & ~flag);
   }
+  void set_code_page(uint32_t page, bool v) { set_page_flag(page, kPageCode, v); }
+  uint32_t pages() const { return uint32_t(flags_.size()); }
   std::function<void(uint32_t page)> on_code_write;
+  std::function<void(uint32_t page)> on_table_write;
 
  private:
   uint64_t size_;
   int fd_ = -1;
   uint8_t* host_ = nullptr;
-  std::vector<uint8_t> code_pages_;
+  std::vector<uint8_t> flags_;
 };
 
 }  // namespace rs

@@ -121,19 +121,7 @@ void Emitter::ident(const Insn& in) {
       return;
     }
     ea16(*m, true);
-    uint8_t out[24];
-    unsigned n = 0;
-    out[n++] = 0x65;
-    out[n++] = 0x67;
-    for (unsigned i = 0; i < in.z.raw.prefix_count; ++i)
-      if (!is_seg_prefix(in.bytes[i]) && in.bytes[i] != 0x67) out[n++] = in.bytes[i];
-    unsigned op = in.z.raw.prefix_count;
-    if (in.bytes[op] == 0x82) {
-      out[n++] = 0x80;
-      ++op;
-    }
-    n = rebuild_abs0(in, out, n, op);
-    a.embed(out, n);
+    ident_gs0(in);
     gs_restore();
     return;
   }
@@ -168,6 +156,22 @@ void Emitter::ident(const Insn& in) {
   seg_enter(in);
   a.embed(out, n);
   seg_leave(in);
+}
+
+void Emitter::ident_gs0(const Insn& in) {
+  uint8_t out[24];
+  unsigned n = 0;
+  out[n++] = 0x65;
+  out[n++] = 0x67;
+  for (unsigned i = 0; i < in.z.raw.prefix_count; ++i)
+    if (!is_seg_prefix(in.bytes[i]) && in.bytes[i] != 0x67) out[n++] = in.bytes[i];
+  unsigned op = in.z.raw.prefix_count;
+  if (in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.bytes[op] == 0x82) {
+    out[n++] = 0x80;
+    ++op;
+  }
+  n = rebuild_abs0(in, out, n, op);
+  a.embed(out, n);
 }
 
 void Emitter::modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, int reg, int32_t disp_adjust,
@@ -312,6 +316,12 @@ void Emitter::exit_indirect() {
     a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
     return;
   }
+  jtable_jump();
+}
+
+// Target in R9d: jump through the current address space's indirect-branch table, or
+// to helper_dispatch_indirect on a miss.
+void Emitter::jtable_jump() {
   Label hit = a.newLabel();
   a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
   a.movzx(x86::r11d, x86::r9w);
@@ -364,6 +374,12 @@ void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void*
 void Emitter::finish_exits() {
   for (auto& p : pending_) {
     a.bind(p.stub);
+    // With paging, a branch to another page is never chained (translator.h): look it up.
+    if (blk.cached && (blk.mode & kModePaging) && (p.info->target >> kPageShift) != blk.page_first) {
+      a.mov(x86::r9d, Imm(p.info->target));
+      jtable_jump();
+      continue;
+    }
     a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(p.info->target));
     a.mov(x86::r11, Imm(uint64_t(p.info)));
     a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_direct)));

@@ -36,6 +36,8 @@ class Emitter {
   // The guest instruction as host code: its own bytes, prefixed 65 67 when it
   // touches memory, with the absolute [disp32] form turned into its SIB equivalent.
   void ident(const Insn& in);
+  // The instruction with its ModRM memory operand replaced by gs:[0] (GS already set).
+  void ident_gs0(const Insn& in);
   // Re-encodes the instruction's ModRM operand (memory or register) with another
   // opcode and reg field (0..15); disp_adjust is added to a memory displacement.
   void modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, int reg, int32_t disp_adjust = 0,
@@ -56,6 +58,7 @@ class Emitter {
   void ea16(const ZydisDecodedOperand& mem, bool rebase);
   void gs_restore();
   void exit_indirect();  // target in R9d
+  void jtable_jump();    // target in R9d, through the indirect-branch table
   // If R8 is non-zero, leaves for the run loop to take an interrupt after `in`
   // (after the next instruction too, for STI's shadow). Flag-free; clobbers R8.
   void irq_window_check(const Insn& in, bool shadow);
@@ -92,6 +95,8 @@ bool emit_control(Emitter& e, const Insn& in);
 bool emit_string(Emitter& e, const Insn& in);
 bool emit_legacy(Emitter& e, const Insn& in);
 bool emit_system(Emitter& e, const Insn& in);
+// An instruction known to touch device memory: a direct call to the device.
+bool emit_mmio(Emitter& e, const Insn& in);
 // Whether the family handles this mnemonic (checked in this order, else IDENT).
 bool is_stack(const Insn& in);
 bool is_control(const Insn& in);
@@ -105,6 +110,10 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* insn);
 uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* insn);
 // STI or POPF set IF while an interrupt waits: back to the run loop (after the next
 // instruction for STI). arg = EIP to resume at, data = non-null for STI's shadow.
+// The device-memory path: load runs before the instruction (checks the access, reads
+// the device into cpu->mmio_buf), store after it (writes mmio_buf to the device).
+uint32_t helper_mmio_load(CpuState* cpu, uint32_t ea, const void* insn);
+uint32_t helper_mmio_store(CpuState* cpu, uint32_t, const void* insn);
 uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* shadow);
 
 }  // namespace rs

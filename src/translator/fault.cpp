@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "error.h"
-#include "shadow_pt/window.h"
+#include "shadow_pt/shadow.h"
 
 namespace rs {
 
@@ -18,7 +18,6 @@ volatile sig_atomic_t g_interrupt_signal = 0;
 namespace {
 
 Translator* g_tr = nullptr;
-Window* g_win = nullptr;
 
 void write_str(const char* s) {
   ssize_t r = ::write(2, s, strlen(s));
@@ -55,6 +54,16 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   const InsnRecord* rec = Translator::record_at(b, rip);
   CpuState& cpu = tr->cpu();
 
+  // A fault in a window: most are shadow fills, and the instruction simply runs again.
+  Shadow::Fault sf;
+  Shadow& shadow = tr->shadow();
+  const uint64_t poll = uint64_t(&cpu) + uint64_t(kPollOffset);
+  const bool in_window = sig == SIGSEGV && addr - poll >= 4096 && shadow.owns(addr);
+  if (in_window) {
+    sf = shadow.on_fault(addr, g[REG_ERR] & 2);
+    if (sf.outcome == Shadow::Outcome::Filled) return;
+  }
+
   static const int kRegs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI};
   for (int r = 0; r < 8; ++r) cpu.regs[r] = uint32_t(g[kRegs[r]]);
   if (rec->kind == kRebasedString) {
@@ -69,15 +78,22 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   cpu.fault_host_addr = addr;
   cpu.fault_err = uint32_t(g[REG_ERR]);
   cpu.fault_trapno = uint32_t(g[REG_TRAPNO]);
-  cpu.fault_guest_addr = uint32_t(addr - cpu.window);
+  cpu.fault_guest_addr = in_window ? sf.linear : uint32_t(addr - cpu.window);
+  cpu.fault_phys = sf.phys;
 
   Exit why = Exit::Fault;
-  uint64_t poll = uint64_t(&cpu) + uint64_t(kPollOffset);
   if (sig == SIGSEGV && addr - poll < 4096) {
     why = Exit::Poll;
-  } else if (sig == SIGSEGV && g_win && g_win->in_span(addr) && (cpu.fault_err & 2) &&
-             tr->mem().is_code_page(cpu.fault_guest_addr >> kPageShift)) {
-    why = Exit::Smc;
+  } else if (in_window) {
+    switch (sf.outcome) {
+      case Shadow::Outcome::PageFault:
+        why = Exit::PageFault;
+        cpu.fault_err = sf.error;
+        break;
+      case Shadow::Outcome::Smc: why = Exit::Smc; break;
+      case Shadow::Outcome::Mmio: why = Exit::Mmio; break;
+      default: break;
+    }
   }
   cpu.exit_arg = uint32_t(why);
   g[REG_RSP] = greg_t(cpu.host_rsp);
@@ -106,7 +122,7 @@ void install(int sig, void (*fn)(int, siginfo_t*, void*)) {
 
 }  // namespace
 
-void attach_fault_handlers(Translator* tr, Window* win) {
+void attach_fault_handlers(Translator* tr) {
   // Installed on every attach: a test framework (or a library) may have replaced them.
   static void* altstack = nullptr;
   const size_t kAlt = 256 * 1024;
@@ -121,7 +137,6 @@ void attach_fault_handlers(Translator* tr, Window* win) {
     install(SIGALRM, on_timer);
   }
   g_tr = tr;
-  g_win = win;
 }
 
 void request_exit(CpuState& cpu) {

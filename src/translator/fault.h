@@ -9,11 +9,9 @@
 
 namespace rs {
 
-class Window;
-
 // Installs the handlers (once per process) and makes `tr` the translator whose code
-// they serve. Pass nullptr to detach.
-void attach_fault_handlers(Translator* tr, Window* win);
+// they serve (its shadow page tables fill the windows). Pass nullptr to detach.
+void attach_fault_handlers(Translator* tr);
 
 // Closes / opens the poll page so that the next block head leaves translated code.
 void request_exit(CpuState& cpu);

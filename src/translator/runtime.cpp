@@ -1,6 +1,7 @@
 // The runtime stubs, generated once at the start of the translation cache:
 //   enter(cpu, code)  C++ -> translated code: saves host callee-saved registers,
-//                     loads the guest state and jumps to code.
+//                     sets GS to the current window, loads the guest state and
+//                     jumps to code.
 //   helper stub       translated code -> C++ helper -> back (or out to the run loop).
 //                     Saves the guest GPRs, flags and x87/SSE state, switches to the
 //                     host stack, gives C++ a clean FPU and MXCSR.
@@ -38,6 +39,8 @@ void Translator::build_runtime() {
   a.mov(field(offsetof(CpuState, host_rsp)), x86::rsp);
   a.mov(field(offsetof(CpuState, ret_addr)), x86::rsi);
   a.stmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
+  a.mov(x86::r10, field(offsetof(CpuState, window)));
+  a.wrgsbase(x86::r10);  // the address space and privilege view the run loop chose
 
   a.bind(resume);
   a.fxrstor(field(offsetof(CpuState, fpu), 512));

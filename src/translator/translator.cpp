@@ -14,22 +14,63 @@ namespace rs {
 
 using namespace asmjit;
 
-Translator::Translator(Machine& m, PhysMem& mem, Window& win, CpuState& cpu)
-    : machine_(m), mem_(mem), win_(win), cpu_(cpu), cache_(kCacheBytes) {
+Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
+    : machine_(m), mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes) {
   size_t jbytes = sizeof(JTableEntry) << kJTableBits;
-  void* p = mmap(nullptr, jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap jump table");
-  jtable_ = static_cast<JTableEntry*>(p);
+  for (auto& t : jtables_) {
+    void* p = mmap(nullptr, jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap jump table");
+    t = static_cast<JTableEntry*>(p);
+  }
   flush_jtable();
   build_runtime();
-  cpu_.jtable = uint64_t(jtable_);
+  select_jtable();
   cpu_.translator = this;
   mem_.on_code_write = [this](uint32_t page) { drop_page(page); };
+  shadow_.on_exec_drop = [this](int slot, uint32_t lpage) { clear_jtable(slot, lpage); };
+  shadow_.on_slot_flush = [this](int slot) {
+    for (uint32_t i = 0; i < (1u << kJTableBits); ++i) jtables_[slot][i] = {1, 0};
+  };
 }
 
 Translator::~Translator() {
   mem_.on_code_write = nullptr;
-  munmap(jtable_, sizeof(JTableEntry) << kJTableBits);
+  shadow_.on_exec_drop = nullptr;
+  shadow_.on_slot_flush = nullptr;
+  for (auto* t : jtables_) munmap(t, sizeof(JTableEntry) << kJTableBits);
+}
+
+void Translator::select_jtable() { cpu_.jtable = uint64_t(jtables_[shadow_.active()]); }
+
+// Entries are indexed by the low 16 bits of EIP: a page's entries (and those of blocks
+// on the page before, which may run into it) sit in two runs of 4096.
+void Translator::clear_jtable(int slot, uint32_t lpage) {
+  JTableEntry* t = jtables_[slot];
+  for (uint32_t p : {lpage - 1, lpage}) {
+    const uint32_t first = (p << kPageShift) & ((1u << kJTableBits) - 1);
+    for (uint32_t i = first; i < first + kPageSize; ++i) {
+      uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
+      if (t[i].code && (eip >> kPageShift) == p) t[i] = {1, 0};
+    }
+  }
+}
+
+void Translator::remember(Block* b) {
+  if (!b->cached) return;
+  JTableEntry& j = reinterpret_cast<JTableEntry*>(cpu_.jtable)[b->eip & ((1u << kJTableBits) - 1)];
+  j.neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | b->eip);
+  j.code = uint64_t(b->code);
+}
+
+uint32_t Translator::fetch_phys(uint32_t linear, bool user) {
+  uint32_t phys = 0, error = 0;
+  if (!shadow_.fetch(linear, user, phys, error)) throw FetchFault{linear, error};
+  return phys;
+}
+
+void Translator::mark_mmio(uint32_t phys) {
+  mmio_insns_.insert(phys);
+  drop_page(phys >> kPageShift);
 }
 
 uint32_t Translator::mode() const {
@@ -45,12 +86,24 @@ uint32_t Translator::mode() const {
   if (c.tsc_offset != 0 || ((c.cr4 & 4) && c.cpl > 0)) m |= kModeTscSlow;
   if (s[DS].base) m |= kModeDsBase;
   if (s[ES].base) m |= kModeEsBase;
+  if (c.cr0 & 0x80000000u) m |= kModePaging;
   return m;
 }
 
-Block* Translator::lookup(uint32_t eip) const {
-  auto it = blocks_.find(key(eip, mode()));
-  return it == blocks_.end() ? nullptr : it->second.get();
+Block* Translator::lookup(uint32_t eip) {
+  const uint32_t m = mode();
+  const bool user = cpu_.cpl == 3;
+  const uint32_t phys = fetch_phys(eip, user);
+  auto it = blocks_.find(key(eip, m, phys >> kPageShift));
+  if (it == blocks_.end()) return nullptr;
+  Block* b = it->second.get();
+  // A block that runs into the next page is only good while that page maps the same.
+  if (b->page_last != b->page_first && (fetch_phys(b->page_last << kPageShift, user) >> kPageShift) != b->phys_last) {
+    unlink(b);
+    return nullptr;
+  }
+  remember(b);
+  return b;
 }
 
 Block* Translator::lookup_or_translate(uint32_t eip) {
@@ -71,6 +124,8 @@ bool emit_insn(Emitter& e, const Insn& in) {
     return true;
   }
   if (in.mn() == ZYDIS_MNEMONIC_RDTSC && (e.blk.mode & kModeTscSlow)) return emit_system(e, in);
+  // Instructions start in the block's first page.
+  if (e.tr.is_mmio((e.blk.phys_first << kPageShift) | (in.eip & (kPageSize - 1)))) return emit_mmio(e, in);
   if (is_string(in)) return emit_string(e, in);
   if (is_stack(in)) return emit_stack(e, in);
   if (is_control(in)) return emit_control(e, in);
@@ -87,7 +142,12 @@ Block* Translator::translate(uint32_t eip, bool single) {
   if (!(m & kModePE)) throw GuestError("real mode is not supported yet");
   if (!(m & kModeCode32)) throw GuestError("16-bit protected-mode code is not supported yet");
   if (!(m & kModeFlatStack)) throw GuestError("CS or SS segment bases other than zero are not supported yet");
-  if (!mem_.contains(eip, 1)) throw GuestError("execution outside guest RAM");
+  const bool user = cpu_.cpl == 3;
+  const uint32_t phys0 = fetch_phys(eip, user);
+  if (!mem_.contains(phys0, 1)) throw GuestError("execution outside guest RAM");
+  const uint32_t page0 = eip >> kPageShift;
+  uint32_t next_phys = 0;  // physical page after page0, once fetched
+  bool next_ok = false;
 
   int limit = single ? 1 : kMaxBlockInsns;
   for (;;) {
@@ -95,7 +155,8 @@ Block* Translator::translate(uint32_t eip, bool single) {
     blk->eip = eip;
     blk->mode = m;
     blk->cached = !single;
-    blk->page_first = blk->page_last = eip >> kPageShift;
+    blk->page_first = blk->page_last = page0;
+    blk->phys_first = blk->phys_last = phys0 >> kPageShift;
     // One-instruction blocks always go to the same scratch area: they run once, return
     // to the run loop, and are replaced by the next one.
     uint8_t* base = single ? scratch_ : cache_.cursor();
@@ -106,18 +167,34 @@ Block* Translator::translate(uint32_t eip, bool single) {
     int n = 0;
     bool retry = false;
     for (;;) {
-      if (n == limit || (n > 0 && (pc >> kPageShift) != (eip >> kPageShift)) || !mem_.contains(pc, 1)) {
+      if (n == limit || (n > 0 && (pc >> kPageShift) != page0)) {
         e.exit_direct(pc);
         break;
       }
+      // The instruction's bytes: from this page, and from the next one only when it
+      // does not fit (the next page is fetched, and may fault, only then).
+      uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
+      const uint32_t here = std::min<uint32_t>(kPageSize - (pc & (kPageSize - 1)), ZYDIS_MAX_INSTRUCTION_LENGTH);
+      const uint32_t pa = (phys0 & ~(kPageSize - 1)) | (pc & (kPageSize - 1));
+      size_t avail = std::min<uint64_t>(here, mem_.contains(pa, 0) ? mem_.size() - pa : 0);
+      mem_.read(pa, buf, avail);
       Insn& in = blk->insns.emplace_back();
-      size_t avail = std::min<uint64_t>(ZYDIS_MAX_INSTRUCTION_LENGTH, mem_.size() - pc);
-      if (!dec_.decode(mem_.host() + pc, avail, pc, true, in)) {
+      bool ok = dec_.decode(buf, avail, pc, true, in);
+      bool next_fault = false;
+      uint32_t fetch_error = 0;
+      if (!ok && avail == here && here < ZYDIS_MAX_INSTRUCTION_LENGTH) {
+        if (!next_ok) next_ok = shadow_.fetch((page0 + 1) << kPageShift, user, next_phys, fetch_error);
+        next_fault = !next_ok;
+        if (next_ok && mem_.read(next_phys & ~(kPageSize - 1), buf + here, ZYDIS_MAX_INSTRUCTION_LENGTH - here))
+          ok = dec_.decode(buf, ZYDIS_MAX_INSTRUCTION_LENGTH, pc, true, in);
+      }
+      if (!ok) {
         if (n > 0) {
           blk->insns.pop_back();
           e.exit_direct(pc);
           break;
         }
+        if (next_fault) throw FetchFault{(page0 + 1) << kPageShift, fetch_error};
         in = Insn{};  // length 0: the helper raises #UD
         in.eip = pc;
         blk->map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
@@ -137,7 +214,10 @@ Block* Translator::translate(uint32_t eip, bool single) {
         break;
       }
       ++n;
-      blk->page_last = std::max(blk->page_last, (pc + in.len() - 1) >> kPageShift);
+      if (((pc + in.len() - 1) >> kPageShift) != page0) {
+        blk->page_last = page0 + 1;
+        blk->phys_last = next_phys >> kPageShift;
+      }
       pc = in.next();
       if (end) break;
     }
@@ -173,17 +253,15 @@ Block* Translator::translate(uint32_t eip, bool single) {
       single_ = std::move(blk);  // frees the previous one
       return b;
     }
-    blocks_[key(eip, m)] = std::move(blk);
-    for (uint32_t p = b->page_first; p <= b->page_last; ++p) {
-      by_page_[p].push_back(b);
-      if (!mem_.is_code_page(p)) {
-        mem_.set_code_page(p, true);
-        win_.protect_code(p);
-      }
+    auto k = key(eip, m, b->phys_first);
+    if (auto old = blocks_.find(k); old != blocks_.end()) unlink(old->second.get());
+    blocks_[k] = std::move(blk);
+    for (uint32_t p : {b->phys_first, b->phys_last}) {
+      auto& v = by_page_[p];
+      if (v.empty() || v.back() != b) v.push_back(b);
+      shadow_.protect_code(p);
     }
-    JTableEntry& j = jtable_[eip & ((1u << kJTableBits) - 1)];
-    j.neg_key = uint64_t(0) - ((uint64_t(m) << 32) | eip);
-    j.code = uint64_t(b->code);
+    remember(b);
     return b;
   }
 }
@@ -213,15 +291,17 @@ void Translator::unlink(Block* b) {
     }
     if (s->rel32) unpatch(s.get());
   }
-  JTableEntry& j = jtable_[b->eip & ((1u << kJTableBits) - 1)];
-  if (j.code == uint64_t(b->code)) j = {1, 0};
-  for (uint32_t p = b->page_first; p <= b->page_last; ++p) {
+  for (JTableEntry* t : jtables_) {
+    JTableEntry& j = t[b->eip & ((1u << kJTableBits) - 1)];
+    if (j.code == uint64_t(b->code)) j = {1, 0};
+  }
+  for (uint32_t p : {b->phys_first, b->phys_last}) {
     auto it = by_page_.find(p);
     if (it == by_page_.end()) continue;
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
   }
-  auto it = blocks_.find(key(b->eip, b->mode));
+  auto it = blocks_.find(key(b->eip, b->mode, b->phys_first));
   if (it != blocks_.end() && it->second.get() == b) {
     graveyard_.push_back(std::move(it->second));
     blocks_.erase(it);
@@ -235,20 +315,14 @@ void Translator::drop_page(uint32_t page) {
     for (Block* b : victims) unlink(b);
     by_page_.erase(page);
   }
-  if (mem_.is_code_page(page)) {
-    mem_.set_code_page(page, false);
-    win_.unprotect_code(page);
-  }
+  shadow_.unprotect_code(page);
   stats.pages_dropped++;
 }
 
 void Translator::flush() {
   for (auto& [p, v] : by_page_) {
     (void)v;
-    if (mem_.is_code_page(p)) {
-      mem_.set_code_page(p, false);
-      win_.unprotect_code(p);
-    }
+    shadow_.unprotect_code(p);
   }
   by_page_.clear();
   blocks_.clear();
@@ -261,7 +335,8 @@ void Translator::flush() {
 }
 
 void Translator::flush_jtable() {
-  for (uint32_t i = 0; i < (1u << kJTableBits); ++i) jtable_[i] = {1, 0};
+  for (JTableEntry* t : jtables_)
+    for (uint32_t i = 0; i < (1u << kJTableBits); ++i) t[i] = {1, 0};
 }
 
 const Block* Translator::block_at(uint64_t rip) const {
@@ -291,8 +366,10 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
     Block* b = tr.lookup(site->target);
     if (!b) b = tr.translate(site->target);
     if (!b) return uint32_t(Exit::Dispatch);
+    // With paging, only a branch within the page is bound for good (see the header).
     Block* from = site->from;
-    if (from->cached && !from->dead && b->mode == from->mode) tr.chain(const_cast<ExitSite*>(site), b);
+    const bool same_page = !(from->mode & kModePaging) || (site->target >> kPageShift) == from->page_first;
+    if (from->cached && !from->dead && b->mode == from->mode && same_page) tr.chain(const_cast<ExitSite*>(site), b);
     cpu->ret_addr = uint64_t(b->code);
     return 0;
   } catch (...) {

@@ -1,7 +1,11 @@
 // The binary translator: guest basic blocks -> host code in the translation cache.
-// Blocks are keyed by guest EIP + mode bits (paging off: EIP is the physical address),
-// chained directly when both ends are known, and dropped per physical page when the
-// guest writes to a page that holds code.
+// Blocks are keyed by guest EIP + mode bits + the physical page the code came from,
+// so that one physical page's translations can be found and dropped when any alias
+// of it is written. Direct branches are chained when both ends are known, and with
+// paging on only within one page: a branch to another page may land elsewhere after
+// the guest remaps it, so it goes through the indirect-branch table of the current
+// address space (one table per shadow slot, cleared when a mapping code was fetched
+// through goes away).
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -13,7 +17,8 @@
 #include "cpu/cpu_state.h"
 #include "decoder/decoder.h"
 #include "mmu/phys_mem.h"
-#include "shadow_pt/window.h"
+#include "shadow_pt/shadow.h"
+#include <unordered_set>
 #include "translator/code_cache.h"
 
 namespace rs {
@@ -33,6 +38,13 @@ inline constexpr uint32_t kModeTscSlow = 1u << 7;  // RDTSC needs emulation (CR4
 inline constexpr uint32_t kModeDsBase = 1u << 8;   // DS base is not 0: DS accesses are rebased
 inline constexpr uint32_t kModeEsBase = 1u << 9;   // ES base is not 0
 inline constexpr uint32_t kModeNoFxsr = 1u << 10;  // CR4.OSFXSR clear: SSE instructions raise #UD
+inline constexpr uint32_t kModePaging = 1u << 11;  // CR0.PG: no chaining across pages
+
+// Instruction fetch hit a page the guest cannot execute from: a #PF at `linear`.
+struct FetchFault {
+  uint32_t linear;
+  uint32_t error;
+};
 
 // Helper ABI: called from translated code through the helper stub with the guest
 // state saved in CpuState. Returns 0 to resume translated code at cpu->ret_addr,
@@ -59,7 +71,8 @@ inline constexpr uint8_t kPlain = 0, kRebasedString = 1;
 
 struct Block {
   uint32_t eip = 0, mode = 0;
-  uint32_t page_first = 0, page_last = 0;
+  uint32_t page_first = 0, page_last = 0;  // linear pages
+  uint32_t phys_first = 0, phys_last = 0;  // the physical pages the code came from
   uint8_t* code = nullptr;
   uint32_t size = 0;
   uint32_t guest_insns = 0;
@@ -95,19 +108,28 @@ class Translator {
   static constexpr size_t kCacheBytes = 64u << 20;
   static constexpr int kMaxBlockInsns = 64;
 
-  Translator(Machine& m, PhysMem& mem, Window& win, CpuState& cpu);
+  Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu);
   ~Translator();
 
   // Current translation mode of the CPU (bits of state the generated code depends on).
   uint32_t mode() const;
-  Block* lookup(uint32_t eip) const;
+  // The block for eip in the current mode and address space (and enters it into the
+  // indirect-branch table). Throws FetchFault when eip cannot be fetched.
+  Block* lookup(uint32_t eip);
   // Translates the block at eip. Returns nullptr when the cache is full (call flush()).
   // A one-off block (single = true) holds one instruction, is not cached and does not
   // write-protect its page: used to replay a write into a code page.
   Block* translate(uint32_t eip, bool single = false);
   Block* lookup_or_translate(uint32_t eip);
+  // Points the indirect-branch lookups at the active address space's table.
+  void select_jtable();
+  // The instruction at physical address phys touched device memory: retranslate it
+  // with the device path.
+  void mark_mmio(uint32_t phys);
+  bool is_mmio(uint32_t phys) const { return mmio_insns_.count(phys) != 0; }
 
   void chain(ExitSite* site, Block* to);
+  // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page);
   void flush();
   void flush_jtable();
@@ -121,24 +143,37 @@ class Translator {
   Machine& machine() { return machine_; }
   CpuState& cpu() { return cpu_; }
   PhysMem& mem() { return mem_; }
+  Shadow& shadow() { return shadow_; }
   const Decoder& decoder() const { return dec_; }
   TranslatorStats stats;
 
  private:
+  struct Key {
+    uint64_t mode_eip;
+    uint32_t phys;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return std::hash<uint64_t>()(k.mode_eip * 31 + k.phys); }
+  };
   void build_runtime();
   void unlink(Block* b);
-  uint64_t key(uint32_t eip, uint32_t mode) const { return (uint64_t(mode) << 32) | eip; }
+  void remember(Block* b);
+  void clear_jtable(int slot, uint32_t lpage);
+  uint32_t fetch_phys(uint32_t linear, bool user);
+  static Key key(uint32_t eip, uint32_t mode, uint32_t phys) { return Key{(uint64_t(mode) << 32) | eip, phys}; }
 
   Machine& machine_;
   PhysMem& mem_;
-  Window& win_;
+  Shadow& shadow_;
   CpuState& cpu_;
   Decoder dec_;
   CodeCache cache_;
   Runtime rt_;
   uint8_t* blocks_start_ = nullptr;
-  JTableEntry* jtable_ = nullptr;
-  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
+  JTableEntry* jtables_[Shadow::kSlots + 1] = {};
+  std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
+  std::unordered_set<uint32_t> mmio_insns_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
   std::unique_ptr<Block> single_;                  // the one-instruction block in scratch_
   uint8_t* scratch_ = nullptr;

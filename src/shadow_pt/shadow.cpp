@@ -1,0 +1,424 @@
+#include "shadow_pt/shadow.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace rs {
+
+namespace {
+
+constexpr uint32_t kCr0PG = 0x80000000u, kCr0WP = 0x10000u, kCr4PSE = 0x10u;
+
+int host_prot(uint8_t p) { return p == 3 ? PROT_READ | PROT_WRITE : p == 1 ? PROT_READ : PROT_NONE; }
+
+void erase_ref(std::vector<uint32_t>& v, uint32_t r) {
+  auto it = std::find(v.begin(), v.end(), r);
+  if (it != v.end()) {
+    *it = v.back();
+    v.pop_back();
+  }
+}
+
+}  // namespace
+
+Shadow::Shadow(PhysMem& mem, CpuState& cpu, size_t budget) : mem_(mem), cpu_(cpu), budget_(budget) {
+  phys_.map_ram(mem_);
+  for (auto& w : wins_) w.w = std::make_unique<Window>();
+  rmap_.resize(mem_.pages());
+  unsync_mark_.assign(mem_.pages(), 0);
+}
+
+Shadow::~Shadow() = default;
+
+uint64_t Shadow::view_base(int cpl) const {
+  if (active_ == kPhysSlot) return phys_.base();
+  return wins_[2 * active_ + (cpl == 3 ? 1 : 0)].w->base();
+}
+
+bool Shadow::owns(uint64_t host_addr) const {
+  if (phys_.in_span(host_addr)) return true;
+  for (const auto& w : wins_)
+    if (w.w->in_span(host_addr)) return true;
+  return false;
+}
+
+uint32_t Shadow::read_phys32(uint32_t addr) const {
+  uint32_t v = 0;
+  mem_.read(addr, &v, 4);
+  return v;
+}
+
+// Read-only while the guest PTE is clean (so the first write sets D), and while the
+// page holds translations or guest page tables (so writes are seen).
+uint8_t Shadow::desired(const Entry& e) const {
+  if (!e.write_ok || !(e.pte & kPteD)) return kR;
+  if (mem_.page_flags(e.ppn) & (PhysMem::kPageCode | PhysMem::kPageTable)) return kR;
+  return kRW;
+}
+
+void Shadow::set_prot(int w, uint32_t wp, Entry& e, uint8_t prot) {
+  if (e.prot == prot || e.prot == 0) return;
+  wins_[w].w->protect(wp, host_prot(prot));
+  e.prot = prot;
+}
+
+Shadow::Entry* Shadow::find(uint32_t r) {
+  auto& m = wins_[ref_win(r)].entries;
+  auto it = m.find(ref_page(r));
+  return it == m.end() ? nullptr : &it->second;
+}
+
+void Shadow::watch(uint32_t ppn) {
+  if (ppn >= mem_.pages() || unsync_mark_[ppn] || (mem_.page_flags(ppn) & PhysMem::kPageTable)) return;
+  mem_.set_page_flag(ppn, PhysMem::kPageTable, true);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, kR);
+}
+
+void Shadow::unwatch(uint32_t ppn) {
+  if (ppn >= mem_.pages() || !(mem_.page_flags(ppn) & PhysMem::kPageTable)) return;
+  mem_.set_page_flag(ppn, PhysMem::kPageTable, false);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, desired(*e));
+}
+
+bool Shadow::needed(uint32_t ppn) const {
+  auto it = deps_.find(ppn);
+  if (it != deps_.end() && !it->second.empty()) return true;
+  for (int s = 0; s < kSlots; ++s)
+    if (slots_[s].used && slots_[s].pd == ppn && (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()))
+      return true;
+  return false;
+}
+
+void Shadow::drop(int w, uint32_t wp) {
+  Win& win = wins_[w];
+  auto it = win.entries.find(wp);
+  if (it == win.entries.end()) return;
+  Entry e = it->second;
+  win.entries.erase(it);
+  const uint32_t r = ref(w, wp);
+  if (e.prot) {
+    win.w->unmap(wp);
+    erase_ref(rmap_[e.ppn], r);
+    win.mapped--;
+    mapped_--;
+  }
+  if (e.table != kNoTable) {
+    auto d = deps_.find(e.table);
+    if (d != deps_.end()) erase_ref(d->second, r);
+  }
+  if (e.exec && on_exec_drop) on_exec_drop(w / 2, wp & (Window::kMirrorPage - 1));
+}
+
+// Empties both windows of slot s in two system calls, then fixes the indexes in one
+// pass over each list touched.
+void Shadow::flush_slot(int s) {
+  std::vector<uint32_t> ppns, tables;
+  for (int w = 2 * s; w < 2 * s + 2; ++w) {
+    Win& win = wins_[w];
+    if (win.entries.empty()) continue;
+    for (auto& [wp, e] : win.entries) {
+      if (e.prot) ppns.push_back(e.ppn);
+      if (e.table != kNoTable) tables.push_back(e.table);
+    }
+    win.w->clear();
+    mapped_ -= win.mapped;
+    win.mapped = 0;
+    win.entries.clear();
+  }
+  auto mine = [s](uint32_t r) { return ref_win(r) / 2 == s; };
+  std::sort(ppns.begin(), ppns.end());
+  ppns.erase(std::unique(ppns.begin(), ppns.end()), ppns.end());
+  for (uint32_t p : ppns) std::erase_if(rmap_[p], mine);
+  std::sort(tables.begin(), tables.end());
+  tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+  for (uint32_t t : tables) {
+    auto d = deps_.find(t);
+    if (d == deps_.end()) continue;
+    std::erase_if(d->second, mine);
+    if (d->second.empty()) deps_.erase(d);
+  }
+  if (on_slot_flush) on_slot_flush(s);
+}
+
+void Shadow::flush_all() {
+  stats.full_flushes++;
+  for (int s = 0; s < kSlots; ++s) {
+    flush_slot(s);
+    slots_[s] = Slot{};
+  }
+  deps_.clear();
+  for (uint32_t p = 0; p < mem_.pages(); ++p) mem_.set_page_flag(p, PhysMem::kPageTable, false);
+  for (uint32_t p : unsync_) unsync_mark_[p] = 0;
+  unsync_.clear();
+}
+
+void Shadow::make_room(int w) {
+  stats.budget_evictions++;
+  int victim = -1;
+  for (int s = 0; s < kSlots; ++s) {
+    if (s == active_ || !(wins_[2 * s].mapped + wins_[2 * s + 1].mapped)) continue;
+    if (victim < 0 || slots_[s].lru < slots_[victim].lru) victim = s;
+  }
+  if (victim < 0) victim = w / 2;  // only the running address space has mappings
+  flush_slot(victim);
+}
+
+bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
+  const uint32_t ppn = r.phys >> kPageShift;
+  Win& win = wins_[w];
+  if (!exec && mapped_ >= budget_) {
+    auto it = win.entries.find(wp);
+    if (it == win.entries.end() || !it->second.prot) make_room(w);
+  }
+  auto [it, fresh] = win.entries.try_emplace(wp);
+  Entry* e = &it->second;
+  if (!fresh && (e->ppn != ppn || e->table != r.table)) {
+    // The guest changed the mapping (unsync page) and the access missed: start over.
+    drop(w, wp);
+    e = &win.entries.try_emplace(wp).first->second;
+    fresh = true;
+  }
+  e->ppn = ppn;
+  e->table = r.table;
+  e->pde = r.pde;
+  e->pte = r.pte;
+  e->write_ok = r.writable;
+  e->exec = e->exec || exec;
+  const uint32_t r_ = ref(w, wp);
+  if (fresh && r.table != kNoTable) {
+    deps_[r.table].push_back(r_);
+    watch(r.table);
+  }
+  watch(slots_[w / 2].pd);
+  if (exec) return true;
+  const uint8_t want = desired(*e);
+  if (e->prot) {
+    set_prot(w, wp, *e, want);
+    return true;
+  }
+  if (!win.w->map(wp, mem_.fd(), ppn, host_prot(want))) return false;
+  e->prot = want;
+  rmap_[ppn].push_back(r_);
+  win.mapped++;
+  mapped_++;
+  stats.fills++;
+  return true;
+}
+
+Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
+  Fault f;
+  if (phys_.in_span(host_addr)) {
+    if (paging()) return f;
+    const uint32_t pa = uint32_t(host_addr - phys_.base());
+    f.linear = f.phys = pa;
+    if (!mem_.contains(pa, 1)) {
+      f.outcome = Outcome::Mmio;
+      return f;
+    }
+    f.outcome = write && mem_.is_code_page(pa >> kPageShift) ? Outcome::Smc : Outcome::NotOurs;
+    return f;
+  }
+  if (active_ == kPhysSlot) return f;
+  int w = -1;
+  for (int v = 0; v < 2; ++v)
+    if (wins_[2 * active_ + v].w->in_span(host_addr)) w = 2 * active_ + v;
+  if (w < 0) return f;
+  const uint64_t off = host_addr - wins_[w].w->base();
+  const uint32_t wp = uint32_t(off >> kPageShift);
+  f.linear = uint32_t(off);
+  WalkResult r = walk(mem_, WalkRequest{f.linear, write, (w & 1) != 0, cpu_.cr0, cpu_.cr3, cpu_.cr4, true});
+  if (!r.ok) {
+    stats.guest_faults++;
+    f.outcome = Outcome::PageFault;
+    f.error = r.error;
+    return f;
+  }
+  f.phys = r.phys;
+  const uint32_t ppn = r.phys >> kPageShift;
+  if (ppn >= mem_.pages() || !mem_.contains(r.phys, 1)) {
+    f.outcome = Outcome::Mmio;
+    return f;
+  }
+  if (write) {
+    if (mem_.page_flags(ppn) & PhysMem::kPageTable) table_written(ppn);
+    if (mem_.is_code_page(ppn)) {
+      f.outcome = Outcome::Smc;
+      return f;
+    }
+    auto it = wins_[w].entries.find(wp);
+    if (it != wins_[w].entries.end() && it->second.prot) stats.write_upgrades++;
+  }
+  f.outcome = install(w, wp, r, false) ? Outcome::Filled : Outcome::NotOurs;
+  return f;
+}
+
+WalkResult Shadow::translate(uint32_t linear, bool write, bool user) {
+  if (!paging()) {
+    WalkResult r;
+    r.ok = true;
+    r.phys = linear;
+    r.writable = r.user_ok = r.dirty = true;
+    return r;
+  }
+  return walk(mem_, WalkRequest{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, true});
+}
+
+bool Shadow::fetch(uint32_t linear, bool user, uint32_t& phys, uint32_t& error) {
+  if (!paging()) {
+    phys = linear;
+    return true;
+  }
+  WalkResult r = walk(mem_, WalkRequest{linear, false, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, true});
+  if (!r.ok) {
+    error = r.error;
+    return false;
+  }
+  phys = r.phys;
+  if ((r.phys >> kPageShift) < mem_.pages()) install(2 * active_ + (user ? 1 : 0), linear >> kPageShift, r, true);
+  return true;
+}
+
+void Shadow::protect_code(uint32_t ppn) {
+  if (ppn >= mem_.pages() || mem_.is_code_page(ppn)) return;
+  mem_.set_code_page(ppn, true);
+  if (!paging()) phys_.protect_ram_page(ppn, true);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, kR);
+}
+
+void Shadow::unprotect_code(uint32_t ppn) {
+  if (ppn >= mem_.pages() || !mem_.is_code_page(ppn)) return;
+  mem_.set_code_page(ppn, false);
+  if (!paging()) phys_.protect_ram_page(ppn, false);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, desired(*e));
+}
+
+void Shadow::table_written(uint32_t ppn) {
+  stats.table_writes++;
+  bool keep = false;
+  for (int s = 0; s < kSlots; ++s) {
+    if (!slots_[s].used || slots_[s].pd != ppn) continue;
+    if (s == active_) keep = true;
+    else flush_slot(s);
+  }
+  auto d = deps_.find(ppn);
+  if (d != deps_.end()) {
+    std::vector<uint32_t> refs = d->second;
+    for (uint32_t r : refs) {
+      if (ref_win(r) / 2 == active_) keep = true;
+      else drop(ref_win(r), ref_page(r));
+    }
+  }
+  unwatch(ppn);
+  if (keep && !unsync_mark_[ppn]) {
+    unsync_mark_[ppn] = 1;
+    unsync_.push_back(ppn);
+  }
+}
+
+// The active slot's entries that came through pages written since they were watched:
+// keep those that still match the guest's tables, and watch the pages again.
+void Shadow::resync() {
+  if (unsync_.empty() || active_ == kPhysSlot) {
+    for (uint32_t p : unsync_) unsync_mark_[p] = 0;
+    unsync_.clear();
+    return;
+  }
+  stats.resyncs++;
+  const uint32_t pd = slots_[active_].pd;
+  auto stale = [&](const Entry& e, uint32_t lpage) {
+    if (read_phys32((pd << kPageShift) + ((lpage >> 10) << 2)) != e.pde) return true;
+    return e.table != kNoTable && read_phys32((e.table << kPageShift) + ((lpage & 0x3FF) << 2)) != e.pte;
+  };
+  std::vector<uint32_t> victims;
+  for (uint32_t p : unsync_) {
+    if (p == pd) {
+      for (int w = 2 * active_; w < 2 * active_ + 2; ++w)
+        for (auto& [wp, e] : wins_[w].entries)
+          if (stale(e, wp & (Window::kMirrorPage - 1))) victims.push_back(ref(w, wp));
+    }
+    auto d = deps_.find(p);
+    if (d != deps_.end())
+      for (uint32_t r : d->second)
+        if (Entry* e = find(r); e && stale(*e, ref_page(r) & (Window::kMirrorPage - 1))) victims.push_back(r);
+  }
+  std::sort(victims.begin(), victims.end());
+  victims.erase(std::unique(victims.begin(), victims.end()), victims.end());
+  stats.resync_drops += victims.size();
+  for (uint32_t r : victims) drop(ref_win(r), ref_page(r));
+  std::vector<uint32_t> pages;
+  pages.swap(unsync_);
+  for (uint32_t p : pages) unsync_mark_[p] = 0;
+  for (uint32_t p : pages)
+    if (needed(p)) watch(p);
+}
+
+void Shadow::activate(uint32_t pd) {
+  ++tick_;
+  int s = -1;
+  for (int i = 0; i < kSlots; ++i)
+    if (slots_[i].used && slots_[i].pd == pd) s = i;
+  if (s < 0) {
+    for (int i = 0; i < kSlots; ++i)
+      if (!slots_[i].used) {
+        s = i;
+        break;
+      }
+    if (s < 0) {
+      s = 0;
+      for (int i = 1; i < kSlots; ++i)
+        if (slots_[i].lru < slots_[s].lru) s = i;
+      stats.slot_evictions++;
+    }
+    flush_slot(s);
+    slots_[s] = Slot{true, pd, tick_};
+  }
+  if (s != active_) stats.switches++;
+  slots_[s].lru = tick_;
+  active_ = s;
+}
+
+void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
+  const bool was = old_cr0 & kCr0PG, now = paging();
+  const bool rules = ((old_cr0 ^ cpu_.cr0) & kCr0WP) || ((old_cr4 ^ cpu_.cr4) & kCr4PSE);
+  if (!was && !now) return;
+  if (was && now && !rules) {
+    resync();  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
+    activate(cpu_.cr3 >> kPageShift);
+    return;
+  }
+  flush_all();  // paging switched on or off, or the rules of the walk changed
+  if (now) {
+    if (!was) phys_.map_ram(mem_);  // the physical window idles: drop its code protections
+    activate(cpu_.cr3 >> kPageShift);
+    return;
+  }
+  active_ = kPhysSlot;
+  for (uint32_t p = 0; p < mem_.pages(); ++p)
+    if (mem_.is_code_page(p)) phys_.protect_ram_page(p, true);
+}
+
+void Shadow::invlpg(uint32_t linear) {
+  if (active_ == kPhysSlot) return;
+  stats.invlpgs++;
+  const uint32_t lp = linear >> kPageShift;
+  for (int w = 2 * active_; w < 2 * active_ + 2; ++w) {
+    drop(w, lp);
+    drop(w, lp | Window::kMirrorPage);
+  }
+}
+
+void Shadow::reset() {
+  flush_all();
+  active_ = kPhysSlot;
+  phys_.map_ram(mem_);
+  for (uint32_t p = 0; p < mem_.pages(); ++p)
+    if (mem_.is_code_page(p)) phys_.protect_ram_page(p, true);
+}
+
+}  // namespace rs

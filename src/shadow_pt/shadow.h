@@ -1,0 +1,153 @@
+// Shadow page tables on the host MMU (docs/design.md, "Paging").
+//
+// Each cached guest address space (a "slot", keyed by the page directory CR3 points
+// to) has two windows: a supervisor view (CPL 0-2) and a user view (CPL 3). A window
+// starts empty; a host fault in it walks the guest page tables and either maps the
+// guest physical page there (read-only until the guest PTE is dirty, and while the
+// page holds translated code or guest page tables) or becomes a guest #PF. Switching
+// address space or privilege is a new GS base.
+//
+// Coherence: every guest page-table page (directory or table) that an entry was
+// filled from is write-protected in all its host aliases ("watched"). A guest write
+// to a watched page drops the entries of the other, inactive address spaces that
+// depend on it, and leaves the active one's entries in place as a TLB would keep them
+// ("unsync"): the guest must INVLPG or reload CR3 after changing a live entry. At the
+// next CR3 load the active space's entries built from unsync pages are compared with
+// the guest's tables again, stale ones dropped, and the pages watched again. So an
+// inactive cached address space always matches the guest's tables, and switching
+// back to it needs no refill.
+//
+// A per-physical-page reverse map finds every alias (code pages, page-table pages),
+// and a budget bounds the number of host mappings (vm.max_map_count): over budget,
+// the least recently used address space, or else the active one, is emptied.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "cpu/cpu_state.h"
+#include "mmu/page_walk.h"
+#include "mmu/phys_mem.h"
+#include "shadow_pt/window.h"
+
+namespace rs {
+
+class Shadow {
+ public:
+  static constexpr int kSlots = 8;          // cached address spaces
+  static constexpr int kPhysSlot = kSlots;  // "slot" of the physical window (paging off)
+  static constexpr size_t kDefaultBudget = 16384;
+
+  enum class Outcome { Filled, PageFault, Smc, Mmio, NotOurs };
+  struct Fault {
+    Outcome outcome = Outcome::NotOurs;
+    uint32_t linear = 0, error = 0, phys = 0;
+  };
+
+  struct Stats {
+    uint64_t fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0,
+             switches = 0, slot_evictions = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
+  };
+
+  Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
+  ~Shadow();
+  Shadow(const Shadow&) = delete;
+  Shadow& operator=(const Shadow&) = delete;
+
+  // CR0, CR3 or CR4 was written (values already in CpuState): picks the address space,
+  // drops what the change makes stale.
+  void paging_changed(uint32_t old_cr0, uint32_t old_cr4);
+  void invlpg(uint32_t linear);
+  // Machine reset: everything dropped, paging off.
+  void reset();
+
+  bool paging() const { return cpu_.cr0 & 0x80000000u; }
+  int active() const { return active_; }
+  // Host address of linear 0 for code running at cpl.
+  uint64_t view_base(int cpl) const;
+  uint64_t phys_base() const { return phys_.base(); }
+  bool owns(uint64_t host_addr) const;
+
+  // A host fault in a window (SIGSEGV handler, translated code interrupted). Filled:
+  // resume the faulting instruction.
+  Fault on_fault(uint64_t host_addr, bool write);
+
+  // C++ accesses: the walk as the CPU does it (A/D set), nothing recorded.
+  WalkResult translate(uint32_t linear, bool write, bool user);
+  // Code fetch by the translator: also recorded, so that on_exec_drop reports when the
+  // mapping of a page code was fetched from changes.
+  bool fetch(uint32_t linear, bool user, uint32_t& phys, uint32_t& error);
+
+  // A physical page starts / stops holding translated code.
+  void protect_code(uint32_t ppn);
+  void unprotect_code(uint32_t ppn);
+  // C++ (not translated code) is about to write a watched page-table page.
+  void table_written(uint32_t ppn);
+
+  size_t mapped() const { return mapped_; }
+  size_t budget() const { return budget_; }
+  void set_budget(size_t b) { budget_ = b; }
+
+  // The mapping of linear page lpage that code was fetched from in slot changed.
+  std::function<void(int slot, uint32_t lpage)> on_exec_drop;
+  // Every mapping of slot is gone (the slot was emptied or given to another CR3).
+  std::function<void(int slot)> on_slot_flush;
+  Stats stats;
+
+ private:
+  struct Entry {
+    uint32_t ppn = 0;
+    uint32_t table = kNoTable;  // page table the walk went through
+    uint32_t pde = 0, pte = 0;  // as the walk left them
+    uint8_t prot = 0;           // host protection now: 0 unmapped, kR, kRW
+    bool write_ok = false;      // the guest may write through this view
+    bool exec = false;          // the translator fetched code through it
+  };
+  struct Win {
+    std::unique_ptr<Window> w;
+    std::unordered_map<uint32_t, Entry> entries;  // by window page
+    size_t mapped = 0;
+  };
+  struct Slot {
+    bool used = false;
+    uint32_t pd = 0;
+    uint64_t lru = 0;
+  };
+  static constexpr uint8_t kR = 1, kRW = 3;
+  static uint32_t ref(int w, uint32_t wp) { return uint32_t(w) << 21 | wp; }
+  static int ref_win(uint32_t r) { return int(r >> 21); }
+  static uint32_t ref_page(uint32_t r) { return r & 0x1FFFFF; }
+
+  uint8_t desired(const Entry& e) const;
+  void set_prot(int w, uint32_t wp, Entry& e, uint8_t prot);
+  Entry* find(uint32_t r);
+  bool install(int w, uint32_t wp, const WalkResult& r, bool exec);
+  void drop(int w, uint32_t wp);
+  void flush_slot(int s);
+  void flush_all();
+  void watch(uint32_t ppn);
+  void unwatch(uint32_t ppn);
+  bool needed(uint32_t ppn) const;
+  void resync();
+  void activate(uint32_t pd);
+  void make_room(int w);
+  uint32_t read_phys32(uint32_t addr) const;
+
+  PhysMem& mem_;
+  CpuState& cpu_;
+  size_t budget_;
+  size_t mapped_ = 0;
+  Window phys_;
+  Win wins_[2 * kSlots];
+  Slot slots_[kSlots];
+  int active_ = kPhysSlot;
+  uint64_t tick_ = 0;
+  std::vector<std::vector<uint32_t>> rmap_;                 // ppn -> mapped aliases
+  std::unordered_map<uint32_t, std::vector<uint32_t>> deps_;  // page table ppn -> entries filled through it
+  std::vector<uint32_t> unsync_;                            // written while the active slot depends on them
+  std::vector<uint8_t> unsync_mark_;
+};
+
+}  // namespace rs
