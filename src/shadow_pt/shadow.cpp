@@ -125,6 +125,7 @@ void Shadow::flush_slot(int s) {
       if (e.table != kNoTable) tables.push_back(e.table);
     }
     win.w->clear();
+    std::fill(win.large.begin(), win.large.end(), 0);
     mapped_ -= win.mapped;
     win.mapped = 0;
     win.entries.clear();
@@ -188,6 +189,7 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
   e->pte = r.pte;
   e->write_ok = r.writable;
   e->exec = e->exec || exec;
+  if (r.table == kNoTable) win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
   const uint32_t r_ = ref(w, wp);
   if (fresh && r.table != kNoTable) {
     deps_[r.table].push_back(r_);
@@ -408,8 +410,14 @@ void Shadow::invlpg(uint32_t linear) {
   stats.invlpgs++;
   const uint32_t lp = linear >> kPageShift;
   for (int w = 2 * active_; w < 2 * active_ + 2; ++w) {
-    drop(w, lp);
-    drop(w, lp | Window::kMirrorPage);
+    // A 4 MiB page is one TLB entry: all of its 4 KiB pieces go.
+    uint8_t& large = wins_[w].large[lp >> 10];
+    const uint32_t first = large ? lp & ~0x3FFu : lp, last = large ? first + 0x3FF : lp;
+    large = 0;
+    for (uint32_t p = first; p <= last; ++p) {
+      drop(w, p);
+      drop(w, p | Window::kMirrorPage);
+    }
   }
 }
 

@@ -109,6 +109,8 @@ class Shadow {
     std::unique_ptr<Window> w;
     std::unordered_map<uint32_t, Entry> entries;  // by window page
     size_t mapped = 0;
+    // 4 MiB regions with entries from a 4 MiB page: INVLPG anywhere in one drops them all.
+    std::vector<uint8_t> large = std::vector<uint8_t>(1024, 0);
   };
   struct Slot {
     bool used = false;
