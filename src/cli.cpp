@@ -76,7 +76,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (a multiboot module)")
       ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")
       ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
-      ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of resetting on a triple fault (status 4)");
+      ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of resetting on a triple fault (status 4)")
+      ("map-budget", po::value<uint64_t>(&out.run.map_budget),
+       "host page mappings the shadow page tables may hold (64 to 30000, default 16384)");
   out.help_text = usage(run_opts);
 
   if (argc < 2) throw UsageError("no command given (try 'ringshift --help')");
@@ -101,6 +103,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= out.run.log_level == l;
   if (!level_ok) throw UsageError("bad --log-level '" + out.run.log_level + "' (trace, debug, info, warn, error, off)");
+  // Each mapping can split a window's reservation in three: stay under vm.max_map_count.
+  if (out.run.map_budget < 64 || out.run.map_budget > 30000)
+    throw UsageError("--map-budget " + std::to_string(out.run.map_budget) + " out of range (64 to 30000)");
   return out;
 }
 

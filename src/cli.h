@@ -12,6 +12,7 @@ struct RunOptions {
   std::string log_level = "warn";
   bool stats = false;
   bool no_reboot = false;
+  uint64_t map_budget = 16384;  // host mappings for shadow page tables
 };
 
 enum class Command { Run, Help, Version };

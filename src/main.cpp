@@ -24,6 +24,7 @@ int run(const rs::RunOptions& o) {
   rs::MachineConfig cfg;
   cfg.ram_bytes = o.memory;
   cfg.no_reboot = o.no_reboot;
+  cfg.map_budget = o.map_budget;
   rs::Machine m(cfg);
   // As QEMU and GRUB do, the command line starts with the kernel's name.
   std::string cmdline = o.kernel + (o.append.empty() ? "" : " " + o.append);
@@ -45,6 +46,17 @@ int run(const rs::RunOptions& o) {
                  (unsigned long long)r.smc_replays, (unsigned long long)r.dispatches, (unsigned long long)r.steps,
                  (unsigned long long)r.exceptions, (unsigned long long)r.interrupts, (unsigned long long)r.halts,
                  (unsigned long long)r.polls, (unsigned long long)r.resets);
+    const auto& s = m.shadow().stats;
+    std::fprintf(stderr,
+                 "ringshift paging: guest_page_faults=%llu shadow_fills=%llu write_upgrades=%llu table_writes=%llu "
+                 "resyncs=%llu resync_drops=%llu as_switches=%llu slot_evictions=%llu budget_evictions=%llu "
+                 "invlpgs=%llu full_flushes=%llu mmio_exits=%llu mapped=%zu\n",
+                 (unsigned long long)r.page_faults, (unsigned long long)s.fills, (unsigned long long)s.write_upgrades,
+                 (unsigned long long)s.table_writes, (unsigned long long)s.resyncs,
+                 (unsigned long long)s.resync_drops, (unsigned long long)s.switches,
+                 (unsigned long long)s.slot_evictions, (unsigned long long)s.budget_evictions,
+                 (unsigned long long)s.invlpgs, (unsigned long long)s.full_flushes,
+                 (unsigned long long)r.mmio_exits, m.shadow().mapped());
   }
   return status;
 }

@@ -32,6 +32,8 @@ check "all zeros"         run --kernel "$tmp/zeros"
 check "truncated elf"     run --kernel "$tmp/trunc"
 check "bad log level"     run --kernel "$tmp/junk" --log-level shouty
 check "missing initrd"    run --kernel "$tmp/junk" --initrd "$tmp/nope"
+check "map budget small"  run --kernel "$tmp/junk" --map-budget 10
+check "map budget text"   run --kernel "$tmp/junk" --map-budget lots
 "$rs" --help >"$tmp/out" 2>&1 && grep -q -- '--kernel' "$tmp/out" || { echo "FAIL --help"; fail=1; }
 "$rs" --version | grep -q '^ringshift [0-9]' || { echo "FAIL --version"; fail=1; }
 exit $fail
