@@ -211,6 +211,37 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
   return true;
 }
 
+// Linux maps its direct map with 4 MiB pages: fill kLargeChunk of their pieces per
+// fault (one mmap, one VMA), when none of them is mapped yet and all are RAM.
+bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
+  Win& win = wins_[w];
+  const uint32_t first = wp & ~(kLargeChunk - 1);
+  const uint32_t ppn0 = ((r.pde & 0xFFC00000u) >> kPageShift) | (first & 0x3FF);
+  if (!mem_.contains(uint64_t(ppn0) << kPageShift, uint64_t(kLargeChunk) << kPageShift)) return false;
+  for (uint32_t i = 0; i < kLargeChunk; ++i)
+    if (win.entries.count(first + i)) return false;
+  if (mapped_ + kLargeChunk > budget_) make_room(w);
+  const uint8_t common = (r.writable && (r.pde & kPteD)) ? kRW : kR;
+  if (!win.w->map(first, mem_.fd(), ppn0, host_prot(common), kLargeChunk)) return false;
+  for (uint32_t i = 0; i < kLargeChunk; ++i) {
+    Entry& e = win.entries[first + i];
+    e.ppn = ppn0 + i;
+    e.table = kNoTable;
+    e.pde = e.pte = r.pde;
+    e.write_ok = r.writable;
+    e.prot = common;
+    set_prot(w, first + i, e, desired(e));  // pieces that hold code or page tables stay read-only
+    rmap_[e.ppn].push_back(ref(w, first + i));
+  }
+  win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
+  win.mapped += kLargeChunk;
+  mapped_ += kLargeChunk;
+  stats.fills++;
+  stats.chunk_fills++;
+  watch(slots_[w / 2].pd);
+  return true;
+}
+
 Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
   Fault f;
   if (phys_.in_span(host_addr)) {
@@ -253,6 +284,10 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
     }
     auto it = wins_[w].entries.find(wp);
     if (it != wins_[w].entries.end() && it->second.prot) stats.write_upgrades++;
+  }
+  if (r.table == kNoTable && install_large_chunk(w, wp, r)) {
+    f.outcome = Outcome::Filled;
+    return f;
   }
   f.outcome = install(w, wp, r, false) ? Outcome::Filled : Outcome::NotOurs;
   return f;

@@ -39,6 +39,8 @@ class Shadow {
   static constexpr int kSlots = 8;          // cached address spaces
   static constexpr int kPhysSlot = kSlots;  // "slot" of the physical window (paging off)
   static constexpr size_t kDefaultBudget = 16384;
+  // A fault in a 4 MiB guest page maps this many of its 4 KiB pages at once (one mmap).
+  static constexpr uint32_t kLargeChunk = 16;
 
   enum class Outcome { Filled, PageFault, Smc, Mmio, NotOurs };
   struct Fault {
@@ -47,7 +49,7 @@ class Shadow {
   };
 
   struct Stats {
-    uint64_t fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0,
+    uint64_t fills = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0,
              switches = 0, slot_evictions = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
   };
 
@@ -126,6 +128,7 @@ class Shadow {
   void set_prot(int w, uint32_t wp, Entry& e, uint8_t prot);
   Entry* find(uint32_t r);
   bool install(int w, uint32_t wp, const WalkResult& r, bool exec);
+  bool install_large_chunk(int w, uint32_t wp, const WalkResult& r);
   void drop(int w, uint32_t wp);
   void flush_slot(int s);
   void flush_all();

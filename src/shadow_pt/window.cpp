@@ -38,8 +38,8 @@ void Window::protect_ram_page(uint32_t page, bool read_only) {
              read_only ? PROT_READ : PROT_READ | PROT_WRITE);
 }
 
-bool Window::map(uint32_t wpage, int fd, uint32_t ppn, int prot) {
-  void* r = mmap(page_addr(wpage), kPageSize, prot, MAP_SHARED | MAP_FIXED, fd, off_t(uint64_t(ppn) << kPageShift));
+bool Window::map(uint32_t wpage, int fd, uint32_t ppn, int prot, uint32_t pages) {
+  void* r = mmap(page_addr(wpage), size_t(pages) * kPageSize, prot, MAP_SHARED | MAP_FIXED, fd, off_t(uint64_t(ppn) << kPageShift));
   return r != MAP_FAILED;
 }
 
