@@ -204,11 +204,15 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
   }
   if (!win.w->map(wp, mem_.fd(), ppn, host_prot(want))) return false;
   e->prot = want;
-  rmap_[ppn].push_back(r_);
-  win.mapped++;
-  mapped_++;
+  note_mapped(w, wp, ppn);
   stats.fills++;
   return true;
+}
+
+void Shadow::note_mapped(int w, uint32_t wp, uint32_t ppn) {
+  rmap_[ppn].push_back(ref(w, wp));
+  wins_[w].mapped++;
+  mapped_++;
 }
 
 // Linux maps its direct map with 4 MiB pages: fill kLargeChunk of their pieces per
@@ -231,11 +235,9 @@ bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
     e.write_ok = r.writable;
     e.prot = common;
     set_prot(w, first + i, e, desired(e));  // pieces that hold code or page tables stay read-only
-    rmap_[e.ppn].push_back(ref(w, first + i));
+    note_mapped(w, first + i, e.ppn);
   }
   win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
-  win.mapped += kLargeChunk;
-  mapped_ += kLargeChunk;
   stats.fills++;
   stats.chunk_fills++;
   watch(slots_[w / 2].pd);
@@ -436,8 +438,7 @@ void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
     return;
   }
   active_ = kPhysSlot;
-  for (uint32_t p = 0; p < mem_.pages(); ++p)
-    if (mem_.is_code_page(p)) phys_.protect_ram_page(p, true);
+  protect_phys_code();
 }
 
 void Shadow::invlpg(uint32_t linear) {
@@ -460,6 +461,11 @@ void Shadow::reset() {
   flush_all();
   active_ = kPhysSlot;
   phys_.map_ram(mem_);
+  protect_phys_code();
+}
+
+// The physical window is in use again: write-protect the pages that hold code.
+void Shadow::protect_phys_code() {
   for (uint32_t p = 0; p < mem_.pages(); ++p)
     if (mem_.is_code_page(p)) phys_.protect_ram_page(p, true);
 }

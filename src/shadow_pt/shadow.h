@@ -138,6 +138,8 @@ class Shadow {
   void resync();
   void activate(uint32_t pd);
   void make_room(int w);
+  void note_mapped(int w, uint32_t wp, uint32_t ppn);  // a new host mapping: reverse map and counts
+  void protect_phys_code();
   uint32_t read_phys32(uint32_t addr) const;
 
   PhysMem& mem_;
