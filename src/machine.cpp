@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bios/linux_boot.h"
 #include "bios/multiboot.h"
 #include "devices/clock.h"
 #include "error.h"
@@ -104,8 +105,21 @@ void Machine::load_multiboot(const std::vector<uint8_t>& kernel, const std::stri
                              const std::string& initrd_name) {
   std::vector<uint8_t> initrd_copy = initrd ? *initrd : std::vector<uint8_t>{};
   bool has_initrd = initrd != nullptr;
-  boot_ = [this, kernel, kernel_name, cmdline, initrd_copy, has_initrd, initrd_name] {
+  set_boot([=, this] {
     rs::load_multiboot(kernel, kernel_name, cmdline, has_initrd ? &initrd_copy : nullptr, initrd_name, mem_, cpu());
+  });
+}
+
+void Machine::load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
+                         const std::vector<uint8_t>* initrd, const std::string& initrd_name) {
+  std::vector<uint8_t> initrd_copy = initrd ? *initrd : std::vector<uint8_t>{};
+  set_boot([=, this] { rs::load_bzimage(kernel, kernel_name, cmdline, &initrd_copy, initrd_name, mem_, cpu()); });
+}
+
+void Machine::set_boot(std::function<void()> load) {
+  // Kept so that a reset can boot the same image again.
+  boot_ = [this, load] {
+    load();
     update_segment_windows();
   };
   boot_();

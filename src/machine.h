@@ -52,6 +52,10 @@ class Machine : public MachineControl {
   void load_multiboot(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                       const std::vector<uint8_t>* initrd, const std::string& initrd_name);
 
+  // Loads a Linux bzImage by the 32-bit boot protocol (see bios/linux_boot.h).
+  void load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
+                  const std::vector<uint8_t>* initrd, const std::string& initrd_name);
+
   // Runs until the guest stops; returns the process exit status.
   int run();
 
@@ -121,6 +125,7 @@ class Machine : public MachineControl {
   void host_fault();
   void deliver(int vector, EventKind kind, uint32_t error, const std::string& detail, uint32_t insn_eip);
   void deliver_pending();
+  void set_boot(std::function<void()> load);
   void reset_cpu();
   void reset();
   void service_timers();

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "bios/linux_boot.h"
 #include "bios/multiboot.h"
 #include "cli.h"
 #include "error.h"
@@ -15,20 +16,23 @@ int run(const rs::RunOptions& o) {
   auto kernel = rs::read_file(o.kernel, "kernel image", o.memory);
   std::vector<uint8_t> initrd;
   if (!o.initrd.empty()) initrd = rs::read_file(o.initrd, "initrd", o.memory);
-  if (!rs::has_multiboot_header(kernel)) {
-    bool bz = kernel.size() > 0x206 && std::memcmp(kernel.data() + 0x202, "HdrS", 4) == 0;
-    throw rs::UsageError("kernel image '" + o.kernel + "': " +
-                         (bz ? "a Linux bzImage; only multiboot v1 kernels are supported so far"
-                             : "not a multiboot v1 kernel (no multiboot header in the first 8 KiB)"));
-  }
+  bool linux = rs::is_bzimage(kernel);
+  if (!linux && !rs::has_multiboot_header(kernel))
+    throw rs::UsageError("kernel image '" + o.kernel +
+                         "': neither a Linux bzImage nor a multiboot v1 kernel (no setup header, no multiboot "
+                         "header in the first 8 KiB)");
   rs::MachineConfig cfg;
   cfg.ram_bytes = o.memory;
   cfg.no_reboot = o.no_reboot;
   cfg.map_budget = o.map_budget;
   rs::Machine m(cfg);
-  // As QEMU and GRUB do, the command line starts with the kernel's name.
-  std::string cmdline = o.kernel + (o.append.empty() ? "" : " " + o.append);
-  m.load_multiboot(kernel, o.kernel, cmdline, o.initrd.empty() ? nullptr : &initrd, o.initrd);
+  const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
+  if (linux) {
+    m.load_linux(kernel, o.kernel, o.append, rd, o.initrd);
+  } else {
+    // As QEMU and GRUB do, a multiboot command line starts with the kernel's name.
+    m.load_multiboot(kernel, o.kernel, o.kernel + (o.append.empty() ? "" : " " + o.append), rd, o.initrd);
+  }
   int status = m.run();
   if (status == rs::kExitGuestError || status == rs::kExitInternal || status == rs::kExitInterrupted)
     spdlog::error("{}", m.stop_reason());

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "bios/memory_map.h"
 #include "cpu/segments.h"
 #include "error.h"
 
@@ -17,7 +18,7 @@ constexpr uint32_t kCmdlineAddr = 0x7200;
 constexpr uint32_t kCmdlineMax = 0x0C00;
 constexpr uint32_t kMmapAddr = 0x7E00;
 constexpr uint32_t kModAddr = 0x7F00;
-constexpr uint32_t kLowEnd = 0x9FC00;  // start of the EBDA
+constexpr uint32_t kLowEnd = kConventionalEnd;
 
 template <typename T>
 T get(const std::vector<uint8_t>& b, size_t off) {
@@ -152,12 +153,10 @@ MultibootImage load_multiboot(const std::vector<uint8_t>& img, const std::string
     uint64_t base, len;
     uint32_t type;
   };
-  MmapEntry map[4] = {
-      {20, 0, kLowEnd, 1},
-      {20, kLowEnd, 0xA0000 - kLowEnd, 2},
-      {20, 0xF0000, 0x10000, 2},
-      {20, 0x100000, mem.size() - 0x100000, 1},
-  };
+  MmapEntry map[4];
+  auto ranges = pc_memory_map(mem.size());
+  static_assert(sizeof map / sizeof map[0] == 4);
+  for (size_t i = 0; i < 4; ++i) map[i] = {20, ranges.at(i).base, ranges.at(i).len, ranges.at(i).type};
   mem.write(kMmapAddr, map, sizeof map);
   info[11] = sizeof map;
   info[12] = kMmapAddr;

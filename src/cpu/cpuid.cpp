@@ -11,7 +11,10 @@ namespace rs {
 
 namespace {
 
-constexpr uint32_t kMaxBasic = 1, kMaxExtended = 0x80000004;
+constexpr uint32_t kMaxBasic = 1, kMaxExtended = 0x80000004, kHypervisorLeaf = 0x40000000;
+// CPUID.1:ECX[31]: a hypervisor is present. Guests then skip what only makes sense on
+// bare metal (Linux's early microcode loader, for one) and look at leaf 0x40000000.
+constexpr uint32_t kHypervisorBit = 1u << 31;
 
 // Leaf 1 EDX: FPU PSE TSC MSR CX8 SEP PGE CMOV CLFSH MMX FXSR SSE SSE2.
 constexpr uint32_t kLeaf1Edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) |
@@ -25,7 +28,8 @@ void host_cpuid(uint32_t leaf, uint32_t r[4]) { __cpuid_count(leaf, 0, r[0], r[1
 
 void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
   uint32_t h[4];
-  if ((leaf > kMaxBasic && leaf < 0x80000000u) || leaf > kMaxExtended) leaf = kMaxBasic;  // as Intel does
+  if ((leaf > kMaxBasic && leaf < 0x80000000u && leaf != kHypervisorLeaf) || leaf > kMaxExtended)
+    leaf = kMaxBasic;  // as Intel does
   std::memset(out, 0, 16);
   switch (leaf) {
     case 0:
@@ -39,8 +43,12 @@ void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
       host_cpuid(1, h);
       out[0] = h[0];
       out[1] = 8u << 8;  // CLFLUSH line 64 bytes, one logical processor, APIC ID 0
-      out[2] = h[2] & kLeaf1Ecx;
+      out[2] = (h[2] & kLeaf1Ecx) | kHypervisorBit;
       out[3] = h[3] & kLeaf1Edx;
+      break;
+    case kHypervisorLeaf:
+      out[0] = kHypervisorLeaf;  // no further hypervisor leaves
+      std::memcpy(&out[1], "RingShiftVMM", 12);
       break;
     case 0x80000000:
       out[0] = kMaxExtended;

@@ -37,7 +37,7 @@ uint32_t emulate_system(Ctx& c);    // control registers, descriptor tables, MSR
 
 // Raises a guest fault at the instruction: records it for the run loop, which delivers
 // it through the IDT after the helper has put the pre-instruction state back.
-uint32_t raise(Ctx& c, int vector, uint32_t error_code = 0, const char* detail = "");
+uint32_t raise(Ctx& c, int vector, uint32_t error_code = 0, const std::string& detail = "");
 // A software interrupt or trap-class exception reported after the instruction.
 uint32_t raise_after(Ctx& c, int vector, bool software);
 // A helper access to physical memory outside RAM: the machine stops with a message.

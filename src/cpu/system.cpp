@@ -82,7 +82,7 @@ bool write_op(Ctx& c, int i, uint32_t v) {
   return false;
 }
 
-uint32_t raise(Ctx& c, int vector, uint32_t error_code, const char* detail) {
+uint32_t raise(Ctx& c, int vector, uint32_t error_code, const std::string& detail) {
   c.cpu.eip = c.in.eip;
   // A memory access that missed in the guest's page tables comes first: whatever the
   // instruction would have raised next, the CPU stopped at the #PF.
@@ -177,7 +177,8 @@ uint32_t descriptor_table(Ctx& c) {
   return 0;
 }
 
-// The MSRs the CPUID model implies: TSC (CPUID.TSC/MSR) and SYSENTER (CPUID.SEP).
+// The MSRs the CPUID model implies: TSC (CPUID.TSC/MSR), SYSENTER (CPUID.SEP), and
+// the microcode revision every P6-class CPU has (no microcode: revision 0).
 uint32_t msr(Ctx& c) {
   CpuState& cpu = c.cpu;
   if (cpu.cpl != 0) return raise(c, kGP);
@@ -193,6 +194,9 @@ uint32_t msr(Ctx& c) {
       }
       v = host_tsc() + uint64_t(cpu.tsc_offset);
       break;
+    case 0x8B:  // IA32_BIOS_SIGN_ID: writes are the "read the revision" handshake
+      v = 0;
+      break;
     case 0x174:  // IA32_SYSENTER_CS
       if (write) cpu.sysenter_cs = uint32_t(v) & 0xFFFF;
       v = cpu.sysenter_cs;
@@ -206,7 +210,7 @@ uint32_t msr(Ctx& c) {
       v = cpu.sysenter_eip;
       break;
     default:
-      return raise(c, kGP, 0, "unknown MSR");
+      return raise(c, kGP, 0, (write ? "wrmsr to unknown MSR " : "rdmsr of unknown MSR ") + hex32(idx));
   }
   if (!write) {
     cpu.set_reg(EAX, uint32_t(v));

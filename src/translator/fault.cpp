@@ -66,7 +66,9 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
 
   static const int kRegs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI};
   for (int r = 0; r < 8; ++r) cpu.regs[r] = uint32_t(g[kRegs[r]]);
-  if (rec->kind == kRebasedString) {
+  // Only inside the string instruction's own code are ESI/EDI host pointers: the poll
+  // read at the block's start comes before the first record and takes its EIP only.
+  if (rec->kind == kRebasedString && rip - uint64_t(b->code) >= rec->host_off) {
     cpu.regs[ESI] = uint32_t(uint64_t(g[REG_RSI]) + cpu.neg_seg_window[rec->src_seg]);
     cpu.regs[EDI] = uint32_t(uint64_t(g[REG_RDI]) + cpu.neg_seg_window[ES]);
   }

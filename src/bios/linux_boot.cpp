@@ -1,0 +1,175 @@
+#include "bios/linux_boot.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bios/memory_map.h"
+#include "cpu/segments.h"
+#include "error.h"
+
+namespace rs {
+
+namespace {
+
+// Low-memory layout (below the EBDA; Linux reserves the first 64 KiB and copies the
+// zero page and command line early).
+constexpr uint32_t kGdtAddr = 0x6000;
+constexpr uint32_t kStackTop = 0x9000;
+constexpr uint32_t kBootParams = 0x10000;
+constexpr uint32_t kCmdlineAddr = 0x20000;
+constexpr uint32_t kKernelAddr = 0x100000;
+constexpr uint16_t kMinProtocol = 0x0206;  // cmdline_size, initrd_addr_max, a 32-bit entry
+constexpr size_t kMaxE820 = 128;
+
+// Setup header fields (offsets in the file and in boot_params alike).
+enum : size_t {
+  kSetupSects = 0x1F1,
+  kSysSize = 0x1F4,
+  kBootFlag = 0x1FE,
+  kJump = 0x200,
+  kHeaderMagic = 0x202,
+  kVersion = 0x206,
+  kTypeOfLoader = 0x210,
+  kLoadFlags = 0x211,
+  kCode32Start = 0x214,
+  kRamdiskImage = 0x218,
+  kRamdiskSize = 0x21C,
+  kHeapEndPtr = 0x224,
+  kCmdLinePtr = 0x228,
+  kInitrdAddrMax = 0x22C,
+  kKernelAlignment = 0x230,
+  kRelocatable = 0x234,
+  kCmdlineSize = 0x238,
+  kPrefAddress = 0x258,
+  kInitSize = 0x260,
+};
+// Zero-page fields outside the setup header.
+constexpr size_t kAltMemK = 0x1E0, kE820Entries = 0x1E8, kE820Table = 0x2D0;
+constexpr uint8_t kLoadedHigh = 0x01, kCanUseHeap = 0x80;
+
+template <typename T>
+T get(const std::vector<uint8_t>& b, size_t off) {
+  T v;
+  std::memcpy(&v, b.data() + off, sizeof v);
+  return v;
+}
+template <typename T>
+void put(std::vector<uint8_t>& b, size_t off, T v) {
+  std::memcpy(b.data() + off, &v, sizeof v);
+}
+
+[[noreturn]] void bad(const std::string& name, const std::string& why) {
+  throw UsageError("kernel image '" + name + "': " + why);
+}
+
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+}  // namespace
+
+bool is_bzimage(const std::vector<uint8_t>& image) {
+  return image.size() >= kHeaderMagic + 4 && std::memcmp(image.data() + kHeaderMagic, "HdrS", 4) == 0;
+}
+
+LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name, const std::string& cmdline,
+                        const std::vector<uint8_t>* initrd, const std::string& initrd_name, PhysMem& mem,
+                        CpuState& cpu) {
+  if (!is_bzimage(img)) bad(name, "not a Linux bzImage (no \"HdrS\" setup header at offset 0x202)");
+  if (img.size() < 0x264) bad(name, "truncated: the file ends inside the setup header");
+  if (get<uint16_t>(img, kBootFlag) != 0xAA55) bad(name, "not a Linux bzImage (boot flag is not 0xAA55)");
+  LinuxImage out;
+  out.protocol = get<uint16_t>(img, kVersion);
+  char ver[16];
+  std::snprintf(ver, sizeof ver, "%u.%02u", out.protocol >> 8, out.protocol & 0xFF);
+  if (out.protocol < kMinProtocol)
+    bad(name, std::string("boot protocol ") + ver + " is too old (ringshift needs 2.06 or later, Linux 2.6.22+)");
+  if (!(img[kLoadFlags] & kLoadedHigh)) bad(name, "a zImage (loaded low); only bzImage kernels are supported");
+
+  uint32_t setup_sects = img[kSetupSects] ? img[kSetupSects] : 4;
+  uint64_t pm_offset = uint64_t(setup_sects + 1) * 512;
+  uint64_t pm_size = uint64_t(get<uint32_t>(img, kSysSize)) * 16;
+  if (pm_size == 0) bad(name, "the setup header gives an empty protected-mode kernel (syssize 0)");
+  if (pm_offset + pm_size > img.size())
+    bad(name, "truncated: the header promises " + std::to_string(pm_offset + pm_size) + " bytes, the file has " +
+                  std::to_string(img.size()));
+
+  // Where the kernel will end up once it has decompressed itself: a relocatable kernel
+  // moves to its preferred address (aligned up), and needs init_size bytes from there.
+  uint64_t align = get<uint32_t>(img, kKernelAlignment);
+  uint64_t run_at = kKernelAddr;
+  if (img[kRelocatable] && align && (align & (align - 1)) == 0) {
+    run_at = (run_at + align - 1) & ~(align - 1);
+    if (out.protocol >= 0x020A) run_at = std::max<uint64_t>(run_at, get<uint64_t>(img, kPrefAddress));
+  } else if (out.protocol >= 0x020A) {
+    run_at = get<uint64_t>(img, kPrefAddress);
+  }
+  uint64_t init_size = out.protocol >= 0x020A ? get<uint32_t>(img, kInitSize) : pm_size * 4;
+  uint64_t kernel_end = std::max<uint64_t>(kKernelAddr + pm_size, run_at + init_size);
+  if (kernel_end > mem.size())
+    bad(name, "needs at least " + mib(kernel_end) + " of guest RAM to decompress itself (-m is " + mib(mem.size()) + ")");
+
+  // The zero page starts as zeros plus a copy of the setup header.
+  std::vector<uint8_t> bp(4096, 0);
+  size_t hdr_end = std::min<size_t>(kJump + 2 + img[kJump + 1], 0x280);
+  std::memcpy(bp.data() + kSetupSects, img.data() + kSetupSects, hdr_end - kSetupSects);
+  bp[kTypeOfLoader] = 0xFF;  // an unregistered boot loader
+  bp[kLoadFlags] = uint8_t((bp[kLoadFlags] | kCanUseHeap) & ~0x20);  // heap pointer valid; keep early messages
+  put<uint16_t>(bp, kHeapEndPtr, 0xFE00);
+  put<uint32_t>(bp, kCode32Start, kKernelAddr);
+
+  uint32_t cmdline_max = get<uint32_t>(img, kCmdlineSize);
+  if (cmdline.size() > cmdline_max || cmdline.size() >= 0x10000)
+    throw UsageError("kernel command line is " + std::to_string(cmdline.size()) + " bytes; this kernel accepts " +
+                     std::to_string(std::min<uint32_t>(cmdline_max, 0xFFFF)));
+  put<uint32_t>(bp, kCmdLinePtr, kCmdlineAddr);
+
+  auto ranges = pc_memory_map(mem.size());
+  if (ranges.size() > kMaxE820) throw std::logic_error("e820 map too long");
+  bp[kE820Entries] = uint8_t(ranges.size());
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    put<uint64_t>(bp, kE820Table + 20 * i, ranges[i].base);
+    put<uint64_t>(bp, kE820Table + 20 * i + 8, ranges[i].len);
+    put<uint32_t>(bp, kE820Table + 20 * i + 16, ranges[i].type);
+  }
+  put<uint32_t>(bp, kAltMemK, uint32_t(std::min<uint64_t>(mem.size() - 0x100000, 0xFFFFFFFFull) >> 10));
+
+  if (initrd && !initrd->empty()) {
+    // As high as the kernel allows, page aligned, above everything the kernel uses.
+    uint64_t top = std::min<uint64_t>(mem.size(), uint64_t(get<uint32_t>(img, kInitrdAddrMax)) + 1);
+    uint64_t at = top >= initrd->size() ? (top - initrd->size()) & ~0xFFFull : 0;
+    if (top < initrd->size() || at < kernel_end)
+      throw UsageError("initrd '" + initrd_name + "' (" + mib(initrd->size()) + ") does not fit in guest RAM above the kernel; " +
+                       "use at least -m " + mib(kernel_end + initrd->size() + 0x1000 + (mem.size() - top)));
+    mem.write(at, initrd->data(), initrd->size());
+    put<uint32_t>(bp, kRamdiskImage, uint32_t(at));
+    put<uint32_t>(bp, kRamdiskSize, uint32_t(initrd->size()));
+    out.initrd_start = uint32_t(at);
+    out.initrd_size = uint32_t(initrd->size());
+  }
+
+  mem.write(kKernelAddr, img.data() + pm_offset, pm_size);
+  mem.write(kCmdlineAddr, cmdline.c_str(), cmdline.size() + 1);
+  mem.write(kBootParams, bp.data(), bp.size());
+
+  // The 32-bit boot protocol: flat __BOOT_CS (0x10) and __BOOT_DS (0x18), interrupts
+  // off, ESI -> boot_params, EBP/EDI/EBX zero.
+  uint64_t gdt[4] = {0, 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
+  mem.write(kGdtAddr, gdt, sizeof gdt);
+  cpu.set_eflags(0x2);
+  cpu.gdtr = {kGdtAddr, sizeof gdt - 1};
+  cpu.idtr = {0, 0x3FF};
+  cpu.cr0 = 0x11;  // PE | ET
+  cpu.cr4 = 0;
+  cpu.cpl = 0;
+  for (int s = 0; s < 6; ++s) cpu.seg[s] = flat_segment(s == CS ? 0x10 : 0x18, s == CS);
+  for (auto& r : cpu.regs) r = 0;
+  cpu.set_reg(ESI, kBootParams);
+  cpu.set_reg(ESP, kStackTop);
+  cpu.eip = kKernelAddr;
+
+  out.kernel_start = kKernelAddr;
+  out.kernel_size = uint32_t(pm_size);
+  out.boot_params = kBootParams;
+  return out;
+}
+
+}  // namespace rs
