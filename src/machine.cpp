@@ -42,7 +42,8 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes) {
   reset_cpu();
 
   debug_exit_ = std::make_unique<DebugExit>(*this);
-  uart_ = std::make_unique<Uart16550>(cfg.uart_fd);
+  uart_ = std::make_unique<Uart16550>(cfg.uart_fd, [this](bool level) { pic_->set_irq(Uart16550::kIrq, level); });
+  if (cfg.console_in_fd >= 0) console_ = std::make_unique<HostConsole>(cfg.console_in_fd, cfg.uart_fd);
   pic_ = std::make_unique<Pic8259>();
   pit_ = std::make_unique<Pit8254>(*pic_, &monotonic_ns);
   port61_ = std::make_unique<Port61>(*pit_, &monotonic_ns);
@@ -169,6 +170,7 @@ void Machine::triple_fault(const std::string& why) {
 
 bool Machine::poll_devices() {
   service_timers();
+  service_console();
   arm_timer(pit_->next_deadline());
   return interrupt_ready();
 }
@@ -337,6 +339,21 @@ void Machine::reset() {
 
 void Machine::service_timers() { pit_->update(); }
 
+void Machine::service_console() {
+  if (uart_->output_pending()) uart_->flush();  // a prompt has no newline to flush it
+  if (!console_) return;
+  // Reading the host side costs a system call: at most once a millisecond, and not
+  // while the guest has not taken what it was given.
+  const uint64_t now = monotonic_ns();
+  if (now < next_input_check_ || uart_->backlog() >= 4096) return;
+  next_input_check_ = now + 1000000;
+  uint8_t buf[256];
+  HostConsole::Action act;
+  size_t n = console_->read(buf, sizeof buf, act);
+  if (n) uart_->receive(buf, n);
+  if (act == HostConsole::Action::Quit) request_stop(kExitHalted, "quit from the console (Ctrl-A x)");
+}
+
 void Machine::arm_timer(uint64_t deadline) {
   if (deadline == 0) deadline = 1;  // already due: fire at once
   if (!timer_ok_ || deadline == timer_armed_) return;
@@ -357,7 +374,8 @@ void Machine::wait_for_interrupt() {
   // At most 100 ms at a time: a signal that lands just before ppoll is seen soon.
   uint64_t wait = std::min<uint64_t>(deadline - now, 100000000u);
   timespec ts{time_t(wait / 1000000000u), long(wait % 1000000000u)};
-  ppoll(nullptr, 0, &ts, nullptr);
+  pollfd p{console_ ? console_->wait_fd() : -1, POLLIN, 0};
+  if (ppoll(&p, p.fd >= 0 ? 1 : 0, &ts, nullptr) > 0) next_input_check_ = 0;  // a key: read it now
 }
 
 int Machine::run() {

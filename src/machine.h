@@ -24,6 +24,7 @@
 #include "devices/port61.h"
 #include "devices/uart16550.h"
 #include "error.h"
+#include "host_console.h"
 #include "mmu/phys_mem.h"
 #include "shadow_pt/shadow.h"
 #include "translator/translator.h"
@@ -33,6 +34,7 @@ namespace rs {
 struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
   int uart_fd = 1;
+  int console_in_fd = -1;  // host input for the serial console (a terminal goes raw); -1: none
   bool no_reboot = false;  // a triple fault stops the machine instead of resetting it
   size_t map_budget = Shadow::kDefaultBudget;  // host mappings the shadow page tables may hold
 };
@@ -129,6 +131,7 @@ class Machine : public MachineControl {
   void reset_cpu();
   void reset();
   void service_timers();
+  void service_console();
   void wait_for_interrupt();
   void arm_timer(uint64_t deadline_ns);
 
@@ -142,6 +145,8 @@ class Machine : public MachineControl {
   MemFault mem_fault_;
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<Uart16550> uart_;
+  std::unique_ptr<HostConsole> console_;
+  uint64_t next_input_check_ = 0;
   std::unique_ptr<Pic8259> pic_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<Port61> port61_;

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +9,7 @@
 #include "bios/multiboot.h"
 #include "cli.h"
 #include "error.h"
+#include "host_console.h"
 #include "machine.h"
 
 namespace {
@@ -24,6 +26,7 @@ int run(const rs::RunOptions& o) {
   rs::MachineConfig cfg;
   cfg.ram_bytes = o.memory;
   cfg.no_reboot = o.no_reboot;
+  cfg.console_in_fd = 0;
   cfg.map_budget = o.map_budget;
   rs::Machine m(cfg);
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
@@ -69,6 +72,10 @@ int run(const rs::RunOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::set_terminate([] {
+    rs::restore_host_terminal();
+    std::abort();
+  });
   auto log = spdlog::stderr_color_st("ringshift");
   log->set_pattern("ringshift: %^%l%$: %v");
   spdlog::set_default_logger(log);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "host_console.h"
 #include "shadow_pt/shadow.h"
 
 namespace rs {
@@ -32,6 +33,7 @@ void write_hex(uint64_t v) {
 }
 
 [[noreturn]] void internal_fault(int sig, uint64_t rip, uint64_t addr) {
+  restore_host_terminal();
   write_str("ringshift: internal error: signal ");
   write_hex(uint64_t(sig));
   write_str(" at ");
