@@ -76,6 +76,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (a multiboot module)")
       ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")
       ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
+      ("perf-map", po::bool_switch(&out.run.perf_map), "write /tmp/perf-<pid>.map naming translated code by guest EIP")
       ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of resetting on a triple fault (status 4)")
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
        "host page mappings the shadow page tables may hold (64 to 30000, default 16384)");

@@ -11,6 +11,7 @@ struct RunOptions {
   std::string kernel, append, initrd;
   std::string log_level = "warn";
   bool stats = false;
+  bool perf_map = false;
   bool no_reboot = false;
   uint64_t map_budget = 16384;  // host mappings for shadow page tables
 };

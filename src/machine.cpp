@@ -168,6 +168,15 @@ void Machine::triple_fault(const std::string& why) {
   reset_pending_ = true;
 }
 
+void Machine::guest_reset(const std::string& how) {
+  if (cfg_.no_reboot) {
+    request_stop(kExitHalted, "the guest reset the machine (" + how + "); exiting (--no-reboot)");
+    return;
+  }
+  spdlog::info("the guest reset the machine ({})", how);
+  reset_pending_ = true;
+}
+
 bool Machine::poll_devices() {
   service_timers();
   service_console();

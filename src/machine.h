@@ -73,6 +73,11 @@ class Machine : public MachineControl {
   void unsupported(const std::string& what);
   uint32_t unsupported_insn(const Insn& in, const std::string& what);
   void triple_fault(const std::string& why);
+  // A reset line pulled by a device (keyboard controller, port 0x92, 0xCF9): the
+  // machine restarts, or with --no-reboot ringshift exits with status 0.
+  void guest_reset(const std::string& how);
+  // Whether the current block must end for the run loop (stop or reset requested).
+  bool must_leave() const { return stopping_ || reset_pending_; }
   // Whether an interrupt could be taken now (IF set, PIC has a request): helpers that
   // change the PIC or IF end the block so that it is delivered at once.
   bool interrupt_ready();

@@ -29,6 +29,7 @@ int run(const rs::RunOptions& o) {
   cfg.console_in_fd = 0;
   cfg.map_budget = o.map_budget;
   rs::Machine m(cfg);
+  if (o.perf_map) m.translator().open_perf_map();
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
   if (linux) {
     m.load_linux(kernel, o.kernel, o.append, rd, o.initrd);

@@ -82,12 +82,12 @@ uint32_t emulate_port_io(Ctx& c) {
         }
         if (!rep) break;
         cpu.set_reg(ECX, cpu.reg(ECX) - 1);
-        if (c.m.stopping()) break;
+        if (c.m.must_leave()) break;
       }
       break;
     }
   }
-  if (c.m.stopping()) {
+  if (c.m.must_leave()) {
     cpu.eip = in.next();
     return uint32_t(Exit::Stop);
   }

@@ -3,7 +3,10 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 
@@ -34,6 +37,7 @@ Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
 }
 
 Translator::~Translator() {
+  if (perf_map_) std::fclose(perf_map_);
   mem_.on_code_write = nullptr;
   shadow_.on_exec_drop = nullptr;
   shadow_.on_slot_flush = nullptr;
@@ -247,6 +251,9 @@ Block* Translator::translate(uint32_t eip, bool single) {
 
     Block* b = blk.get();
     by_host_[uint64_t(dst)] = b;
+    if (perf_map_ && !single)
+      std::fprintf(perf_map_, "%lx %x guest_%08x%s\n", (unsigned long)uint64_t(dst), unsigned(size), eip,
+                   cpu_.cpl == 3 ? "_user" : "");
     stats.blocks++;
     stats.guest_insns += uint64_t(n);
     if (single) {
@@ -264,6 +271,14 @@ Block* Translator::translate(uint32_t eip, bool single) {
     remember(b);
     return b;
   }
+}
+
+void Translator::open_perf_map() {
+  if (perf_map_) return;
+  const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+  perf_map_ = std::fopen(path.c_str(), "w");
+  if (!perf_map_) throw std::runtime_error("cannot write " + path);
+  std::setvbuf(perf_map_, nullptr, _IOFBF, 1 << 16);
 }
 
 void Translator::chain(ExitSite* site, Block* to) {

@@ -7,6 +7,7 @@
 // address space (one table per shadow slot, cleared when a mapping code was fetched
 // through goes away).
 #pragma once
+#include <cstdio>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -132,6 +133,8 @@ class Translator {
   // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page);
   void flush();
+  // Writes /tmp/perf-<pid>.map so that host perf names translated code by guest EIP.
+  void open_perf_map();
   void flush_jtable();
 
   // The block and guest instruction that host address rip belongs to (signal-safe: read only).
@@ -148,6 +151,7 @@ class Translator {
   TranslatorStats stats;
 
  private:
+  std::FILE* perf_map_ = nullptr;
   struct Key {
     uint64_t mode_eip;
     uint32_t phys;
