@@ -90,6 +90,7 @@ void Machine::reset_cpu() {
   c.irq_waiting = 0;
   c.sysenter_cs = c.sysenter_esp = c.sysenter_eip = 0;
   c.tsc_offset = 0;
+  c.amd_nb_cfg = 0;
   static const CpuState fresh{};
   std::memcpy(c.dr, fresh.dr, sizeof c.dr);
   // An FXSAVE image of the reset x87/SSE state: FCW 0x037F, MXCSR 0x1F80, all registers empty.

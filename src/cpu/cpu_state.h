@@ -80,6 +80,7 @@ struct alignas(4096) CpuState {
   // MOV SS / POP SS debug traps too (SDM vol. 3, 6.8.3).
   uint8_t shadow = 0;
   uint32_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+  uint64_t amd_nb_cfg = 0;  // MSR C001_001F (AMD hosts only: the guest sees an AMD family)
   int64_t tsc_offset = 0;  // guest TSC = host TSC + offset (WRMSR to IA32_TIME_STAMP_COUNTER)
   uint32_t dr[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};  // reset values; DR4/DR5 alias DR6/DR7
 

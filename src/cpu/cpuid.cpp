@@ -65,16 +65,20 @@ void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
   }
 }
 
-bool sreg_push_zero_extends() {
-  // SDM (PUSH): with a 32-bit operand a segment register is pushed either zero-extended
-  // or as a 16-bit write; Intel Core/Atom do the latter, AMD the former. The guest sees
-  // the host's vendor, so it gets the host's behaviour.
+bool host_is_amd() {
   static const bool amd = [] {
     uint32_t h[4];
     host_cpuid(0, h);
     return h[1] == 0x68747541u || h[1] == 0x6F677948u;  // "Auth"enticAMD, "Hygo"nGenuine
   }();
   return amd;
+}
+
+bool sreg_push_zero_extends() {
+  // SDM (PUSH): with a 32-bit operand a segment register is pushed either zero-extended
+  // or as a 16-bit write; Intel Core/Atom do the latter, AMD the former. The guest sees
+  // the host's vendor, so it gets the host's behaviour.
+  return host_is_amd();
 }
 
 uint32_t emulate_cpuid(Ctx& c) {

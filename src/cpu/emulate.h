@@ -30,6 +30,8 @@ uint32_t emulate_cpuid(Ctx& c);
 // Whether PUSH Sreg with a 32-bit operand writes a zero-extended dword (AMD) rather than
 // only the 16-bit selector (Intel), following the CPU vendor the guest is shown.
 bool sreg_push_zero_extends();
+// The guest sees the host's vendor (CPUID leaf 0); AMD has a few more MSRs.
+bool host_is_amd();
 uint32_t emulate_port_io(Ctx& c);
 uint32_t emulate_bcd(Ctx& c);
 uint32_t emulate_segments(Ctx& c);  // segment loads, far transfers, descriptor queries

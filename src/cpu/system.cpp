@@ -178,7 +178,8 @@ uint32_t descriptor_table(Ctx& c) {
 }
 
 // The MSRs the CPUID model implies: TSC (CPUID.TSC/MSR), SYSENTER (CPUID.SEP), and
-// the microcode revision every P6-class CPU has (no microcode: revision 0).
+// the microcode revision every P6-class CPU has (no microcode: revision 0), and on
+// AMD hosts the northbridge configuration register Linux programs.
 uint32_t msr(Ctx& c) {
   CpuState& cpu = c.cpu;
   if (cpu.cpl != 0) return raise(c, kGP);
@@ -196,6 +197,11 @@ uint32_t msr(Ctx& c) {
       break;
     case 0x8B:  // IA32_BIOS_SIGN_ID: writes are the "read the revision" handshake
       v = 0;
+      break;
+    case 0xC001001F:  // AMD NB_CFG: Linux sets its extended-config-space bit on family 10h+
+      if (!host_is_amd()) return raise(c, kGP, 0, "rdmsr/wrmsr of an AMD MSR on an Intel model");
+      if (write) cpu.amd_nb_cfg = v;
+      v = cpu.amd_nb_cfg;
       break;
     case 0x174:  // IA32_SYSENTER_CS
       if (write) cpu.sysenter_cs = uint32_t(v) & 0xFFFF;
