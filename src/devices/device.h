@@ -1,9 +1,15 @@
 // The uniform device interface: port handlers, reset, state dump.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace rs {
+
+// How a device drives an interrupt line (irq 0..15, the level it now presents) and asks
+// for a system reset. Callbacks rather than a Pic8259& so that tests can observe them.
+using IrqCallback = std::function<void(int irq, bool level)>;
+using ResetCallback = std::function<void()>;
 
 class PortDevice {
  public:

@@ -1,0 +1,24 @@
+#include "devices/port92.h"
+
+#include <cstdio>
+
+namespace rs {
+
+uint32_t Port92::in(uint16_t, int) { return value_; }
+
+void Port92::out(uint16_t, int, uint32_t value) {
+  const uint8_t old = value_;
+  value_ = uint8_t(value);
+  // Only the rising edge resets, so read-modify-write of the A20 bit never does.
+  if ((value_ & 1) && !(old & 1) && reset_system_) reset_system_();
+}
+
+void Port92::reset() { value_ = 0x02; }
+
+std::string Port92::dump() const {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "value %02x (A20 %s)", value_, a20() ? "on" : "off");
+  return buf;
+}
+
+}  // namespace rs
