@@ -15,7 +15,7 @@ natively first, and the guest must print the same. Checked:
   - check.sh reports no failure and exits 0, /init powers off, and the VMM exits 0.
 
 usage: test/linux/boot_test.py (--ringshift PATH | --qemu) [--workdir DIR] [--cache DIR]
-                               [--timeout SECONDS] [--memory MIB]
+                               [--timeout SECONDS] [--memory MIB] [--vmm-arg ARG]...
 Under --qemu (qemu-system-i386 -accel tcg) the x87 transcendental lines of ctest may
 differ (QEMU computes fsin & co. in double precision); under ringshift they may not.
 Exit status 0 when everything passed, 1 otherwise. The console log is kept in the
@@ -111,6 +111,8 @@ def main():
     ap.add_argument("--cache", help="guest cache directory (default guests/linux/cache)")
     ap.add_argument("--timeout", type=float, default=240, help="seconds for the whole boot (default 240)")
     ap.add_argument("--memory", type=int, default=rsguest.MEMORY_MIB, help="guest RAM in MiB (default 128)")
+    ap.add_argument("--vmm-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for the VMM (repeatable), e.g. --vmm-arg=--stats")
     args = ap.parse_args()
 
     work = os.path.abspath(args.workdir) if args.workdir else tempfile.mkdtemp(prefix="rs-linux-boot.")
@@ -133,7 +135,7 @@ def main():
         bz, initrd, kernel = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache)
         want_ctest, want_pipe = host_oracle(progs, rsguest.busybox_path(args.cache), work)
         binary = args.ringshift if vmm == "ringshift" else rsguest.ensure_qemu()
-        cmd = rsguest.vmm_command(vmm, binary, bz, initrd, rsguest.kernel_append(CHECK), args.memory)
+        cmd = rsguest.vmm_command(vmm, binary, bz, initrd, rsguest.kernel_append(CHECK), args.memory) + args.vmm_arg
     except (rsguest.Error, subprocess.SubprocessError, OSError) as e:
         print("FAIL setup: %s" % e)
         return 1

@@ -10,7 +10,9 @@
  * control word's rounding and precision), SSE/SSE2 (scalar double through -mfpmath=sse,
  * packed intrinsics, MXCSR rounding), string functions over many alignments and sizes,
  * setjmp/longjmp, and signals (raise, SIGSEGV from a NULL write, SIGFPE from an integer
- * divide by zero, SIGILL from ud2, SIGTRAP from int3, SIGALRM from an interval timer).
+ * divide by zero, SIGILL from ud2, SIGTRAP from int3, SIGALRM from an interval timer),
+ * and memory management the kernel does behind the program's back (mremap moving pages
+ * as realloc does, mprotect, munmap, copy-on-write after fork).
  * The line before the last is a checksum over everything printed before it except the
  * "x87t" and "ssea" lines.
  *
@@ -33,8 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/ucontext.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ output */
@@ -584,6 +588,123 @@ static void test_signals(void)
     out("signals: SIGALRM x%d from setitimer, code=%d\n", got_alrm >= 3 ? 3 : (int)got_alrm, last_code);
 }
 
+/* ------------------------------------------------------------------ memory */
+
+static uint32_t page_sum(const uint32_t *p, size_t words)
+{
+    uint32_t h = 0;
+    for (size_t i = 0; i < words; i += 97)
+        h = h * 31 + p[i];
+    return h;
+}
+
+/* Writes V to *A; returns 0, or the signal the write raised (caught by on_signal). */
+static int try_write(uint32_t *a, uint32_t v)
+{
+    if (sigsetjmp(sjb, 1) == 0) {
+        *(volatile uint32_t *)a = v;
+        return 0;
+    }
+    return last_sig;
+}
+
+static void test_memory(void)
+{
+    /* grow a mapping by mremap(MREMAP_MAYMOVE) step by step, as realloc does for large
+     * blocks: the kernel moves the page table entries, the contents must follow */
+    size_t size = 64 << 10;
+    uint32_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        out("memory: mmap failed\n");
+        return;
+    }
+    size_t filled = 0;
+    unsigned bad = 0, moves = 0, steps = 0;
+    /* a neighbour mapping right after it makes some of the moves real moves */
+    void *fence = NULL;
+    while (size < (24u << 20)) {
+        for (size_t i = filled; i < size / 4; i++)
+            p[i] = (uint32_t)i * 2654435761u;
+        filled = size / 4;
+        if (fence)
+            munmap(fence, 4096);
+        fence = mmap((char *)p + size, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        size_t nsize = size + size / 2;
+        uint32_t *q = mremap(p, size, nsize, MREMAP_MAYMOVE);
+        if (q == MAP_FAILED) {
+            out("memory: mremap failed\n");
+            return;
+        }
+        moves += q != p;
+        p = q;
+        size = nsize;
+        steps++;
+        for (size_t i = 0; i < filled; i += 1021)
+            bad += p[i] != (uint32_t)i * 2654435761u;
+        bad += p[filled - 1] != (uint32_t)(filled - 1) * 2654435761u;
+    }
+    for (size_t i = 0; i < filled; i++)
+        bad += p[i] != (uint32_t)i * 2654435761u;
+    out("memory: mremap %u steps to %zu KiB, moved=%s, bad words %u, sum %08x\n", steps, size >> 10,
+        moves ? "yes" : "no", bad, page_sum(p, filled));
+    munmap(fence, 4096);
+
+    /* shrink in place, then touch what was cut off: SIGSEGV */
+    size_t keep = 1 << 20;
+    p = mremap(p, size, keep, 0);
+    int r = try_write(p + keep / 4 + 10, 1);
+    out("memory: after shrinking, a write past the end -> sig=%d err=%d; last word kept=%d\n", r, last_err,
+        p[keep / 4 - 1] == (uint32_t)(keep / 4 - 1) * 2654435761u);
+
+    /* mprotect read-only: reads work, writes fault with a protection error */
+    mprotect(p, keep, PROT_READ);
+    uint32_t v = ((volatile uint32_t *)p)[5000];
+    r = try_write(p + 5000, 0);
+    out("memory: read-only page: read %08x, write -> sig=%d code=%d err=%d\n", v, r, last_code, last_err);
+    mprotect(p, keep, PROT_READ | PROT_WRITE);
+    p[5000] = 0xdeadbeef;
+    out("memory: writable again: %08x\n", p[5000]);
+
+    /* copy-on-write: the child's writes stay in the child */
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (size_t i = 0; i < keep / 4; i += 1024)
+            p[i] = 0x11111111;
+        _exit(p[0] == 0x11111111 && p[keep / 4 - 1024] == 0x11111111 ? 7 : 8);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    p[1024] ^= 1; /* the parent writes too, after the child has gone */
+    out("memory: fork child status %d, parent's page 0 kept %08x, sum %08x\n",
+        WIFEXITED(status) ? WEXITSTATUS(status) : -1, p[0], page_sum(p, keep / 4));
+    munmap(p, keep);
+
+    /* malloc/realloc/free churn through glibc (brk and mmap'd chunks) */
+    uint32_t h = 0;
+    char *blocks[64] = {0};
+    size_t sizes[64] = {0};
+    for (int i = 0; i < 4000; i++) {
+        int k = (int)(rng() % 64);
+        size_t n = (rng() % 8 == 0) ? (rng() % (512u << 10)) : (rng() % 4096);
+        char *b = realloc(blocks[k], n + 1);
+        if (!b) {
+            out("memory: realloc failed\n");
+            return;
+        }
+        size_t old = sizes[k] < n ? sizes[k] : n;
+        for (size_t j = 0; j < old; j += 61)
+            h += (unsigned char)b[j] != (unsigned char)(k * 7 + j);
+        for (size_t j = 0; j < n; j++)
+            b[j] = (char)(k * 7 + j);
+        blocks[k] = b;
+        sizes[k] = n;
+    }
+    for (int k = 0; k < 64; k++)
+        free(blocks[k]);
+    out("memory: realloc churn: %u corrupted bytes\n", h);
+}
+
 /* ------------------------------------------------------------------ main */
 
 int main(void)
@@ -596,6 +717,7 @@ int main(void)
     test_strings();
     test_setjmp();
     test_signals();
+    test_memory();
     uint64_t final = sum;
     printf("ctest: checksum %016" PRIx64 "\n", final);
     printf("ctest: done\n");
