@@ -703,6 +703,28 @@ static void test_memory(void)
     for (int k = 0; k < 64; k++)
         free(blocks[k]);
     out("memory: realloc churn: %u corrupted bytes\n", h);
+
+    /* a vector grown 64 entries at a time to 1.25 MiB, as busybox sort grows its line
+     * array: thousands of small reallocs of an mmap'd chunk (mremap, mostly in place) */
+    uint32_t *vec = NULL;
+    unsigned vbad = 0, reallocs = 0;
+    for (uint32_t i = 0; i < 320000; i++) {
+        if (i % 64 == 0) {
+            uint32_t *nv = realloc(vec, (i + 64) * sizeof *vec);
+            if (!nv) {
+                out("memory: vector realloc failed at %u\n", i);
+                free(vec);
+                return;
+            }
+            vec = nv;
+            reallocs++;
+        }
+        vec[i] = i ^ 0x5a5a5a5au;
+    }
+    for (uint32_t i = 0; i < 320000; i++)
+        vbad += vec[i] != (i ^ 0x5a5a5a5au);
+    free(vec);
+    out("memory: vector grown by %u reallocs to 320000 entries: %u wrong\n", reallocs, vbad);
 }
 
 /* ------------------------------------------------------------------ main */
