@@ -54,6 +54,16 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes) {
   io_.attach(0x4D0, 2, pic_.get());
   io_.attach(0x40, 4, pit_.get());
   io_.attach(0x61, 1, port61_.get());
+  auto irq = [this](int line, bool level) { pic_->set_irq(line, level); };
+  rtc_ = std::make_unique<RtcCmos>(cfg.ram_bytes, irq);
+  io_.attach(0x70, 2, rtc_.get());
+  i8042_ = std::make_unique<I8042>(irq, [this] { guest_reset("keyboard controller reset line"); });
+  io_.attach(0x60, 1, i8042_.get());
+  io_.attach(0x64, 1, i8042_.get());
+  port92_ = std::make_unique<Port92>([this] { guest_reset("port 0x92 fast reset"); });
+  io_.attach(0x92, 1, port92_.get());
+  pci_ = std::make_unique<PciHost>();
+  io_.attach(0xCF8, 8, pci_.get());
   mmio_.attach(MmioTestDev::kBase, MmioTestDev::kSize, &mmio_testdev_);
   tr_ = std::make_unique<Translator>(*this, mem_, *shadow_, c);
 
@@ -181,7 +191,7 @@ void Machine::guest_reset(const std::string& how) {
 bool Machine::poll_devices() {
   service_timers();
   service_console();
-  arm_timer(pit_->next_deadline());
+  arm_timer(next_deadline());
   return interrupt_ready();
 }
 
@@ -341,13 +351,22 @@ void Machine::reset() {
   pit_->reset();
   port61_->reset();
   uart_->reset();
+  rtc_->reset();
+  i8042_->reset();
+  port92_->reset();
+  pci_->reset();
   reset_cpu();
   halted_ = false;
   pending_ = PendingEvent{};
   if (boot_) boot_();
 }
 
-void Machine::service_timers() { pit_->update(); }
+void Machine::service_timers() {
+  pit_->update();
+  rtc_->update();
+}
+
+uint64_t Machine::next_deadline() const { return std::min(pit_->next_deadline(), rtc_->next_deadline()); }
 
 void Machine::service_console() {
   if (uart_->output_pending()) uart_->flush();  // a prompt has no newline to flush it
@@ -378,7 +397,7 @@ void Machine::arm_timer(uint64_t deadline) {
 
 void Machine::wait_for_interrupt() {
   stats_.halts++;
-  uint64_t deadline = pit_->next_deadline();
+  uint64_t deadline = next_deadline();
   uint64_t now = monotonic_ns();
   if (deadline <= now) return;
   // At most 100 ms at a time: a signal that lands just before ppoll is seen soon.

@@ -20,7 +20,11 @@
 #include "devices/mmio_bus.h"
 #include "devices/mmio_testdev.h"
 #include "devices/pic8259.h"
+#include "devices/i8042.h"
+#include "devices/pci_host.h"
 #include "devices/pit8254.h"
+#include "devices/port92.h"
+#include "devices/rtc_cmos.h"
 #include "devices/port61.h"
 #include "devices/uart16550.h"
 #include "error.h"
@@ -136,6 +140,7 @@ class Machine : public MachineControl {
   void reset_cpu();
   void reset();
   void service_timers();
+  uint64_t next_deadline() const;
   void service_console();
   void wait_for_interrupt();
   void arm_timer(uint64_t deadline_ns);
@@ -155,6 +160,10 @@ class Machine : public MachineControl {
   std::unique_ptr<Pic8259> pic_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<Port61> port61_;
+  std::unique_ptr<RtcCmos> rtc_;
+  std::unique_ptr<I8042> i8042_;
+  std::unique_ptr<Port92> port92_;
+  std::unique_ptr<PciHost> pci_;
   std::unique_ptr<Translator> tr_;
   std::function<void()> boot_;
   PendingEvent pending_;

@@ -1,5 +1,8 @@
 #include "shadow_pt/shadow.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -429,6 +432,7 @@ void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   if (was && now && !rules) {
     resync();  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
     activate(cpu_.cr3 >> kPageShift);
+    verify("CR3 load");
     return;
   }
   flush_all();  // paging switched on or off, or the rules of the walk changed
@@ -439,6 +443,24 @@ void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   }
   active_ = kPhysSlot;
   protect_phys_code();
+}
+
+// Debugging aid (RINGSHIFT_VERIFY_SHADOW=1): after a TLB flush every entry of the
+// active address space must agree with a fresh walk of the guest's tables.
+void Shadow::verify(const char* where) {
+  static const bool on = std::getenv("RINGSHIFT_VERIFY_SHADOW") != nullptr;
+  if (!on || active_ == kPhysSlot) return;
+  for (int w = 2 * active_; w < 2 * active_ + 2; ++w) {
+    for (const auto& [wp, e] : wins_[w].entries) {
+      const uint32_t linear = (wp & (Window::kMirrorPage - 1)) << kPageShift;
+      WalkRequest rq{linear, false, (w & 1) != 0, cpu_.cr0, cpu_.cr3, cpu_.cr4, false};
+      WalkResult r = walk(mem_, rq);
+      const bool bad = !r.ok || (r.phys >> kPageShift) != e.ppn || (e.prot == kRW && !r.writable);
+      if (bad)
+        std::fprintf(stderr, "shadow verify (%s): %s window page %#x -> ppn %#x prot %d; walk ok=%d phys %#x writable=%d pte %#x (entry pte %#x pde %#x)\n",
+                     where, (w & 1) ? "user" : "supervisor", linear, e.ppn, e.prot, r.ok, r.phys, r.writable, r.pte, e.pte, e.pde);
+    }
+  }
 }
 
 void Shadow::invlpg(uint32_t linear) {

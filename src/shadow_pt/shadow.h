@@ -136,6 +136,7 @@ class Shadow {
   void unwatch(uint32_t ppn);
   bool needed(uint32_t ppn) const;
   void resync();
+  void verify(const char* where);
   void activate(uint32_t pd);
   void make_room(int w);
   void note_mapped(int w, uint32_t wp, uint32_t ppn);  // a new host mapping: reverse map and counts

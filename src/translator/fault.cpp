@@ -71,7 +71,7 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   // Only inside the string instruction's own code are ESI/EDI host pointers: the poll
   // read at the block's start comes before the first record and takes its EIP only.
   if (rec->kind == kRebasedString && rip - uint64_t(b->code) >= rec->host_off) {
-    cpu.regs[ESI] = uint32_t(uint64_t(g[REG_RSI]) + cpu.neg_seg_window[rec->src_seg]);
+    if (rec->src_seg != kNoSource) cpu.regs[ESI] = uint32_t(uint64_t(g[REG_RSI]) + cpu.neg_seg_window[rec->src_seg]);
     cpu.regs[EDI] = uint32_t(uint64_t(g[REG_RDI]) + cpu.neg_seg_window[ES]);
   }
   cpu.rflags = (uint64_t(g[REG_EFL]) & FL_HOST) | 2;

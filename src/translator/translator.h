@@ -66,9 +66,10 @@ struct InsnRecord {
   uint32_t host_off;
   uint32_t eip;
   uint8_t kind;     // kPlain or kRebasedString
-  uint8_t src_seg;  // for rebased string ops: segment of the source (DS:ESI)
+  uint8_t src_seg;  // for rebased string ops: segment of the source (DS:ESI), or kNoSource
 };
 inline constexpr uint8_t kPlain = 0, kRebasedString = 1;
+inline constexpr uint8_t kNoSource = 0xFF;  // STOS/SCAS: ESI is not touched, so not rebased
 
 struct Block {
   uint32_t eip = 0, mode = 0;

@@ -136,6 +136,14 @@ pf_rec:
         mov al, 0x77
         mov edi, UW + 0xFFD
         mov ecx, 10
+        mov esi, 0x5E5E5E5E             ; STOS does not use ESI: it must come back as it was
+%endmacro
+
+%macro SETUP_R3_SCASD 0
+        mov eax, 0x12345678             ; not in UW's last dword: the scan runs into NP2
+        mov edi, UW + 0xFFC
+        mov ecx, 4
+        mov esi, 0x5E5E5E5E
 %endmacro
 
 %macro SETUP_CALL_REG 0
@@ -408,8 +416,15 @@ test_main:
         CHECK_CR2 'B.r3_stosb', NP2
         CHECK_EQ 'B.r3_stosb.ecx', dword [rec_ecx], 7
         CHECK_EQ 'B.r3_stosb.edi', dword [rec_edi], NP2
+        CHECK_EQ 'B.r3_stosb.esi', dword [rec_esi], 0x5E5E5E5E
         mov eax, [UW + 0xFFC]
         CHECK_EQ 'B.r3_stosb.stored', eax, 0x77777701
+        ; CPL-3 repne scasd reading into NP2 after one dword
+        R3_FAULT_S 'B.r3_scasd', 14, PF_U, {SETUP_R3_SCASD}, repne scasd
+        CHECK_CR2 'B.r3_scasd', NP2
+        CHECK_EQ 'B.r3_scasd.ecx', dword [rec_ecx], 3
+        CHECK_EQ 'B.r3_scasd.edi', dword [rec_edi], NP2
+        CHECK_EQ 'B.r3_scasd.esi', dword [rec_esi], 0x5E5E5E5E
 
         ; ------------------------------------------------------------ C --
         PUTSLN '--- C: stack accesses'
