@@ -26,8 +26,11 @@ std::string usage(const po::options_description& run_opts) {
        "Runs an unmodified 32-bit x86 guest by dynamic binary translation.\n\n"
     << run_opts
     << "\nExit status: the guest's debug-exit value V as (V << 1) | 1 (I/O port 0xF4, as QEMU's\n"
-       "isa-debug-exit); 0 when the guest halts; 2 for a bad command line or image; 4 when the\n"
-       "guest hits something ringshift cannot run; 6 for an internal error; 130 when interrupted.\n";
+       "isa-debug-exit); 0 when the guest halts or powers off, or on Ctrl-A x; 2 for a bad command\n"
+       "line or image; 4 when the guest hits something ringshift cannot run; 6 for an internal\n"
+       "error; 130 when interrupted.\n\n"
+       "The serial console (COM1) is on stdin/stdout; a terminal is put in raw mode while the\n"
+       "guest runs. Ctrl-A x quits, Ctrl-A h lists the escapes.\n";
   return o.str();
 }
 
@@ -71,13 +74,13 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   po::options_description run_opts("Options for run");
   run_opts.add_options()
       ("memory,m", po::value<std::string>(&memory), "guest RAM size, e.g. 256M or 1G (default 128M)")
-      ("kernel", po::value<std::string>(&out.run.kernel), "kernel image: a multiboot v1 ELF32 file")
+      ("kernel", po::value<std::string>(&out.run.kernel), "kernel image: a Linux bzImage or a multiboot v1 ELF32 file")
       ("append", po::value<std::string>(&out.run.append), "kernel command line")
-      ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (a multiboot module)")
+      ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (Linux initrd, or multiboot module 0)")
       ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")
       ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
       ("perf-map", po::bool_switch(&out.run.perf_map), "write /tmp/perf-<pid>.map naming translated code by guest EIP")
-      ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of resetting on a triple fault (status 4)")
+      ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of restarting when the guest resets (status 0) or triple-faults (status 4)")
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
        "host page mappings the shadow page tables may hold (64 to 30000, default 16384)");
   out.help_text = usage(run_opts);

@@ -7,6 +7,17 @@ trap 'rm -rf "$tmp"' EXIT
 printf 'not an elf' > "$tmp/junk"
 head -c 600 /dev/zero > "$tmp/zeros"
 printf '\x7fELF' > "$tmp/trunc"
+# A bzImage-shaped file: boot flag, "HdrS", protocol 2.15, LOADED_HIGH, 4 setup sectors
+# and a protected-mode part that the header says is 64 KiB but the file does not hold.
+mkbz() {  # mkbz FILE VERSION_LE_HEX
+  head -c 2560 /dev/zero > "$1"
+  printf '\x00\x10\x00\x00' | dd of="$1" bs=1 seek=$((0x1F4)) conv=notrunc status=none  # syssize
+  printf '\x55\xaa\xeb\x66HdrS' | dd of="$1" bs=1 seek=$((0x1FE)) conv=notrunc status=none
+  printf "$2" | dd of="$1" bs=1 seek=$((0x206)) conv=notrunc status=none
+  printf '\x01' | dd of="$1" bs=1 seek=$((0x211)) conv=notrunc status=none
+}
+mkbz "$tmp/bz_trunc" '\x0f\x02'
+mkbz "$tmp/bz_old" '\x01\x02'
 fail=0
 check() {
   local name="$1"; shift
@@ -30,6 +41,8 @@ check "directory"         run --kernel "$tmp"
 check "not multiboot"     run --kernel "$tmp/junk"
 check "all zeros"         run --kernel "$tmp/zeros"
 check "truncated elf"     run --kernel "$tmp/trunc"
+check "truncated bzImage" run --kernel "$tmp/bz_trunc"
+check "old boot protocol" run --kernel "$tmp/bz_old"
 check "bad log level"     run --kernel "$tmp/junk" --log-level shouty
 check "missing initrd"    run --kernel "$tmp/junk" --initrd "$tmp/nope"
 check "map budget small"  run --kernel "$tmp/junk" --map-budget 10

@@ -84,6 +84,70 @@ class Console:
             time.sleep(delay)
 
 
+def start(cmd, log, err):
+    """Starts CMD on a fresh pty; returns (master, a second slave fd kept for reading the
+    terminal's settings, the settings before the run, the process, a Console)."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    keep = os.dup(slave)
+    before = termios.tcgetattr(keep)
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=err, start_new_session=True,
+                            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    os.close(slave)
+    return master, keep, before, proc, Console(master, proc, log)
+
+
+def wait_exit(proc, con, timeout):
+    deadline = time.time() + timeout
+    while proc.poll() is None and time.time() < deadline:
+        con.pump(0.2)
+    if proc.poll() is None:
+        raise rsguest.Error("still running %.0f s later" % timeout)
+    return proc.returncode
+
+
+def terminal_checks(cmd, work, timeout):
+    """ringshift only: the terminal is raw while the guest runs and restored afterwards,
+    whether ringshift ends by Ctrl-A x or by a signal; Ctrl-A h prints the escapes."""
+    ok = True
+    for how in ("ctrl-a", "sigterm"):
+        log_path = os.path.join(work, "pty-%s.log" % how)
+        with open(log_path, "wb") as log, open(os.path.join(work, "pty-%s-stderr.log" % how), "wb") as err:
+            master, keep, before, proc, con = start(cmd, log, err)
+            try:
+                con.expect(PROMPT, timeout, "the first prompt")
+                lflag = termios.tcgetattr(keep)[3]
+                if lflag & (termios.ICANON | termios.ECHO | termios.ISIG):
+                    raise rsguest.Error("the terminal is not in raw mode while the guest runs (lflag %#x)" % lflag)
+                if how == "ctrl-a":
+                    con.type("\x01h")
+                    con.expect(re.compile(rb"Ctrl-A x +quit"), 30, "the Ctrl-A h help")
+                    con.type("\x01x")
+                    status = wait_exit(proc, con, 30)
+                    expected = 0
+                else:
+                    proc.send_signal(15)
+                    status = wait_exit(proc, con, 30)
+                    expected = 130
+                if status != expected:
+                    raise rsguest.Error("exit status %d after %s, expected %d" % (status, how, expected))
+                after = termios.tcgetattr(keep)
+                if after != before:
+                    raise rsguest.Error("terminal settings not restored after %s: %r != %r" % (how, after, before))
+                print("PASS %s: raw terminal while running, exit status %d, terminal restored" % (how, status),
+                      flush=True)
+            except rsguest.Error as e:
+                print("FAIL %s: %s (log %s)" % (how, e, log_path), flush=True)
+                ok = False
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                os.close(master)
+                os.close(keep)
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     g = ap.add_mutually_exclusive_group(required=True)
@@ -152,6 +216,8 @@ def main():
                 proc.kill()
                 proc.wait()
             os.close(master)
+    if ok and vmm == "ringshift":
+        ok = terminal_checks(cmd, work, args.timeout)
     wall = time.time() - t0
     if not ok:
         text = open(log_path, "rb").read().decode("utf-8", "replace").replace("\r", "")
