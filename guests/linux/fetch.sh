@@ -144,8 +144,6 @@ EOF
 
     install -m 644 "$vmlinuz" "$cache/bzImage.new"
     install -m 644 "$work/kernel/boot/config-$release" "$cache/config"
-    # Symbols for perf (--perf-map) and for debugging the guest.
-    install -m 644 "$work/kernel/boot/System.map-$release" "$cache/System.map"
     install -m 755 "$work/busybox/bin/busybox" "$cache/busybox.new"
     mv -f "$cache/bzImage.new" "$cache/bzImage"
     mv -f "$cache/busybox.new" "$cache/busybox"
