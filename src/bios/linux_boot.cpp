@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bios/boot_common.h"
 #include "bios/memory_map.h"
-#include "cpu/segments.h"
 #include "error.h"
 
 namespace rs {
@@ -48,18 +48,8 @@ constexpr size_t kAltMemK = 0x1E0, kE820Entries = 0x1E8, kE820Table = 0x2D0;
 constexpr uint8_t kLoadedHigh = 0x01, kCanUseHeap = 0x80;
 
 template <typename T>
-T get(const std::vector<uint8_t>& b, size_t off) {
-  T v;
-  std::memcpy(&v, b.data() + off, sizeof v);
-  return v;
-}
-template <typename T>
 void put(std::vector<uint8_t>& b, size_t off, T v) {
   std::memcpy(b.data() + off, &v, sizeof v);
-}
-
-[[noreturn]] void bad(const std::string& name, const std::string& why) {
-  throw UsageError("kernel image '" + name + "': " + why);
 }
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
@@ -73,39 +63,39 @@ bool is_bzimage(const std::vector<uint8_t>& image) {
 LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name, const std::string& cmdline,
                         const std::vector<uint8_t>* initrd, const std::string& initrd_name, PhysMem& mem,
                         CpuState& cpu) {
-  if (!is_bzimage(img)) bad(name, "not a Linux bzImage (no \"HdrS\" setup header at offset 0x202)");
-  if (img.size() < 0x264) bad(name, "truncated: the file ends inside the setup header");
-  if (get<uint16_t>(img, kBootFlag) != 0xAA55) bad(name, "not a Linux bzImage (boot flag is not 0xAA55)");
+  if (!is_bzimage(img)) bad_image(name, "not a Linux bzImage (no \"HdrS\" setup header at offset 0x202)");
+  if (img.size() < 0x264) bad_image(name, "truncated: the file ends inside the setup header");
+  if (load_le<uint16_t>(img, kBootFlag) != 0xAA55) bad_image(name, "not a Linux bzImage (boot flag is not 0xAA55)");
   LinuxImage out;
-  out.protocol = get<uint16_t>(img, kVersion);
+  out.protocol = load_le<uint16_t>(img, kVersion);
   char ver[16];
   std::snprintf(ver, sizeof ver, "%u.%02u", out.protocol >> 8, out.protocol & 0xFF);
   if (out.protocol < kMinProtocol)
-    bad(name, std::string("boot protocol ") + ver + " is too old (ringshift needs 2.06 or later, Linux 2.6.22+)");
-  if (!(img[kLoadFlags] & kLoadedHigh)) bad(name, "a zImage (loaded low); only bzImage kernels are supported");
+    bad_image(name, std::string("boot protocol ") + ver + " is too old (ringshift needs 2.06 or later, Linux 2.6.22+)");
+  if (!(img[kLoadFlags] & kLoadedHigh)) bad_image(name, "a zImage (loaded low); only bzImage kernels are supported");
 
   uint32_t setup_sects = img[kSetupSects] ? img[kSetupSects] : 4;
   uint64_t pm_offset = uint64_t(setup_sects + 1) * 512;
-  uint64_t pm_size = uint64_t(get<uint32_t>(img, kSysSize)) * 16;
-  if (pm_size == 0) bad(name, "the setup header gives an empty protected-mode kernel (syssize 0)");
+  uint64_t pm_size = uint64_t(load_le<uint32_t>(img, kSysSize)) * 16;
+  if (pm_size == 0) bad_image(name, "the setup header gives an empty protected-mode kernel (syssize 0)");
   if (pm_offset + pm_size > img.size())
-    bad(name, "truncated: the header promises " + std::to_string(pm_offset + pm_size) + " bytes, the file has " +
+    bad_image(name, "truncated: the header promises " + std::to_string(pm_offset + pm_size) + " bytes, the file has " +
                   std::to_string(img.size()));
 
   // Where the kernel will end up once it has decompressed itself: a relocatable kernel
   // moves to its preferred address (aligned up), and needs init_size bytes from there.
-  uint64_t align = get<uint32_t>(img, kKernelAlignment);
+  uint64_t align = load_le<uint32_t>(img, kKernelAlignment);
   uint64_t run_at = kKernelAddr;
   if (img[kRelocatable] && align && (align & (align - 1)) == 0) {
     run_at = (run_at + align - 1) & ~(align - 1);
-    if (out.protocol >= 0x020A) run_at = std::max<uint64_t>(run_at, get<uint64_t>(img, kPrefAddress));
+    if (out.protocol >= 0x020A) run_at = std::max<uint64_t>(run_at, load_le<uint64_t>(img, kPrefAddress));
   } else if (out.protocol >= 0x020A) {
-    run_at = get<uint64_t>(img, kPrefAddress);
+    run_at = load_le<uint64_t>(img, kPrefAddress);
   }
-  uint64_t init_size = out.protocol >= 0x020A ? get<uint32_t>(img, kInitSize) : pm_size * 4;
+  uint64_t init_size = out.protocol >= 0x020A ? load_le<uint32_t>(img, kInitSize) : pm_size * 4;
   uint64_t kernel_end = std::max<uint64_t>(kKernelAddr + pm_size, run_at + init_size);
   if (kernel_end > mem.size())
-    bad(name, "needs at least " + mib(kernel_end) + " of guest RAM to decompress itself (-m is " + mib(mem.size()) + ")");
+    bad_image(name, "needs at least " + mib(kernel_end) + " of guest RAM to decompress itself (-m is " + mib(mem.size()) + ")");
 
   // The zero page starts as zeros plus a copy of the setup header.
   std::vector<uint8_t> bp(4096, 0);
@@ -116,7 +106,7 @@ LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name
   put<uint16_t>(bp, kHeapEndPtr, 0xFE00);
   put<uint32_t>(bp, kCode32Start, kKernelAddr);
 
-  uint32_t cmdline_max = get<uint32_t>(img, kCmdlineSize);
+  uint32_t cmdline_max = load_le<uint32_t>(img, kCmdlineSize);
   if (cmdline.size() > cmdline_max || cmdline.size() >= 0x10000)
     throw UsageError("kernel command line is " + std::to_string(cmdline.size()) + " bytes; this kernel accepts " +
                      std::to_string(std::min<uint32_t>(cmdline_max, 0xFFFF)));
@@ -134,7 +124,7 @@ LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name
 
   if (initrd && !initrd->empty()) {
     // As high as the kernel allows, page aligned, above everything the kernel uses.
-    uint64_t top = std::min<uint64_t>(mem.size(), uint64_t(get<uint32_t>(img, kInitrdAddrMax)) + 1);
+    uint64_t top = std::min<uint64_t>(mem.size(), uint64_t(load_le<uint32_t>(img, kInitrdAddrMax)) + 1);
     uint64_t at = top >= initrd->size() ? (top - initrd->size()) & ~0xFFFull : 0;
     if (top < initrd->size() || at < kernel_end)
       throw UsageError("initrd '" + initrd_name + "' (" + mib(initrd->size()) + ") does not fit in guest RAM above the kernel; " +
@@ -152,16 +142,7 @@ LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name
 
   // The 32-bit boot protocol: flat __BOOT_CS (0x10) and __BOOT_DS (0x18), interrupts
   // off, ESI -> boot_params, EBP/EDI/EBX zero.
-  uint64_t gdt[4] = {0, 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
-  mem.write(kGdtAddr, gdt, sizeof gdt);
-  cpu.set_eflags(0x2);
-  cpu.gdtr = {kGdtAddr, sizeof gdt - 1};
-  cpu.idtr = {0, 0x3FF};
-  cpu.cr0 = 0x11;  // PE | ET
-  cpu.cr4 = 0;
-  cpu.cpl = 0;
-  for (int s = 0; s < 6; ++s) cpu.seg[s] = flat_segment(s == CS ? 0x10 : 0x18, s == CS);
-  for (auto& r : cpu.regs) r = 0;
+  enter_flat_protected_mode(mem, cpu, kGdtAddr, 0x10, 0x18);
   cpu.set_reg(ESI, kBootParams);
   cpu.set_reg(ESP, kStackTop);
   cpu.eip = kKernelAddr;

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
+#include "bios/boot_common.h"
 #include "bios/memory_map.h"
-#include "cpu/segments.h"
 #include "error.h"
 
 namespace rs {
@@ -20,13 +20,6 @@ constexpr uint32_t kMmapAddr = 0x7E00;
 constexpr uint32_t kModAddr = 0x7F00;
 constexpr uint32_t kLowEnd = kConventionalEnd;
 
-template <typename T>
-T get(const std::vector<uint8_t>& b, size_t off) {
-  T v;
-  std::memcpy(&v, b.data() + off, sizeof v);
-  return v;
-}
-
 struct Header {
   size_t offset;
   uint32_t flags;
@@ -36,32 +29,28 @@ struct Header {
 bool find_header(const std::vector<uint8_t>& img, Header& h) {
   size_t limit = std::min<size_t>(img.size(), kSearchLimit);
   for (size_t off = 0; off + 12 <= limit; off += 4) {
-    if (get<uint32_t>(img, off) != kMultibootMagic) continue;
-    uint32_t flags = get<uint32_t>(img, off + 4), sum = get<uint32_t>(img, off + 8);
+    if (load_le<uint32_t>(img, off) != kMultibootMagic) continue;
+    uint32_t flags = load_le<uint32_t>(img, off + 4), sum = load_le<uint32_t>(img, off + 8);
     if (uint32_t(kMultibootMagic + flags + sum) != 0) continue;
     h = {off, flags, 0, 0, 0, 0, 0};
     if (flags & 0x10000) {
       if (off + 32 > img.size()) return false;
-      h.header_addr = get<uint32_t>(img, off + 12);
-      h.load_addr = get<uint32_t>(img, off + 16);
-      h.load_end_addr = get<uint32_t>(img, off + 20);
-      h.bss_end_addr = get<uint32_t>(img, off + 24);
-      h.entry_addr = get<uint32_t>(img, off + 28);
+      h.header_addr = load_le<uint32_t>(img, off + 12);
+      h.load_addr = load_le<uint32_t>(img, off + 16);
+      h.load_end_addr = load_le<uint32_t>(img, off + 20);
+      h.bss_end_addr = load_le<uint32_t>(img, off + 24);
+      h.entry_addr = load_le<uint32_t>(img, off + 28);
     }
     return true;
   }
   return false;
 }
 
-[[noreturn]] void bad(const std::string& name, const std::string& why) {
-  throw UsageError("kernel image '" + name + "': " + why);
-}
-
 void place(PhysMem& mem, const std::string& name, uint64_t addr, const uint8_t* src, uint64_t len, uint64_t zero_len) {
   if (addr < 0x100000 && addr + len + zero_len > kLowEnd - 0x1000 && addr < kLowEnd)
-    bad(name, "a segment overlaps low memory used for boot information");
+    bad_image(name, "a segment overlaps low memory used for boot information");
   if (!mem.contains(addr, len + zero_len))
-    bad(name, "a segment at physical address 0x" + std::to_string(addr) + " does not fit in guest RAM");
+    bad_image(name, "a segment at physical address 0x" + std::to_string(addr) + " does not fit in guest RAM");
   mem.write(addr, src, len);
   std::memset(mem.ptr(addr + len, zero_len), 0, zero_len);
 }
@@ -77,50 +66,50 @@ MultibootImage load_multiboot(const std::vector<uint8_t>& img, const std::string
                               const std::vector<uint8_t>* module, const std::string& module_name, PhysMem& mem,
                               CpuState& cpu) {
   Header h;
-  if (!find_header(img, h)) bad(name, "no multiboot v1 header in the first 8 KiB");
-  if (h.flags & 0x0000FFFC) bad(name, "the multiboot header requests unsupported features (video mode or unknown bits)");
+  if (!find_header(img, h)) bad_image(name, "no multiboot v1 header in the first 8 KiB");
+  if (h.flags & 0x0000FFFC) bad_image(name, "the multiboot header requests unsupported features (video mode or unknown bits)");
 
   MultibootImage out;
   if (h.flags & 0x10000) {
     // a.out kludge: the header says where the file goes.
-    if (h.load_addr > h.header_addr) bad(name, "multiboot load_addr is above header_addr");
+    if (h.load_addr > h.header_addr) bad_image(name, "multiboot load_addr is above header_addr");
     uint64_t file_off = h.offset - (h.header_addr - h.load_addr);
-    if (file_off > h.offset) bad(name, "multiboot header addresses are inconsistent");
+    if (file_off > h.offset) bad_image(name, "multiboot header addresses are inconsistent");
     uint64_t len = h.load_end_addr ? uint64_t(h.load_end_addr) - h.load_addr : img.size() - file_off;
-    if (h.load_end_addr && h.load_end_addr < h.load_addr) bad(name, "multiboot load_end_addr is below load_addr");
-    if (file_off + len > img.size()) bad(name, "the file is shorter than the multiboot header says");
+    if (h.load_end_addr && h.load_end_addr < h.load_addr) bad_image(name, "multiboot load_end_addr is below load_addr");
+    if (file_off + len > img.size()) bad_image(name, "the file is shorter than the multiboot header says");
     uint64_t end = h.load_addr + len;
     uint64_t bss = h.bss_end_addr > end ? h.bss_end_addr - end : 0;
     place(mem, name, h.load_addr, img.data() + file_off, len, bss);
     out = {h.entry_addr, h.load_addr, uint32_t(end + bss)};
   } else {
-    if (img.size() < 52 || std::memcmp(img.data(), "\x7f" "ELF", 4) != 0) bad(name, "not an ELF file");
-    if (img[4] != 1 || img[5] != 1) bad(name, "not a 32-bit little-endian ELF file");
-    if (get<uint16_t>(img, 16) != 2) bad(name, "not an executable ELF file");
-    if (get<uint16_t>(img, 18) != 3) bad(name, "not an i386 ELF file");
-    uint32_t phoff = get<uint32_t>(img, 28);
-    uint16_t phentsize = get<uint16_t>(img, 42), phnum = get<uint16_t>(img, 44);
+    if (img.size() < 52 || std::memcmp(img.data(), "\x7f" "ELF", 4) != 0) bad_image(name, "not an ELF file");
+    if (img[4] != 1 || img[5] != 1) bad_image(name, "not a 32-bit little-endian ELF file");
+    if (load_le<uint16_t>(img, 16) != 2) bad_image(name, "not an executable ELF file");
+    if (load_le<uint16_t>(img, 18) != 3) bad_image(name, "not an i386 ELF file");
+    uint32_t phoff = load_le<uint32_t>(img, 28);
+    uint16_t phentsize = load_le<uint16_t>(img, 42), phnum = load_le<uint16_t>(img, 44);
     if (phentsize < 32 || uint64_t(phoff) + uint64_t(phentsize) * phnum > img.size())
-      bad(name, "program headers lie outside the file");
-    out.entry = get<uint32_t>(img, 24);
+      bad_image(name, "program headers lie outside the file");
+    out.entry = load_le<uint32_t>(img, 24);
     out.load_start = 0xFFFFFFFF;
     bool any = false;
     for (unsigned i = 0; i < phnum; ++i) {
       size_t ph = phoff + size_t(i) * phentsize;
-      if (get<uint32_t>(img, ph) != 1) continue;  // PT_LOAD
-      uint32_t off = get<uint32_t>(img, ph + 4), paddr = get<uint32_t>(img, ph + 12);
-      uint32_t filesz = get<uint32_t>(img, ph + 16), memsz = get<uint32_t>(img, ph + 20);
+      if (load_le<uint32_t>(img, ph) != 1) continue;  // PT_LOAD
+      uint32_t off = load_le<uint32_t>(img, ph + 4), paddr = load_le<uint32_t>(img, ph + 12);
+      uint32_t filesz = load_le<uint32_t>(img, ph + 16), memsz = load_le<uint32_t>(img, ph + 20);
       if (memsz == 0) continue;
-      if (filesz > memsz) bad(name, "a segment's file size exceeds its memory size");
-      if (uint64_t(off) + filesz > img.size()) bad(name, "a segment lies outside the file");
+      if (filesz > memsz) bad_image(name, "a segment's file size exceeds its memory size");
+      if (uint64_t(off) + filesz > img.size()) bad_image(name, "a segment lies outside the file");
       place(mem, name, paddr, img.data() + off, filesz, memsz - filesz);
       out.load_start = std::min(out.load_start, paddr);
       out.load_end = std::max<uint32_t>(out.load_end, paddr + memsz);
       any = true;
     }
-    if (!any) bad(name, "no loadable segments");
+    if (!any) bad_image(name, "no loadable segments");
   }
-  if (!mem.contains(out.entry, 1)) bad(name, "the entry point is outside guest RAM");
+  if (!mem.contains(out.entry, 1)) bad_image(name, "the entry point is outside guest RAM");
 
   // Boot information.
   uint32_t info[22] = {};
@@ -163,17 +152,7 @@ MultibootImage load_multiboot(const std::vector<uint8_t>& img, const std::string
   mem.write(kInfoAddr, info, sizeof info);
 
   // A flat GDT like a boot loader's: null, code 0x08, data 0x10.
-  uint64_t gdt[3] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
-  mem.write(kGdtAddr, gdt, sizeof gdt);
-
-  cpu.set_eflags(0x2);
-  cpu.gdtr = {kGdtAddr, sizeof gdt - 1};
-  cpu.idtr = {0, 0x3FF};
-  cpu.cr0 = 0x11;  // PE | ET
-  cpu.cr4 = 0;
-  cpu.cpl = 0;
-  for (int s = 0; s < 6; ++s) cpu.seg[s] = flat_segment(s == CS ? 0x08 : 0x10, s == CS);
-  for (auto& r : cpu.regs) r = 0;
+  enter_flat_protected_mode(mem, cpu, kGdtAddr, 0x08, 0x10);
   cpu.set_reg(EAX, kMultibootBootloaderMagic);
   cpu.set_reg(EBX, kInfoAddr);
   cpu.set_reg(ESP, kGdtAddr - 0x10);
