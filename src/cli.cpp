@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -71,6 +72,8 @@ std::vector<uint8_t> read_file(const std::string& path, const std::string& what,
 ParsedArgs parse_args(int argc, const char* const* argv) {
   ParsedArgs out;
   std::string memory = "128M";
+  std::string gdb;
+  bool gdb_default = false;
   po::options_description run_opts("Options for run");
   run_opts.add_options()
       ("memory,m", po::value<std::string>(&memory), "guest RAM size, e.g. 256M or 1G (default 128M)")
@@ -81,6 +84,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
       ("perf-map", po::bool_switch(&out.run.perf_map), "write /tmp/perf-<pid>.map naming translated code by guest EIP")
       ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of restarting when the guest resets (status 0) or triple-faults (status 4)")
+      ("gdb", po::value<std::string>(&gdb), "gdbstub on [HOST:]PORT (host 127.0.0.1 unless given)")
+      (",s", po::bool_switch(&gdb_default), "shorthand for --gdb 127.0.0.1:1234")
+      ("wait-gdb,S", po::bool_switch(&out.run.wait_gdb), "stop before the first instruction until gdb connects")
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
        "host page mappings the shadow page tables may hold (64 to 30000, default 16384)");
   out.help_text = usage(run_opts);
@@ -110,6 +116,17 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   // Each mapping can split a window's reservation in three: stay under vm.max_map_count.
   if (out.run.map_budget < 64 || out.run.map_budget > 30000)
     throw UsageError("--map-budget " + std::to_string(out.run.map_budget) + " out of range (64 to 30000)");
+  if (gdb_default && gdb.empty()) gdb = "127.0.0.1:1234";
+  if (!gdb.empty()) {
+    const size_t colon = gdb.rfind(':');
+    const std::string port = colon == std::string::npos ? gdb : gdb.substr(colon + 1);
+    out.run.gdb_host = colon == std::string::npos || colon == 0 ? "127.0.0.1" : gdb.substr(0, colon);
+    char* end = nullptr;
+    const unsigned long p = port.empty() ? 0 : std::strtoul(port.c_str(), &end, 10);
+    if (port.empty() || *end || p == 0 || p > 65535) throw UsageError("bad --gdb '" + gdb + "' (expected [HOST:]PORT)");
+    out.run.gdb_port = uint16_t(p);
+  }
+  if (out.run.wait_gdb && !out.run.gdb_port) out.run.gdb_host = "127.0.0.1", out.run.gdb_port = 1234;
   return out;
 }
 

@@ -12,6 +12,9 @@ struct RunOptions {
   std::string log_level = "warn";
   bool stats = false;
   bool perf_map = false;
+  std::string gdb_host;     // gdbstub address (with gdb_port != 0)
+  uint16_t gdb_port = 0;
+  bool wait_gdb = false;    // -S: stopped before the first instruction until gdb connects
   bool no_reboot = false;
   uint64_t map_budget = 16384;  // host mappings for shadow page tables
 };

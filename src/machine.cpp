@@ -13,6 +13,7 @@
 
 #include "bios/linux_boot.h"
 #include "bios/multiboot.h"
+#include "decoder/decoder.h"
 #include "devices/clock.h"
 #include "error.h"
 #include "translator/fault.h"
@@ -191,6 +192,7 @@ void Machine::guest_reset(const std::string& how) {
 bool Machine::poll_devices() {
   service_timers();
   service_console();
+  service_gdb();
   arm_timer(next_deadline());
   return interrupt_ready();
 }
@@ -368,6 +370,154 @@ void Machine::service_timers() {
 
 uint64_t Machine::next_deadline() const { return std::min(pit_->next_deadline(), rtc_->next_deadline()); }
 
+void Machine::service_gdb() {
+  if (!gdb_ || dbg_stop_) return;
+  // A connection or Ctrl-C is looked for at most every 5 ms (a system call each time).
+  const uint64_t now = monotonic_ns();
+  if (now < next_gdb_poll_ && !g_io_signal) return;
+  next_gdb_poll_ = now + 5000000;
+  g_io_signal = 0;
+  gdb::StopReason why;
+  if (gdb_->poll(why)) {
+    dbg_stop_ = true;
+    dbg_why_ = why;
+    request_exit(cpu());  // leave translated code at the next block boundary
+  }
+}
+
+void Machine::enable_gdb(const std::string& host, uint16_t port, bool wait) {
+  gdb_ = std::make_unique<gdb::GdbStub>(*this, host, port);
+  if (!wait) return;
+  std::fprintf(stderr, "ringshift: waiting for gdb on %s:%u\n", host.c_str(), unsigned(port));
+  if (!gdb_->wait_for_connection()) throw UsageError("interrupted while waiting for gdb");
+  dbg_stop_ = true;
+  dbg_why_ = gdb::StopReason{gdb::StopReason::Signal, 5};
+}
+
+void Machine::debug_stop() {
+  dbg_stop_ = false;
+  if (!gdb_ || !gdb_->connected()) return;
+  arm_timer(UINT64_MAX);  // no timer signals while gdb holds the machine
+  uart_->flush();
+  switch (gdb_->stopped(dbg_why_)) {
+    case gdb::Resume::Continue:
+    case gdb::Resume::Detach:
+      dbg_resume_ = true;
+      break;
+    case gdb::Resume::Step:
+      dbg_resume_ = true;
+      dbg_step_ = true;
+      break;
+    case gdb::Resume::Kill:
+      request_stop(kExitHalted, "killed by gdb");
+      break;
+  }
+  halted_ = halted_ && !dbg_step_;
+}
+
+bool Machine::debug_translate(uint32_t addr, uint32_t& phys) {
+  const CpuState& c = cpu();
+  if (!(c.cr0 & 0x80000000u)) {
+    phys = addr;
+    return true;
+  }
+  WalkRequest rq{addr, false, false, c.cr0, c.cr3, c.cr4, false};
+  WalkResult r = walk(mem_, rq);
+  phys = r.phys;
+  return r.ok;
+}
+
+bool Machine::debug_read(uint32_t addr, uint8_t* buf, uint32_t len) {
+  for (uint32_t done = 0; done < len;) {
+    const uint32_t lin = addr + done, chunk = std::min(len - done, kPageSize - (lin & (kPageSize - 1)));
+    uint32_t phys;
+    if (!debug_translate(lin, phys) || !mem_.contains(phys, chunk) || !mem_.read(phys, buf + done, chunk)) return false;
+    done += chunk;
+  }
+  return true;
+}
+
+bool Machine::debug_write(uint32_t addr, const uint8_t* buf, uint32_t len) {
+  // Every page is checked first, so that a failing write changes nothing.
+  for (uint32_t done = 0; done < len;) {
+    const uint32_t lin = addr + done, chunk = std::min(len - done, kPageSize - (lin & (kPageSize - 1)));
+    uint32_t phys;
+    if (!debug_translate(lin, phys) || !mem_.contains(phys, chunk)) return false;
+    done += chunk;
+  }
+  for (uint32_t done = 0; done < len;) {
+    const uint32_t lin = addr + done, chunk = std::min(len - done, kPageSize - (lin & (kPageSize - 1)));
+    uint32_t phys;
+    debug_translate(lin, phys);
+    mem_.write(phys, buf + done, chunk);  // drops translations of code pages, tracks page tables
+    done += chunk;
+  }
+  return true;
+}
+
+void Machine::debug_breakpoints(const std::set<uint32_t>& addrs) { tr_->set_breakpoints(addrs); }
+
+void Machine::debug_watchpoints(const std::set<gdb::Watchpoint>& w) { watch_ = w; }
+
+void Machine::debug_registers_changed() { update_segment_windows(); }
+
+std::vector<uint8_t> Machine::watch_snapshot() {
+  std::vector<uint8_t> out;
+  for (const auto& w : watch_) {
+    if (w.type != gdb::Watchpoint::Write) continue;
+    std::vector<uint8_t> v(w.len, 0);
+    debug_read(w.addr, v.data(), w.len);
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+std::vector<Machine::MemAccess> Machine::memory_operands(const Insn* in) {
+  std::vector<MemAccess> out;
+  if (!in || !in->z.length) return out;
+  const CpuState& c = cpu();
+  ZydisRegisterContext ctx{};
+  static const ZydisRegister gpr[8] = {ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX,
+                                       ZYDIS_REGISTER_ESP, ZYDIS_REGISTER_EBP, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI};
+  for (int i = 0; i < 8; ++i) ctx.values[gpr[i]] = c.reg(i);
+  for (int i = 0; i < in->z.operand_count; ++i) {
+    const ZydisDecodedOperand& op = in->ops[i];
+    if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.mem.type != ZYDIS_MEMOP_TYPE_MEM) continue;
+    ZyanU64 a = 0;
+    if (!ZYAN_SUCCESS(ZydisCalcAbsoluteAddressEx(&in->z, &op, in->eip, &ctx, &a))) continue;
+    const int s = seg_index(op.mem.segment);
+    out.push_back(MemAccess{uint32_t(a) + (s >= 0 ? c.seg[s].base : 0), std::max<uint32_t>(op.size / 8, 1),
+                            (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ) != 0,
+                            (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0});
+  }
+  return out;
+}
+
+bool Machine::watch_hit(const std::vector<MemAccess>& accesses, const std::vector<uint8_t>& before,
+                        gdb::StopReason& why) {
+  size_t off = 0;
+  for (const auto& w : watch_) {
+    bool hit = false;
+    if (w.type == gdb::Watchpoint::Write) {
+      // As gdb's `watch`: the watched bytes changed.
+      std::vector<uint8_t> now(w.len, 0);
+      debug_read(w.addr, now.data(), w.len);
+      hit = std::memcmp(now.data(), before.data() + off, w.len) != 0;
+      off += w.len;
+    } else {
+      for (const auto& m : accesses) {
+        const bool overlap = uint64_t(m.linear) < uint64_t(w.addr) + w.len && uint64_t(w.addr) < uint64_t(m.linear) + m.size;
+        if (overlap && (m.read || (w.type == gdb::Watchpoint::Access && m.write))) hit = true;
+      }
+    }
+    if (hit) {
+      why = gdb::StopReason{gdb::StopReason::Watch, 5, w.type, w.addr};
+      return true;
+    }
+  }
+  return false;
+}
+
 void Machine::service_console() {
   if (uart_->output_pending()) uart_->flush();  // a prompt has no newline to flush it
   if (!console_) return;
@@ -421,9 +571,20 @@ int Machine::run() {
       replay_one = false;
       continue;
     }
+    if (dbg_stop_) {
+      debug_stop();
+      continue;
+    }
     if (c.exit_request) clear_exit_request(c);
-    if (poll_devices() && !replay_one) {
+    // A debugger's single step keeps interrupts out (as QEMU's gdbstub does), unless
+    // the CPU is halted: then the interrupt is what the step runs into.
+    if (poll_devices() && !replay_one && (!dbg_step_ || halted_)) {
       deliver(pic_->acknowledge(), EventKind::External, 0, "", c.eip);
+      if (dbg_step_) {
+        dbg_step_ = false;
+        dbg_stop_ = true;
+        dbg_why_ = gdb::StopReason{gdb::StopReason::Step, 5};
+      }
       continue;
     }
     c.irq_waiting = !c.vif && pic_->pending();
@@ -439,7 +600,11 @@ int Machine::run() {
     // One instruction at a time while TF is set, in an interrupt shadow, or to replay a
     // write into a code page.
     const bool tf = c.vflags & FL_TF;
-    const bool step = tf || c.shadow || replay_one;
+    // Under a debugger: the instruction gdb resumes at may sit on a breakpoint, so it runs
+    // alone and past it; watchpoints are checked after every instruction.
+    const bool dbg_single = dbg_step_ || dbg_resume_ || !watch_.empty();
+    const bool step = tf || c.shadow || replay_one || dbg_single;
+    tr_->skip_breakpoint_ = dbg_resume_;
     const uint8_t shadow_in = c.shadow;
     c.shadow = 0;
     Block* b = nullptr;
@@ -467,6 +632,12 @@ int Machine::run() {
     replay_one = false;
     stats_.dispatches++;
     const uint64_t events_before = events_;
+    std::vector<uint8_t> watched;
+    std::vector<MemAccess> accesses;  // the instruction's memory operands, for read/access watchpoints
+    if (!watch_.empty()) {
+      watched = watch_snapshot();
+      accesses = memory_operands(b->insns.empty() ? nullptr : &b->insns.front());
+    }
     auto why = Exit(tr_->runtime().enter(&c, b->code));
     bool completed = false;
     switch (why) {
@@ -504,6 +675,24 @@ int Machine::run() {
       case Exit::Mmio:
         mmio_exit();
         break;
+      case Exit::Debug:
+        dbg_stop_ = true;
+        dbg_why_ = gdb::StopReason{gdb_ && gdb_->in_hw_set(c.eip) ? gdb::StopReason::HwBreak : gdb::StopReason::SwBreak, 5};
+        break;
+    }
+    if (dbg_single && (completed || events_ != events_before)) {
+      // The instruction ran (or raised an exception, now delivered: a step stops at the
+      // handler's first instruction).
+      dbg_resume_ = false;
+      gdb::StopReason why;
+      if (!watch_.empty() && watch_hit(accesses, watched, why)) {
+        dbg_stop_ = true;
+        dbg_why_ = why;
+      } else if (dbg_step_) {
+        dbg_stop_ = true;
+        dbg_why_ = gdb::StopReason{gdb::StopReason::Step, 5};
+      }
+      if (dbg_stop_) dbg_step_ = false;
     }
     // A shadow lasts until the instruction after it has completed (a poll exit or a
     // code-page replay did not run it).
@@ -517,6 +706,7 @@ int Machine::run() {
   }
   arm_timer(UINT64_MAX);
   uart_->flush();
+  if (gdb_) gdb_->exited(exit_status_);
   return exit_status_;
 }
 

@@ -28,6 +28,7 @@
 #include "devices/port61.h"
 #include "devices/uart16550.h"
 #include "error.h"
+#include "gdbstub/gdbstub.h"
 #include "host_console.h"
 #include "mmu/phys_mem.h"
 #include "shadow_pt/shadow.h"
@@ -48,7 +49,7 @@ struct RunStats {
            steps = 0;
 };
 
-class Machine : public MachineControl {
+class Machine : public MachineControl, public gdb::Target {
  public:
   explicit Machine(const MachineConfig& cfg);
   ~Machine() override;
@@ -61,6 +62,18 @@ class Machine : public MachineControl {
   // Loads a Linux bzImage by the 32-bit boot protocol (see bios/linux_boot.h).
   void load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                   const std::vector<uint8_t>* initrd, const std::string& initrd_name);
+
+  // Starts the gdbstub on host:port; with wait, the guest stays stopped before its
+  // first instruction until gdb connects and resumes it.
+  void enable_gdb(const std::string& host, uint16_t port, bool wait);
+
+  // gdb::Target
+  CpuState& debug_cpu() override { return cpu(); }
+  bool debug_read(uint32_t addr, uint8_t* buf, uint32_t len) override;
+  bool debug_write(uint32_t addr, const uint8_t* buf, uint32_t len) override;
+  void debug_breakpoints(const std::set<uint32_t>& addrs) override;
+  void debug_watchpoints(const std::set<gdb::Watchpoint>& w) override;
+  void debug_registers_changed() override;
 
   // Runs until the guest stops; returns the process exit status.
   int run();
@@ -140,6 +153,16 @@ class Machine : public MachineControl {
   void reset_cpu();
   void reset();
   void service_timers();
+  void service_gdb();
+  bool debug_translate(uint32_t addr, uint32_t& phys);
+  void debug_stop();
+  struct MemAccess {
+    uint32_t linear, size;
+    bool read, write;
+  };
+  std::vector<MemAccess> memory_operands(const Insn* in);
+  bool watch_hit(const std::vector<MemAccess>& accesses, const std::vector<uint8_t>& before, gdb::StopReason& why);
+  std::vector<uint8_t> watch_snapshot();
   uint64_t next_deadline() const;
   void service_console();
   void wait_for_interrupt();
@@ -156,6 +179,13 @@ class Machine : public MachineControl {
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<HostConsole> console_;
+  std::unique_ptr<gdb::GdbStub> gdb_;
+  bool dbg_stop_ = false;        // stop for the debugger at the next loop iteration
+  gdb::StopReason dbg_why_;
+  bool dbg_step_ = false;        // run exactly one instruction, then stop
+  bool dbg_resume_ = false;      // first instruction after a stop: may sit on a breakpoint
+  std::set<gdb::Watchpoint> watch_;
+  uint64_t next_gdb_poll_ = 0;
   uint64_t next_input_check_ = 0;
   std::unique_ptr<Pic8259> pic_;
   std::unique_ptr<Pit8254> pit_;

@@ -37,6 +37,7 @@ int run(const rs::RunOptions& o) {
     // As QEMU and GRUB do, a multiboot command line starts with the kernel's name.
     m.load_multiboot(kernel, o.kernel, o.kernel + (o.append.empty() ? "" : " " + o.append), rd, o.initrd);
   }
+  if (o.gdb_port) m.enable_gdb(o.gdb_host, o.gdb_port, o.wait_gdb);
   int status = m.run();
   if (status == rs::kExitGuestError || status == rs::kExitInternal || status == rs::kExitInterrupted)
     spdlog::error("{}", m.stop_reason());

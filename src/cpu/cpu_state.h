@@ -45,6 +45,7 @@ enum class Exit : int {
   Exception,    // a helper raised a guest exception (Machine::pending_event); state is pre-instruction
   PageFault,    // guest #PF found by the shadow fill: fault_guest_addr (CR2), fault_err (error code)
   Mmio,         // first access to device memory at fault_phys: retranslate with the device path
+  Debug,        // a debugger breakpoint at cpu->eip, before the instruction runs
 };
 
 struct alignas(4096) CpuState {

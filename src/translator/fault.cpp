@@ -15,6 +15,7 @@
 namespace rs {
 
 volatile sig_atomic_t g_interrupt_signal = 0;
+volatile sig_atomic_t g_io_signal = 0;
 
 namespace {
 
@@ -116,6 +117,13 @@ void on_timer(int, siginfo_t*, void*) {
   if (g_tr) request_exit(g_tr->cpu());
 }
 
+// SIGIO: gdb sent something (Ctrl-C) or connected while the guest spins in translated
+// code that would otherwise never come back to the run loop.
+void on_io(int, siginfo_t*, void*) {
+  g_io_signal = 1;
+  if (g_tr) request_exit(g_tr->cpu());
+}
+
 void install(int sig, void (*fn)(int, siginfo_t*, void*)) {
   struct sigaction sa {};
   sa.sa_sigaction = fn;
@@ -139,6 +147,7 @@ void attach_fault_handlers(Translator* tr) {
     for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) install(s, on_fault);
     for (int s : {SIGINT, SIGTERM, SIGHUP}) install(s, on_interrupt);
     install(SIGALRM, on_timer);
+    install(SIGIO, on_io);
   }
   g_tr = tr;
 }

@@ -19,5 +19,7 @@ void clear_exit_request(CpuState& cpu);
 
 // Set by SIGINT/SIGTERM/SIGHUP: the user asked the run to end.
 extern volatile sig_atomic_t g_interrupt_signal;
+// Set by SIGIO: a socket the machine watches (the gdbstub's) has something to read.
+extern volatile sig_atomic_t g_io_signal;
 
 }  // namespace rs

@@ -207,6 +207,20 @@ Block* Translator::translate(uint32_t eip, bool single) {
         ++n;
         break;
       }
+      if (!breakpoints_.empty() && breakpoints_.count(pc) && !(single && n == 0 && skip_breakpoint_)) {
+        // A debugger breakpoint: the block ends before it, and a block that starts there
+        // stops for the debugger before running the instruction.
+        if (n > 0) {
+          blk->insns.pop_back();
+          e.exit_direct(pc);
+          break;
+        }
+        blk->map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+        e.call_helper(in, &helper_debug_break, false, &in);
+        e.exit_direct(pc);
+        ++n;
+        break;
+      }
       blk->map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
       bool end;
       try {
@@ -405,6 +419,17 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
   } catch (...) {
     return uint32_t(Exit::Dispatch);
   }
+}
+
+uint32_t helper_debug_break(CpuState* cpu, uint32_t, const void* data) {
+  cpu->eip = static_cast<const Insn*>(data)->eip;
+  return uint32_t(Exit::Debug);
+}
+
+void Translator::set_breakpoints(const std::set<uint32_t>& addrs) {
+  if (addrs == breakpoints_) return;
+  breakpoints_ = addrs;
+  flush();  // blocks translated before were built without (or with) these stops
 }
 
 uint32_t helper_leave_indirect(CpuState* cpu, uint32_t target, const void*) {

@@ -8,6 +8,7 @@
 // through goes away).
 #pragma once
 #include <cstdio>
+#include <set>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -51,6 +52,7 @@ struct FetchFault {
 // state saved in CpuState. Returns 0 to resume translated code at cpu->ret_addr,
 // or an Exit code to return to the C++ run loop (cpu->eip then says where to go on).
 using HelperFn = uint32_t (*)(CpuState* cpu, uint32_t arg, const void* data);
+uint32_t helper_debug_break(CpuState* cpu, uint32_t, const void* data);
 
 // A patchable direct exit (jmp rel32 / jcc rel32) of a block.
 struct ExitSite {
@@ -134,6 +136,11 @@ class Translator {
   // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page);
   void flush();
+  // Debugger breakpoints (linear EIPs): translated code stops before them with
+  // Exit::Debug. skip_breakpoint_ lets a one-instruction block run the instruction at a
+  // breakpoint, to resume from it.
+  void set_breakpoints(const std::set<uint32_t>& addrs);
+  bool skip_breakpoint_ = false;
   // Writes /tmp/perf-<pid>.map so that host perf names translated code by guest EIP.
   void open_perf_map();
   void flush_jtable();
@@ -153,6 +160,7 @@ class Translator {
 
  private:
   std::FILE* perf_map_ = nullptr;
+  std::set<uint32_t> breakpoints_;
   struct Key {
     uint64_t mode_eip;
     uint32_t phys;

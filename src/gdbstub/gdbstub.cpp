@@ -1,0 +1,415 @@
+#include "gdbstub/gdbstub.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "error.h"
+#include "gdbstub/registers.h"
+
+namespace rs::gdb {
+
+namespace {
+
+constexpr uint32_t kMaxMemChunk = 4096;  // per m/M packet; gdb asks again for the rest
+
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+// SIGIO when the socket becomes readable: the machine leaves translated code to look.
+void signal_on_input(int fd) {
+  // Until the run loop installs its handler, SIGIO must not kill the process.
+  struct sigaction cur {};
+  if (sigaction(SIGIO, nullptr, &cur) == 0 && cur.sa_handler == SIG_DFL) signal(SIGIO, SIG_IGN);
+  fcntl(fd, F_SETOWN, getpid());
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
+}
+
+// "a,b" -> two hex numbers.
+bool two_hex(const std::string& s, uint64_t& a, uint64_t& b) {
+  size_t comma = s.find(',');
+  if (comma == std::string::npos) return false;
+  auto x = parse_hex(s.substr(0, comma)), y = parse_hex(s.substr(comma + 1));
+  if (!x || !y) return false;
+  a = *x;
+  b = *y;
+  return true;
+}
+
+}  // namespace
+
+GdbStub::GdbStub(Target& t, const std::string& host, uint16_t port) : t_(t) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
+    throw UsageError("--gdb: '" + host + "' is not an IPv4 address");
+  if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+    spdlog::warn("gdbstub listening on {}:{}, not a loopback address: anyone who can connect controls the guest",
+                 host, port);
+  listen_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_ < 0) throw UsageError(std::string("--gdb: socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(listen_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(listen_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(listen_, 1) != 0) {
+    std::string why = std::strerror(errno);
+    close(listen_);
+    throw UsageError("--gdb: cannot listen on " + host + ":" + std::to_string(port) + ": " + why);
+  }
+  signal_on_input(listen_);
+}
+
+GdbStub::~GdbStub() {
+  close_conn();
+  if (listen_ >= 0) close(listen_);
+}
+
+void GdbStub::close_conn() {
+  if (conn_ >= 0) close(conn_);
+  conn_ = -1;
+  no_ack_ = false;
+  parser_ = PacketParser{};
+  packets_.clear();
+  interrupt_ = false;
+}
+
+bool GdbStub::accept_pending(bool block) {
+  pollfd p{listen_, POLLIN, 0};
+  if (::poll(&p, 1, block ? -1 : 0) <= 0) return false;
+  int fd = accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) return false;
+  if (conn_ >= 0) {  // one debugger at a time
+    close(fd);
+    return false;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  conn_ = fd;
+  signal_on_input(conn_);
+  spdlog::info("gdb connected");
+  return true;
+}
+
+bool GdbStub::wait_for_connection() {
+  while (conn_ < 0) {
+    if (!accept_pending(true) && errno == EINTR) return false;
+  }
+  return true;
+}
+
+void GdbStub::send_packet(const std::string& payload) {
+  if (conn_ < 0) return;
+  last_sent_ = frame(payload);
+  size_t off = 0;
+  while (off < last_sent_.size()) {
+    ssize_t n = send(conn_, last_sent_.data() + off, last_sent_.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close_conn();
+      return;
+    }
+    off += size_t(n);
+  }
+}
+
+bool GdbStub::read_some(bool block) {
+  if (conn_ < 0) return false;
+  pollfd p{conn_, POLLIN, 0};
+  int r = ::poll(&p, 1, block ? -1 : 0);
+  if (r < 0) return errno == EINTR;
+  if (r == 0) return true;
+  uint8_t buf[4096];
+  ssize_t n = recv(conn_, buf, sizeof buf, 0);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) {
+    spdlog::info("gdb disconnected");
+    close_conn();
+    return false;
+  }
+  for (ssize_t i = 0; i < n && conn_ >= 0; ++i) {
+    switch (parser_.feed(buf[i])) {
+      case PacketParser::Event::Packet:
+        if (!no_ack_) send(conn_, "+", 1, MSG_NOSIGNAL);
+        packets_.push_back(parser_.payload());
+        break;
+      case PacketParser::Event::BadChecksum:
+        if (!no_ack_) send(conn_, "-", 1, MSG_NOSIGNAL);
+        break;
+      case PacketParser::Event::Nak:
+        if (!last_sent_.empty()) send(conn_, last_sent_.data(), last_sent_.size(), MSG_NOSIGNAL);
+        break;
+      case PacketParser::Event::Interrupt:
+        interrupt_ = true;
+        break;
+      case PacketParser::Event::Overflow:
+        spdlog::warn("gdbstub: packet larger than {} bytes, dropping the connection", kMaxPacket);
+        close_conn();
+        return false;
+      default:
+        break;
+    }
+  }
+  return conn_ >= 0;
+}
+
+bool GdbStub::poll(StopReason& why) {
+  if (conn_ < 0) {
+    if (!accept_pending(false)) return false;
+    why = StopReason{StopReason::Signal, 2};  // attaching stops the guest, as in QEMU
+    return true;
+  }
+  if (!read_some(false)) return false;
+  packets_.clear();  // in all-stop mode gdb sends nothing but Ctrl-C while the guest runs
+  if (!interrupt_) return false;
+  interrupt_ = false;
+  why = StopReason{StopReason::Signal, 2};
+  return true;
+}
+
+std::string GdbStub::stop_reply(const StopReason& why) const {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "T%02xthread:01;", why.signal);
+  std::string s = buf;
+  if (why.kind == StopReason::SwBreak) s += "swbreak:;";
+  if (why.kind == StopReason::HwBreak) s += "hwbreak:;";
+  if (why.kind == StopReason::Watch) {
+    static const char* names[5] = {"", "", "watch", "rwatch", "awatch"};
+    std::snprintf(buf, sizeof buf, "%s:%x;", names[why.watch_type], why.watch_addr);
+    s += buf;
+  }
+  return s;
+}
+
+Resume GdbStub::stopped(const StopReason& why) {
+  last_stop_ = why;
+  if (conn_ < 0) return Resume::Continue;
+  send_packet(stop_reply(why));
+  for (;;) {
+    while (!packets_.empty()) {
+      std::string p = std::move(packets_.front());
+      packets_.erase(packets_.begin());
+      Resume how = Resume::Continue;
+      if (handle(p, how) == Reply::Resume) return how;
+      if (conn_ < 0) return Resume::Detach;
+    }
+    interrupt_ = false;  // Ctrl-C while stopped: already stopped
+    if (!read_some(true) && conn_ < 0) return Resume::Detach;  // gdb went away: the guest runs on
+  }
+}
+
+void GdbStub::exited(int status) {
+  if (conn_ < 0) return;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "W%02x", status & 0xFF);
+  send_packet(buf);
+  close_conn();
+}
+
+std::string GdbStub::read_memory(const std::string& args) {
+  uint64_t addr, len;
+  if (!two_hex(args, addr, len) || addr > 0xFFFFFFFFull) return "E01";
+  len = std::min<uint64_t>(len, kMaxMemChunk);
+  if (len == 0) return "";
+  if (addr + len > 0x100000000ull) len = 0x100000000ull - addr;
+  std::vector<uint8_t> buf(len);
+  // As much as is readable from the start, as gdb expects; nothing readable is an error.
+  uint64_t got = 0;
+  while (got < len) {
+    uint32_t chunk = uint32_t(std::min<uint64_t>(len - got, 4096 - ((addr + got) & 4095)));
+    if (!t_.debug_read(uint32_t(addr + got), buf.data() + got, chunk)) break;
+    got += chunk;
+  }
+  if (got == 0) return "E14";
+  return to_hex(buf.data(), got);
+}
+
+std::string GdbStub::write_memory(const std::string& args, bool binary) {
+  size_t colon = args.find(':');
+  uint64_t addr, len;
+  if (colon == std::string::npos || !two_hex(args.substr(0, colon), addr, len) || addr > 0xFFFFFFFFull ||
+      addr + len > 0x100000000ull)
+    return "E01";
+  std::vector<uint8_t> data;
+  const std::string body = args.substr(colon + 1);
+  if (binary) data.assign(body.begin(), body.end());
+  else if (!from_hex(body, data)) return "E01";
+  if (data.size() != len) return "E01";
+  if (len && !t_.debug_write(uint32_t(addr), data.data(), uint32_t(len))) return "E14";
+  return "OK";
+}
+
+std::string GdbStub::breakpoint(const std::string& p) {
+  const bool insert = p[0] == 'Z';
+  if (p.size() < 4 || p[2] != ',') return "E01";
+  const char type = p[1];
+  uint64_t addr, kind;
+  if (!two_hex(p.substr(3, p.find(';') == std::string::npos ? std::string::npos : p.find(';') - 3), addr, kind) ||
+      addr > 0xFFFFFFFFull)
+    return "E01";
+  if (type == '0' || type == '1') {
+    auto& set = type == '0' ? sw_ : hw_;
+    if (insert) set.insert(uint32_t(addr));
+    else set.erase(uint32_t(addr));
+    std::set<uint32_t> all = sw_;
+    all.insert(hw_.begin(), hw_.end());
+    t_.debug_breakpoints(all);
+    return "OK";
+  }
+  if (type >= '2' && type <= '4') {
+    if (kind == 0 || kind > 4096 || addr + kind > 0x100000000ull) return "E01";
+    Watchpoint w{Watchpoint::Type(type - '0'), uint32_t(addr), uint32_t(kind)};
+    if (insert) watch_.insert(w);
+    else watch_.erase(w);
+    t_.debug_watchpoints(watch_);
+    return "OK";
+  }
+  return "";  // not supported
+}
+
+std::string GdbStub::xfer(const std::string& p) {
+  // qXfer:features:read:target.xml:OFFSET,LENGTH
+  const std::string prefix = "qXfer:features:read:";
+  std::string rest = p.substr(prefix.size());
+  size_t colon = rest.find(':');
+  if (colon == std::string::npos) return "E01";
+  if (rest.substr(0, colon) != "target.xml") return "E00";
+  uint64_t off, len;
+  if (!two_hex(rest.substr(colon + 1), off, len)) return "E01";
+  const std::string& xml = target_xml();
+  if (off >= xml.size()) return "l";
+  len = std::min<uint64_t>(len, kMaxPacket - 16);
+  std::string chunk = xml.substr(off, len);
+  return (off + chunk.size() >= xml.size() ? "l" : "m") + chunk;
+}
+
+GdbStub::Reply GdbStub::handle(const std::string& p, Resume& how) {
+  CpuState& cpu = t_.debug_cpu();
+  auto reply = [&](const std::string& r) {
+    send_packet(r);
+    return Reply::Stay;
+  };
+  auto resume_at = [&](const std::string& addr) {
+    if (!addr.empty()) {
+      auto a = parse_hex(addr);
+      if (a && *a <= 0xFFFFFFFFull) {
+        cpu.eip = uint32_t(*a);
+        t_.debug_registers_changed();
+      }
+    }
+  };
+  if (p.empty()) return reply("");
+  switch (p[0]) {
+    case '?': return reply(stop_reply(last_stop_));
+    case 'g': {
+      std::string s;
+      for (int n = 0; n < register_count(); ++n) {
+        auto v = read_register(cpu, n);
+        s += to_hex(v.data(), v.size());
+      }
+      return reply(s);
+    }
+    case 'G': {
+      std::vector<uint8_t> all;
+      if (!from_hex(p.substr(1), all)) return reply("E01");
+      size_t off = 0;
+      CpuState saved = cpu;
+      for (int n = 0; n < register_count() && off < all.size(); ++n) {
+        size_t sz = read_register(cpu, n).size();
+        if (off + sz > all.size()) break;
+        if (!write_register(cpu, n, std::vector<uint8_t>(all.begin() + off, all.begin() + off + sz))) {
+          cpu = saved;
+          return reply("E01");
+        }
+        off += sz;
+      }
+      t_.debug_registers_changed();
+      return reply("OK");
+    }
+    case 'p': {
+      auto n = parse_hex(p.substr(1));
+      if (!n || *n >= uint64_t(register_count())) return reply("E01");
+      auto v = read_register(cpu, int(*n));
+      return reply(to_hex(v.data(), v.size()));
+    }
+    case 'P': {
+      size_t eq = p.find('=');
+      std::vector<uint8_t> v;
+      auto n = eq == std::string::npos ? std::nullopt : parse_hex(p.substr(1, eq - 1));
+      if (!n || *n >= uint64_t(register_count()) || !from_hex(p.substr(eq + 1), v) ||
+          !write_register(cpu, int(*n), v))
+        return reply("E01");
+      t_.debug_registers_changed();
+      return reply("OK");
+    }
+    case 'm': return reply(read_memory(p.substr(1)));
+    case 'M': return reply(write_memory(p.substr(1), false));
+    case 'X': return reply(write_memory(p.substr(1), true));
+    case 'Z':
+    case 'z': return reply(breakpoint(p));
+    case 'c':
+      resume_at(p.substr(1));
+      how = Resume::Continue;
+      return Reply::Resume;
+    case 's':
+      resume_at(p.substr(1));
+      how = Resume::Step;
+      return Reply::Resume;
+    case 'C':
+    case 'S': {  // the signal is not passed on: the guest has no signals to receive
+      size_t semi = p.find(';');
+      resume_at(semi == std::string::npos ? "" : p.substr(semi + 1));
+      how = p[0] == 'C' ? Resume::Continue : Resume::Step;
+      return Reply::Resume;
+    }
+    case 'k':
+      how = Resume::Kill;
+      return Reply::Resume;
+    case 'D':
+      send_packet("OK");
+      sw_.clear();
+      hw_.clear();
+      watch_.clear();
+      t_.debug_breakpoints({});
+      t_.debug_watchpoints({});
+      how = Resume::Detach;
+      return Reply::Resume;
+    case 'H':
+    case 'T': return reply("OK");  // one CPU: thread 1
+    default: break;
+  }
+  if (p == "vCont?") return reply("vCont;c;C;s;S");
+  if (starts_with(p, "vCont;")) {
+    // The first action decides (one thread): c/C run, s/S step.
+    char a = p.size() > 6 ? p[6] : 0;
+    if (a == 'c' || a == 'C') how = Resume::Continue;
+    else if (a == 's' || a == 'S') how = Resume::Step;
+    else return reply("E01");
+    return Reply::Resume;
+  }
+  if (starts_with(p, "qSupported"))
+    return reply("PacketSize=" + std::to_string(kMaxPacket) +
+                 ";qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+");
+  if (p == "QStartNoAckMode") {
+    send_packet("OK");
+    no_ack_ = true;
+    return Reply::Stay;
+  }
+  if (starts_with(p, "qXfer:features:read:")) return reply(xfer(p));
+  if (p == "qC") return reply("QC01");
+  if (starts_with(p, "qAttached")) return reply("1");
+  if (p == "qfThreadInfo") return reply("m01");
+  if (p == "qsThreadInfo") return reply("l");
+  if (p == "qSymbol::") return reply("OK");
+  return reply("");  // unknown: the empty reply tells gdb so
+}
+
+}  // namespace rs::gdb

@@ -1,0 +1,21 @@
+// The i386 register file as gdb sees it: the target description (core: general,
+// EIP, EFLAGS, segment and x87 registers; sse: XMM0-7 and MXCSR) and the conversion
+// between CpuState (FXSAVE image for x87/SSE) and gdb's register numbering.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu_state.h"
+
+namespace rs::gdb {
+
+const std::string& target_xml();
+int register_count();
+// Register n in target byte order; empty when n is out of range.
+std::vector<uint8_t> read_register(const CpuState& cpu, int n);
+// Writes register n; false when n is out of range, the size is wrong, or the
+// register cannot be changed that way (a segment register to a new selector).
+bool write_register(CpuState& cpu, int n, const std::vector<uint8_t>& v);
+
+}  // namespace rs::gdb
