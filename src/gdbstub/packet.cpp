@@ -26,6 +26,12 @@ PacketParser::Event PacketParser::feed(uint8_t b) {
       return Event::None;  // noise between packets is ignored, as gdb does
     case State::Body:
     case State::Escape:
+      if (b == '$') {  // never part of a body (it is escaped): a new packet after a lost one
+        body_.clear();
+        sum_ = 0;
+        state_ = State::Body;
+        return Event::None;
+      }
       if (body_.size() >= kMaxPacket) {
         state_ = State::Idle;
         return Event::Overflow;
