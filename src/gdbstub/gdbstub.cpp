@@ -75,6 +75,7 @@ GdbStub::~GdbStub() {
 
 void GdbStub::close_conn() {
   if (conn_ >= 0) close(conn_);
+  resumed_ = false;
   conn_ = -1;
   no_ack_ = false;
   parser_ = PacketParser{};
@@ -192,13 +193,19 @@ std::string GdbStub::stop_reply(const StopReason& why) const {
 Resume GdbStub::stopped(const StopReason& why) {
   last_stop_ = why;
   if (conn_ < 0) return Resume::Continue;
-  send_packet(stop_reply(why));
+  // gdb waits for a stop reply only after it resumed the guest; a stop on attach is
+  // reported when gdb asks ('?').
+  if (resumed_) send_packet(stop_reply(why));
+  resumed_ = false;
   for (;;) {
     while (!packets_.empty()) {
       std::string p = std::move(packets_.front());
       packets_.erase(packets_.begin());
       Resume how = Resume::Continue;
-      if (handle(p, how) == Reply::Resume) return how;
+      if (handle(p, how) == Reply::Resume) {
+        resumed_ = how == Resume::Continue || how == Resume::Step;
+        return how;
+      }
       if (conn_ < 0) return Resume::Detach;
     }
     interrupt_ = false;  // Ctrl-C while stopped: already stopped

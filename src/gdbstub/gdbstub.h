@@ -84,6 +84,7 @@ class GdbStub {
   Target& t_;
   int listen_ = -1, conn_ = -1;
   bool no_ack_ = false;
+  bool resumed_ = false;  // gdb resumed the guest and waits for a stop reply
   PacketParser parser_;
   std::vector<std::string> packets_;  // received, not yet handled
   bool interrupt_ = false;
