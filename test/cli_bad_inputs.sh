@@ -47,6 +47,9 @@ check "bad log level"     run --kernel "$tmp/junk" --log-level shouty
 check "missing initrd"    run --kernel "$tmp/junk" --initrd "$tmp/nope"
 check "map budget small"  run --kernel "$tmp/junk" --map-budget 10
 check "map budget text"   run --kernel "$tmp/junk" --map-budget lots
+check "gdb port range"    run --kernel "$tmp/junk" --gdb 99999
+check "gdb port text"     run --kernel "$tmp/junk" --gdb localhost:gdb
+check "gdb empty port"    run --kernel "$tmp/junk" --gdb 127.0.0.1:
 "$rs" --help >"$tmp/out" 2>&1 && grep -q -- '--kernel' "$tmp/out" || { echo "FAIL --help"; fail=1; }
 "$rs" --version | grep -q '^ringshift [0-9]' || { echo "FAIL --version"; fail=1; }
 exit $fail

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -51,8 +52,15 @@ GdbStub::GdbStub(Target& t, const std::string& host, uint16_t port) : t_(t) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(port);
-  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
-    throw UsageError("--gdb: '" + host + "' is not an IPv4 address");
+  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res)
+      throw UsageError("--gdb: cannot resolve '" + host + "' to an IPv4 address");
+    sa.sin_addr = reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+  }
   if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
     spdlog::warn("gdbstub listening on {}:{}, not a loopback address: anyone who can connect controls the guest",
                  host, port);
