@@ -412,7 +412,6 @@ void Machine::debug_stop() {
       request_stop(kExitHalted, "killed by gdb");
       break;
   }
-  halted_ = halted_ && !dbg_step_;
 }
 
 bool Machine::debug_translate(uint32_t addr, uint32_t& phys) {
