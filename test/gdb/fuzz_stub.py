@@ -10,11 +10,16 @@ usage: test/gdb/fuzz_stub.py RINGSHIFT GUEST_ELF [--seed N] [--rounds N]
 """
 
 import argparse
+import os
 import random
 import socket
 import subprocess
 import sys
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdbutil  # noqa: E402
 
 REGS_HEX = 2 * (16 * 4 + 8 * 10 + 8 * 4 + 8 * 16 + 4)  # the i386 core + SSE register file
 
@@ -117,13 +122,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=300)
     args = ap.parse_args()
     r = random.Random(args.seed)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    vmm = subprocess.Popen([args.ringshift, "run", "--kernel", args.elf, "-S", "--gdb", str(port)],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if b"waiting for gdb" not in vmm.stderr.readline():
-        print("FAIL ringshift did not wait for gdb")
+    port = gdbutil.free_port()
+    try:
+        vmm = gdbutil.start_waiting(args.ringshift, args.elf, port, stdout=subprocess.DEVNULL)
+    except RuntimeError as e:
+        print("FAIL %s" % e)
         return 1
     ok = True
     reconnects = 0

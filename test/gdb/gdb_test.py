@@ -12,11 +12,14 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdbutil  # noqa: E402
 
 SCRIPT = r"""
 set pagination off
@@ -95,18 +98,11 @@ def main():
     ap.add_argument("elf")
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
-    port = args.port
-    if not port:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-    vmm = subprocess.Popen([args.ringshift, "run", "--kernel", args.elf, "-S", "--gdb", str(port)],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # ringshift says when it listens (a probe connection would count as gdb's)
-    line = vmm.stderr.readline().decode("utf-8", "replace")
-    if "waiting for gdb" not in line:
-        print("FAIL ringshift did not wait for gdb: %r" % line)
-        vmm.kill()
+    port = args.port or gdbutil.free_port()
+    try:
+        vmm = gdbutil.start_waiting(args.ringshift, args.elf, port)
+    except RuntimeError as e:
+        print("FAIL %s" % e)
         return 1
     script = os.path.join(os.path.dirname(os.path.abspath(args.elf)), "gdb_test.gdb")
     with open(script, "w") as f:

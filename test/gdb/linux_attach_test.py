@@ -12,7 +12,6 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "linux"))
 import rsguest  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdbutil  # noqa: E402
 
 # SIDT is not privileged (no UMIP here): a user program can tell where the IDT is.
 SIDT_C = r"""
@@ -76,9 +77,7 @@ def main():
     except (rsguest.Error, subprocess.CalledProcessError) as e:
         print("FAIL setup: %s" % e)
         return 1
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = gdbutil.free_port()
     vmm = subprocess.Popen([args.ringshift, "run", "--kernel", bz, "--initrd", initrd, "-m", "128M",
                             "--gdb", str(port), "--append", "console=ttyS0 panic=-1 rs.check=/rs/attach.sh"],
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -15,7 +15,6 @@ usage: test/gdb/step_test.py RINGSHIFT GUEST_ELF
 
 import os
 import re
-import socket
 import struct
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdbutil  # noqa: E402
 from fuzz_stub import Client, frame  # noqa: E402
 
 
@@ -42,11 +42,8 @@ def reg(c, n):
 def main():
     ringshift, elf = sys.argv[1], sys.argv[2]
     sym = symbols(elf)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    vmm = subprocess.Popen([ringshift, "run", "--kernel", elf, "-S", "--gdb", str(port)],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    port = gdbutil.free_port()
+    vmm = gdbutil.start_waiting(ringshift, elf, port, stdout=subprocess.DEVNULL)
     failures = []
 
     def check(cond, what):
@@ -55,8 +52,6 @@ def main():
             failures.append(what)
 
     try:
-        if b"waiting for gdb" not in vmm.stderr.readline():
-            raise RuntimeError("ringshift did not wait for gdb")
         c = Client(port)
         check(c.packet(b"QStartNoAckMode") == b"OK", "no-ack mode")
         check(c.packet(b"?").startswith(b"T05"), "stopped at start")
