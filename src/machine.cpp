@@ -635,7 +635,7 @@ int Machine::run() {
     std::vector<MemAccess> accesses;  // the instruction's memory operands, for read/access watchpoints
     if (!watch_.empty()) {
       watched = watch_snapshot();
-      accesses = memory_operands(b->insns.empty() ? nullptr : &b->insns.front());
+      accesses = memory_operands(b->kept.empty() ? nullptr : &b->kept.front());
     }
     auto why = Exit(tr_->runtime().enter(&c, b->code));
     bool completed = false;

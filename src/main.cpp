@@ -67,6 +67,12 @@ int run(const rs::RunOptions& o) {
                  (unsigned long long)s.slot_evictions, (unsigned long long)s.budget_evictions,
                  (unsigned long long)s.invlpgs, (unsigned long long)s.full_flushes,
                  (unsigned long long)r.mmio_exits, m.shadow().mapped());
+    std::fprintf(stderr,
+                 "ringshift translation: guest_bytes=%llu host_bytes=%llu translate_ms=%.1f indirect_misses=%llu "
+                 "direct_lookups=%llu jtable_page_clears=%llu\n",
+                 (unsigned long long)t.guest_bytes, (unsigned long long)t.host_bytes, double(t.translate_ns) / 1e6,
+                 (unsigned long long)t.indirect_misses, (unsigned long long)t.direct_lookups,
+                 (unsigned long long)t.jtable_page_clears);
   }
   return status;
 }

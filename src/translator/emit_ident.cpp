@@ -360,7 +360,16 @@ void Emitter::irq_window_check(const Insn& in, bool shadow) {
   a.bind(done);
 }
 
+const Insn& Emitter::keep(const Insn& in) {
+  for (const auto& [from, to] : kept_)
+    if (from == &in) return *to;
+  const Insn& copy = blk.kept.emplace_back(in);
+  kept_.push_back({&in, &copy});
+  return copy;
+}
+
 void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data) {
+  if (data == &in) data = &keep(in);
   Label after = a.newLabel();
   a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
   if (with_ea) modrm_op(in, {0x8D}, kR9, 0, false, false);  // lea r9d, [ea]

@@ -63,7 +63,10 @@ class Emitter {
   // (after the next instruction too, for STI's shadow). Flag-free; clobbers R8.
   void irq_window_check(const Insn& in, bool shadow);
   // Calls a C++ helper with the guest state saved; ea (R9d) computed when with_ea.
+  // data == &in is replaced by the block's kept copy of the instruction.
   void call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data);
+  // The block's stable copy of `in` (made once).
+  const Insn& keep(const Insn& in);
 
   void finish_exits();
 
@@ -78,6 +81,7 @@ class Emitter {
   void patchable(std::initializer_list<uint8_t> op, ExitSite* s);
 
   std::vector<Pending> pending_;
+  std::vector<std::pair<const Insn*, const Insn*>> kept_;  // scratch instruction -> block copy
 
  public:
   // Filled by finish(): where each patch site ended up, relative to the block start.

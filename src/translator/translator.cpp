@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <chrono>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,6 +50,7 @@ void Translator::select_jtable() { cpu_.jtable = uint64_t(jtables_[shadow_.activ
 // Entries are indexed by the low 16 bits of EIP: a page's entries (and those of blocks
 // on the page before, which may run into it) sit in two runs of 4096.
 void Translator::clear_jtable(int slot, uint32_t lpage) {
+  stats.jtable_page_clears++;
   JTableEntry* t = jtables_[slot];
   for (uint32_t p : {lpage - 1, lpage}) {
     const uint32_t first = (p << kPageShift) & ((1u << kJTableBits) - 1);
@@ -142,6 +144,7 @@ bool emit_insn(Emitter& e, const Insn& in) {
 }  // namespace
 
 Block* Translator::translate(uint32_t eip, bool single) {
+  const auto t0 = std::chrono::steady_clock::now();
   uint32_t m = mode();
   if (!(m & kModePE)) throw GuestError("real mode is not supported yet");
   if (!(m & kModeCode32)) throw GuestError("16-bit protected-mode code is not supported yet");
@@ -156,6 +159,9 @@ Block* Translator::translate(uint32_t eip, bool single) {
   int limit = single ? 1 : kMaxBlockInsns;
   for (;;) {
     auto blk = std::make_unique<Block>();
+    std::vector<Insn>& insns = scratch_insns_;
+    insns.clear();
+    insns.reserve(kMaxBlockInsns + 1);
     blk->eip = eip;
     blk->mode = m;
     blk->cached = !single;
@@ -182,7 +188,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
       const uint32_t pa = (phys0 & ~(kPageSize - 1)) | (pc & (kPageSize - 1));
       size_t avail = std::min<uint64_t>(here, mem_.contains(pa, 0) ? mem_.size() - pa : 0);
       mem_.read(pa, buf, avail);
-      Insn& in = blk->insns.emplace_back();
+      Insn& in = insns.emplace_back();
       bool ok = dec_.decode(buf, avail, pc, true, in);
       bool next_fault = false;
       uint32_t fetch_error = 0;
@@ -194,7 +200,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
       }
       if (!ok) {
         if (n > 0) {
-          blk->insns.pop_back();
+          insns.pop_back();
           e.exit_direct(pc);
           break;
         }
@@ -207,11 +213,12 @@ Block* Translator::translate(uint32_t eip, bool single) {
         ++n;
         break;
       }
+      if (single && n == 0) e.keep(in);  // the run loop looks at it (watchpoints)
       if (!breakpoints_.empty() && breakpoints_.count(pc) && !(single && n == 0 && skip_breakpoint_)) {
         // A debugger breakpoint: the block ends before it, and a block that starts there
         // stops for the debugger before running the instruction.
         if (n > 0) {
-          blk->insns.pop_back();
+          insns.pop_back();
           e.exit_direct(pc);
           break;
         }
@@ -270,6 +277,10 @@ Block* Translator::translate(uint32_t eip, bool single) {
                    cpu_.cpl == 3 ? "_user" : "");
     stats.blocks++;
     stats.guest_insns += uint64_t(n);
+    stats.guest_bytes += pc - eip;
+    stats.host_bytes += size;
+    stats.translate_ns +=
+        uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     if (single) {
       single_ = std::move(blk);  // frees the previous one
       return b;
@@ -387,6 +398,7 @@ const InsnRecord* Translator::record_at(const Block* b, uint64_t rip) {
 uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
   auto* site = static_cast<const ExitSite*>(data);
   auto& tr = *static_cast<Translator*>(cpu->translator);
+  tr.stats.direct_lookups++;
   cpu->eip = site->target;
   // A one-instruction block returns to the loop as completed, even when an exit is requested.
   if (!site->from->cached) return uint32_t(Exit::Dispatch);
@@ -408,6 +420,7 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
 
 uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
   auto& tr = *static_cast<Translator*>(cpu->translator);
+  tr.stats.indirect_misses++;
   cpu->eip = target;
   if (cpu->exit_request) return uint32_t(Exit::Poll);
   try {

@@ -83,7 +83,10 @@ struct Block {
   bool cached = true;  // false: a one-off block (SMC replay) that nothing links to
   bool dead = false;
   std::vector<InsnRecord> map;
-  std::deque<Insn> insns;  // stable addresses, referenced by helper calls
+  // Decoded instructions that translated code points at (helper data), at stable
+  // addresses; the others are not kept (an Insn is about 1 KiB). A one-instruction
+  // block keeps its instruction first.
+  std::deque<Insn> kept;
   std::vector<std::unique_ptr<ExitSite>> exits;
   std::vector<ExitSite*> incoming;
 };
@@ -105,6 +108,8 @@ struct Runtime {
 
 struct TranslatorStats {
   uint64_t blocks = 0, guest_insns = 0, flushes = 0, pages_dropped = 0, chains = 0;
+  uint64_t guest_bytes = 0, host_bytes = 0, translate_ns = 0;
+  uint64_t indirect_misses = 0, direct_lookups = 0, jtable_page_clears = 0;
 };
 
 class Translator {
@@ -161,6 +166,7 @@ class Translator {
  private:
   std::FILE* perf_map_ = nullptr;
   std::set<uint32_t> breakpoints_;
+  std::vector<Insn> scratch_insns_;  // the block being translated (capacity fixed: no moves)
   struct Key {
     uint64_t mode_eip;
     uint32_t phys;
