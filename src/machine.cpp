@@ -638,6 +638,7 @@ int Machine::run() {
       accesses = memory_operands(b->kept.empty() ? nullptr : &b->kept.front());
     }
     auto why = Exit(tr_->runtime().enter(&c, b->code));
+    Timed exit_timer(prof_.exits[size_t(why) & 15]);
     bool completed = false;
     switch (why) {
       case Exit::None:

@@ -30,6 +30,7 @@
 #include "error.h"
 #include "gdbstub/gdbstub.h"
 #include "host_console.h"
+#include "profile.h"
 #include "mmu/phys_mem.h"
 #include "shadow_pt/shadow.h"
 #include "translator/translator.h"
@@ -129,6 +130,7 @@ class Machine : public MachineControl, public gdb::Target {
   Pit8254& pit() { return *pit_; }
   Translator& translator() { return *tr_; }
   const RunStats& stats() const { return stats_; }
+  Profile& profile() { return prof_; }
 
  private:
   struct PendingEvent {
@@ -207,6 +209,7 @@ class Machine : public MachineControl, public gdb::Target {
   int exit_status_ = kExitHalted;
   std::string stop_reason_;
   RunStats stats_;
+  Profile prof_;
 };
 
 }  // namespace rs

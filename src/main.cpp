@@ -38,7 +38,9 @@ int run(const rs::RunOptions& o) {
     m.load_multiboot(kernel, o.kernel, o.kernel + (o.append.empty() ? "" : " " + o.append), rd, o.initrd);
   }
   if (o.gdb_port) m.enable_gdb(o.gdb_host, o.gdb_port, o.wait_gdb);
+  if (o.stats) m.profile().start_sampling();
   int status = m.run();
+  if (o.stats) m.profile().stop_sampling();
   if (status == rs::kExitGuestError || status == rs::kExitInternal || status == rs::kExitInterrupted)
     spdlog::error("{}", m.stop_reason());
   else
@@ -73,6 +75,7 @@ int run(const rs::RunOptions& o) {
                  (unsigned long long)t.guest_bytes, (unsigned long long)t.host_bytes, double(t.translate_ns) / 1e6,
                  (unsigned long long)t.indirect_misses, (unsigned long long)t.direct_lookups,
                  (unsigned long long)t.jtable_page_clears);
+    std::fputs(m.profile().report(m.translator(), s.fill_ticks, s.fills).c_str(), stderr);
   }
   return status;
 }

@@ -32,6 +32,7 @@ uint16_t port_of(const Insn& in, const CpuState& cpu, int op) {
 uint32_t emulate_port_io(Ctx& c) {
   CpuState& cpu = c.cpu;
   const Insn& in = c.in;
+  uint16_t first_port;
   {
     int size = in.z.operand_width / 8;
     uint16_t port = uint16_t(cpu.reg(EDX));
@@ -39,7 +40,9 @@ uint32_t emulate_port_io(Ctx& c) {
     if (in.mn() == ZYDIS_MNEMONIC_OUT) size = in.ops[1].size / 8, port = port_of(in, cpu, 0);
     if (in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_OUTSB) size = 1;
     if (!io_permitted(c, port, size)) return raise(c, kGP, 0, "I/O port not permitted at this CPL");
+    first_port = port;
   }
+  Timed timed(c.m.profile().ports[first_port]);
   IoBus& io = c.m.io();
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_IN: {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cpu/emulate.h"
+#include "profile.h"
 #include "cpu/interrupts.h"
 #include "cpu/segments.h"
 #include "error.h"
@@ -459,6 +460,7 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
   Machine& m = *static_cast<Machine*>(cpu->machine);
   const Insn& in = *static_cast<const Insn*>(data);
   Ctx c{m, *cpu, in, ea};
+  Timed timed(m.profile().helpers[in.mn()]);
   m.clear_page_fault();
   const Translator& tr = *static_cast<const Translator*>(cpu->translator);
   try {

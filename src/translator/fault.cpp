@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "host_console.h"
+#include "profile.h"
 #include "shadow_pt/shadow.h"
 
 namespace rs {
@@ -63,7 +64,9 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   const uint64_t poll = uint64_t(&cpu) + uint64_t(kPollOffset);
   const bool in_window = sig == SIGSEGV && addr - poll >= 4096 && shadow.owns(addr);
   if (in_window) {
+    const uint64_t t0 = __rdtsc();
     sf = shadow.on_fault(addr, g[REG_ERR] & 2);
+    shadow.stats.fill_ticks += __rdtsc() - t0;
     if (sf.outcome == Shadow::Outcome::Filled) return;
   }
 
@@ -124,6 +127,14 @@ void on_io(int, siginfo_t*, void*) {
   if (g_tr) request_exit(g_tr->cpu());
 }
 
+// SIGPROF (--stats): a sample of where the host CPU is.
+void on_prof(int, siginfo_t*, void* ctx) {
+  const size_t i = g_prof_samples;
+  if (i >= kMaxSamples) return;
+  g_prof_rip[i] = uint64_t(static_cast<ucontext_t*>(ctx)->uc_mcontext.gregs[REG_RIP]);
+  g_prof_samples = i + 1;
+}
+
 void install(int sig, void (*fn)(int, siginfo_t*, void*)) {
   struct sigaction sa {};
   sa.sa_sigaction = fn;
@@ -148,6 +159,7 @@ void attach_fault_handlers(Translator* tr) {
     for (int s : {SIGINT, SIGTERM, SIGHUP}) install(s, on_interrupt);
     install(SIGALRM, on_timer);
     install(SIGIO, on_io);
+    install(SIGPROF, on_prof);
   }
   g_tr = tr;
 }

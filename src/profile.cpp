@@ -1,0 +1,123 @@
+#include "profile.h"
+
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <map>
+
+#include "cpu/cpu_state.h"
+#include "translator/translator.h"
+
+namespace rs {
+
+uint64_t g_prof_rip[kMaxSamples];
+volatile size_t g_prof_samples = 0;
+
+namespace {
+
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+const char* exit_name(size_t e) {
+  static const char* names[] = {"none", "dispatch", "halt", "stop", "smc", "poll", "fault", "exception",
+                                "page_fault", "mmio", "debug"};
+  return e < sizeof names / sizeof names[0] ? names[e] : "?";
+}
+
+}  // namespace
+
+void Profile::start_sampling() {
+  start_ns = now_ns();
+  start_tsc = __rdtsc();
+  itimerval it{};
+  // Every 4 ms of process CPU time: the kernel checks CPU timers at its tick (HZ 250 on
+  // Debian), so asking for more would not give more.
+  it.it_interval.tv_usec = 4000;
+  it.it_value.tv_usec = 4000;
+  setitimer(ITIMER_PROF, &it, nullptr);
+}
+
+void Profile::stop_sampling() {
+  itimerval it{};
+  setitimer(ITIMER_PROF, &it, nullptr);
+}
+
+std::string Profile::report(const Translator& tr, uint64_t shadow_fill_ticks, uint64_t fills) const {
+  const uint64_t ns = now_ns() - start_ns, ticks = __rdtsc() - start_tsc;
+  const double ms_per_tick = ticks && ns ? double(ns) / double(ticks) / 1e6 : 0;
+  auto ms = [&](uint64_t t) { return double(t) * ms_per_tick; };
+  char buf[256];
+  std::string out;
+
+  // Translated code versus the VMM (C++, host kernel on our behalf), by CPU samples.
+  const size_t n = std::min<size_t>(size_t(g_prof_samples), kMaxSamples);
+  size_t in_code = 0;
+  std::map<uint32_t, uint64_t> hot;  // guest EIP of a live block -> samples
+  for (size_t i = 0; i < n; ++i) {
+    if (!tr.cache().contains(g_prof_rip[i])) continue;
+    ++in_code;
+    if (const Block* b = tr.block_at(g_prof_rip[i])) hot[b->eip]++;
+  }
+  std::snprintf(buf, sizeof buf,
+                "ringshift time: wall_ms=%.0f cpu_samples=%zu translated_code=%.1f%% vmm_and_host_kernel=%.1f%%\n",
+                double(ns) / 1e6, n, n ? 100.0 * double(in_code) / double(n) : 0.0,
+                n ? 100.0 * double(n - in_code) / double(n) : 0.0);
+  out += buf;
+
+  std::snprintf(buf, sizeof buf, "ringshift exits:");
+  out += buf;
+  for (size_t e = 0; e < exits.size(); ++e) {
+    if (!exits[e].count) continue;
+    std::snprintf(buf, sizeof buf, " %s=%llu(%.1fms)", exit_name(e), (unsigned long long)exits[e].count,
+                  ms(exits[e].ticks));
+    out += buf;
+  }
+  std::snprintf(buf, sizeof buf, " shadow_fills=%llu(%.1fms in the handler)\n", (unsigned long long)fills,
+                ms(shadow_fill_ticks));
+  out += buf;
+
+  auto top = [&](const auto& arr, size_t k, auto name) {
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < arr.size(); ++i)
+      if (arr[i].count) idx.push_back(i);
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return arr[a].ticks > arr[b].ticks; });
+    std::string s;
+    for (size_t i = 0; i < std::min(k, idx.size()); ++i) {
+      std::snprintf(buf, sizeof buf, " %s=%llu(%.1fms)", name(idx[i]).c_str(), (unsigned long long)arr[idx[i]].count,
+                    ms(arr[idx[i]].ticks));
+      s += buf;
+    }
+    return s;
+  };
+  out += "ringshift helpers (by time):" +
+         top(helpers, 12, [](size_t m) {
+           std::string s = ZydisMnemonicGetString(ZydisMnemonic(m)) ? ZydisMnemonicGetString(ZydisMnemonic(m)) : "?";
+           return s;
+         }) +
+         "\n";
+  out += "ringshift ports (by time):" +
+         top(ports, 10, [](size_t p) {
+           char b[16];
+           std::snprintf(b, sizeof b, "%#x", unsigned(p));
+           return std::string(b);
+         }) +
+         "\n";
+
+  std::vector<std::pair<uint64_t, uint32_t>> blocks;
+  for (auto& [eip, c] : hot) blocks.push_back({c, eip});
+  std::sort(blocks.rbegin(), blocks.rend());
+  out += "ringshift hot blocks (share of CPU samples):";
+  for (size_t i = 0; i < std::min<size_t>(10, blocks.size()); ++i) {
+    std::snprintf(buf, sizeof buf, " %08x=%.1f%%", blocks[i].second, 100.0 * double(blocks[i].first) / double(n ? n : 1));
+    out += buf;
+  }
+  out += "\n";
+  return out;
+}
+
+}  // namespace rs

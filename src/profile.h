@@ -1,0 +1,51 @@
+// Where the time goes, for --stats: counts and host TSC ticks per emulated instruction
+// (by mnemonic), per I/O port and per run-loop exit reason, and SIGPROF samples of the
+// host RIP that split CPU time between translated code and the VMM and find the
+// hottest translated blocks.
+#pragma once
+#include <x86intrin.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Zydis/Zydis.h>
+
+namespace rs {
+
+class Translator;
+
+struct Profile {
+  struct Counter {
+    uint64_t count = 0, ticks = 0;
+  };
+  std::array<Counter, ZYDIS_MNEMONIC_MAX_VALUE + 1> helpers{};
+  std::array<Counter, 65536> ports{};
+  std::array<Counter, 16> exits{};  // by Exit
+  uint64_t start_tsc = __rdtsc(), start_ns = 0;
+
+  // SIGPROF sampling (only while started): host RIPs, resolved at exit.
+  void start_sampling();
+  void stop_sampling();
+  // The --stats report lines (tsc converted to ms with the TSC rate seen over the run).
+  std::string report(const Translator& tr, uint64_t shadow_fill_ticks, uint64_t fills) const;
+};
+
+// Scoped TSC timer adding to a counter.
+struct Timed {
+  explicit Timed(Profile::Counter& c) : c_(c), t0_(__rdtsc()) {}
+  ~Timed() {
+    c_.count++;
+    c_.ticks += __rdtsc() - t0_;
+  }
+  Profile::Counter& c_;
+  uint64_t t0_;
+};
+
+// Filled by the SIGPROF handler in translator/fault.cpp.
+inline constexpr size_t kMaxSamples = 1u << 20;
+extern uint64_t g_prof_rip[kMaxSamples];
+extern volatile size_t g_prof_samples;
+
+}  // namespace rs
