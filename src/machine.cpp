@@ -190,10 +190,17 @@ void Machine::guest_reset(const std::string& how) {
 }
 
 bool Machine::poll_devices() {
-  service_timers();
-  service_console();
-  service_gdb();
-  arm_timer(next_deadline());
+  const uint64_t now = monotonic_ns();
+  // The timers need a look only when one is due or the guest has just programmed a
+  // device (port I/O): this runs at every exit, and each look reads the clock again.
+  if (io_touched_ || now >= next_event_ || pit_->backlog()) {
+    io_touched_ = false;
+    service_timers();
+    next_event_ = next_deadline();
+    arm_timer(next_event_);
+  }
+  service_console(now);
+  service_gdb(now);
   return interrupt_ready();
 }
 
@@ -345,6 +352,7 @@ void Machine::deliver_pending() {
 
 void Machine::reset() {
   reset_pending_ = false;
+  io_touched_ = true;
   stats_.resets++;
   tr_->flush();
   shadow_->reset();
@@ -370,10 +378,9 @@ void Machine::service_timers() {
 
 uint64_t Machine::next_deadline() const { return std::min(pit_->next_deadline(), rtc_->next_deadline()); }
 
-void Machine::service_gdb() {
+void Machine::service_gdb(uint64_t now) {
   if (!gdb_ || dbg_stop_) return;
   // A connection or Ctrl-C is looked for at most every 5 ms (a system call each time).
-  const uint64_t now = monotonic_ns();
   if (now < next_gdb_poll_ && !g_io_signal) return;
   next_gdb_poll_ = now + 5000000;
   g_io_signal = 0;
@@ -517,12 +524,11 @@ bool Machine::watch_hit(const std::vector<MemAccess>& accesses, const std::vecto
   return false;
 }
 
-void Machine::service_console() {
+void Machine::service_console(uint64_t now) {
   if (uart_->output_pending()) uart_->flush();  // a prompt has no newline to flush it
   if (!console_) return;
   // Reading the host side costs a system call: at most once a millisecond, and not
   // while the guest has not taken what it was given.
-  const uint64_t now = monotonic_ns();
   if (now < next_input_check_ || uart_->backlog() >= 4096) return;
   next_input_check_ = now + 1000000;
   uint8_t buf[256];

@@ -103,6 +103,8 @@ class Machine : public MachineControl, public gdb::Target {
   // next event) and says whether an interrupt can be taken now. Called at every exit
   // to the run loop and after port I/O, which may have reprogrammed a device.
   bool poll_devices();
+  // Port I/O may have reprogrammed a timer: the next poll looks at all of them.
+  void io_touched() { io_touched_ = true; }
 
   // Guest linear memory as C++ helpers see it: through the guest's page tables with
   // the current privilege (supervisor: an implicit supervisor access such as a
@@ -155,7 +157,7 @@ class Machine : public MachineControl, public gdb::Target {
   void reset_cpu();
   void reset();
   void service_timers();
-  void service_gdb();
+  void service_gdb(uint64_t now);
   bool debug_translate(uint32_t addr, uint32_t& phys);
   void debug_stop();
   struct MemAccess {
@@ -166,7 +168,7 @@ class Machine : public MachineControl, public gdb::Target {
   bool watch_hit(const std::vector<MemAccess>& accesses, const std::vector<uint8_t>& before, gdb::StopReason& why);
   std::vector<uint8_t> watch_snapshot();
   uint64_t next_deadline() const;
-  void service_console();
+  void service_console(uint64_t now);
   void wait_for_interrupt();
   void arm_timer(uint64_t deadline_ns);
 
@@ -189,6 +191,8 @@ class Machine : public MachineControl, public gdb::Target {
   std::set<gdb::Watchpoint> watch_;
   uint64_t next_gdb_poll_ = 0;
   uint64_t next_input_check_ = 0;
+  uint64_t next_event_ = 0;   // earliest timer deadline as of the last look
+  bool io_touched_ = true;    // port I/O since the last look: deadlines may have moved
   std::unique_ptr<Pic8259> pic_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<Port61> port61_;

@@ -95,6 +95,7 @@ uint32_t emulate_port_io(Ctx& c) {
     return uint32_t(Exit::Stop);
   }
   // An EOI or unmask may have made an interrupt deliverable: take it now, as hardware would.
+  c.m.io_touched();
   if (c.m.poll_devices()) {
     cpu.eip = in.next();
     return uint32_t(Exit::Dispatch);

@@ -30,6 +30,8 @@ class Pit8254 : public PortDevice {
   // still requested are lost as on hardware; edges that pile up only because the host
   // ran ringshift late are delivered one by one, so no tick is lost to host load.
   void update();
+  // Edges already due that update() still has to deliver (IRQ 0 was busy).
+  bool backlog() const { return backlog_ > 0; }
   // Monotonic ns of the next IRQ0 edge still to come, or UINT64_MAX when channel 0 will not fire.
   uint64_t next_deadline() const;
   void set_gate(int channel, bool level);

@@ -178,7 +178,11 @@ void RtcCmos::drive_irq() {
   }
 }
 
-void RtcCmos::update() { catch_up(); }
+// Only an enabled interrupt needs the clock looked at between register accesses (which
+// catch up themselves): polling costs two clock reads.
+void RtcCmos::update() {
+  if (reg_[kRegB] & kFlags) catch_up();
+}
 
 uint64_t RtcCmos::next_deadline() const {
   if (line_) return UINT64_MAX;  // no new edge on IRQ 8 before register C is read
