@@ -361,6 +361,9 @@ def machine_info(qemu, ringshift):
     try:
         info["git"] = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
                                      text=True).stdout.strip()
+        if subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "bench/run_all.py", "bench/workloads"],
+                          stdout=subprocess.PIPE, text=True).stdout.strip():
+            info["git"] += " + uncommitted changes to bench/"
     except OSError:
         pass
     return info
