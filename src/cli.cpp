@@ -83,6 +83,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")
       ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
       ("perf-map", po::bool_switch(&out.run.perf_map), "write /tmp/perf-<pid>.map naming translated code by guest EIP")
+      ("symbols", po::value<std::string>(&out.run.symbols), "System.map, kallsyms or ELF file naming guest code in the perf map")
       ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of restarting when the guest resets (status 0) or triple-faults (status 4)")
       ("gdb", po::value<std::string>(&gdb), "gdbstub on [HOST:]PORT (host 127.0.0.1 unless given)")
       (",s", po::bool_switch(&gdb_default), "shorthand for --gdb 127.0.0.1:1234")

@@ -12,6 +12,7 @@ struct RunOptions {
   std::string log_level = "warn";
   bool stats = false;
   bool perf_map = false;
+  std::string symbols;  // --symbols: names for the perf map
   std::string gdb_host;     // gdbstub address (with gdb_port != 0)
   uint16_t gdb_port = 0;
   bool wait_gdb = false;    // -S: stopped before the first instruction until gdb connects

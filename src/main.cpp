@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "error.h"
 #include "host_console.h"
+#include "symbols.h"
 #include "machine.h"
 
 namespace {
@@ -28,8 +30,14 @@ int run(const rs::RunOptions& o) {
   cfg.no_reboot = o.no_reboot;
   cfg.console_in_fd = 0;
   cfg.map_budget = o.map_budget;
+  // Before the machine: its translator refers to the symbols until it is gone.
+  std::unique_ptr<rs::SymbolTable> symbols;
+  if (!o.symbols.empty()) {
+    if (!o.perf_map) throw rs::UsageError("--symbols names code in the perf map: use it with --perf-map");
+    symbols = std::make_unique<rs::SymbolTable>(o.symbols);
+  }
   rs::Machine m(cfg);
-  if (o.perf_map) m.translator().open_perf_map();
+  if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
   if (linux) {
     m.load_linux(kernel, o.kernel, o.append, rd, o.initrd);

@@ -272,9 +272,11 @@ Block* Translator::translate(uint32_t eip, bool single) {
 
     Block* b = blk.get();
     by_host_[uint64_t(dst)] = b;
-    if (perf_map_ && !single)
-      std::fprintf(perf_map_, "%lx %x guest_%08x%s\n", (unsigned long)uint64_t(dst), unsigned(size), eip,
-                   cpu_.cpl == 3 ? "_user" : "");
+    if (perf_map_ && !single) {
+      const std::string sym = symbols_ && cpu_.cpl != 3 ? symbols_->describe(eip) : std::string();
+      std::fprintf(perf_map_, "%lx %x %s%sguest_%08x%s\n", (unsigned long)uint64_t(dst), unsigned(size), sym.c_str(),
+                   sym.empty() ? "" : "_", eip, cpu_.cpl == 3 ? "_user" : "");
+    }
     stats.blocks++;
     stats.guest_insns += uint64_t(n);
     stats.guest_bytes += pc - eip;
@@ -298,7 +300,8 @@ Block* Translator::translate(uint32_t eip, bool single) {
   }
 }
 
-void Translator::open_perf_map() {
+void Translator::open_perf_map(const SymbolTable* symbols) {
+  symbols_ = symbols;
   if (perf_map_) return;
   const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
   perf_map_ = std::fopen(path.c_str(), "w");

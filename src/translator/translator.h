@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cpu/cpu_state.h"
+#include "symbols.h"
 #include "decoder/decoder.h"
 #include "mmu/phys_mem.h"
 #include "shadow_pt/shadow.h"
@@ -146,8 +147,9 @@ class Translator {
   // breakpoint, to resume from it.
   void set_breakpoints(const std::set<uint32_t>& addrs);
   bool skip_breakpoint_ = false;
-  // Writes /tmp/perf-<pid>.map so that host perf names translated code by guest EIP.
-  void open_perf_map();
+  // Writes /tmp/perf-<pid>.map so that host perf names translated code by guest EIP
+  // (and, with symbols, by the guest kernel's symbol: "name+0xoff_guest_EIP").
+  void open_perf_map(const SymbolTable* symbols = nullptr);
   void flush_jtable();
 
   // The block and guest instruction that host address rip belongs to (signal-safe: read only).
@@ -165,6 +167,7 @@ class Translator {
 
  private:
   std::FILE* perf_map_ = nullptr;
+  const SymbolTable* symbols_ = nullptr;
   std::set<uint32_t> breakpoints_;
   std::vector<Insn> scratch_insns_;  // the block being translated (capacity fixed: no moves)
   struct Key {
