@@ -13,6 +13,7 @@
 namespace rs {
 
 uint64_t g_prof_rip[kMaxSamples];
+bool g_profiling = false;
 volatile size_t g_prof_samples = 0;
 
 namespace {
@@ -32,6 +33,7 @@ const char* exit_name(size_t e) {
 }  // namespace
 
 void Profile::start_sampling() {
+  g_profiling = true;
   start_ns = now_ns();
   start_tsc = __rdtsc();
   itimerval it{};

@@ -32,12 +32,15 @@ struct Profile {
   std::string report(const Translator& tr, uint64_t shadow_fill_ticks, uint64_t fills) const;
 };
 
-// Scoped TSC timer adding to a counter.
+// Whether --stats asked for the timings (RDTSC costs tens of cycles per helper).
+extern bool g_profiling;
+
+// Scoped TSC timer adding to a counter (a count only, without --stats).
 struct Timed {
-  explicit Timed(Profile::Counter& c) : c_(c), t0_(__rdtsc()) {}
+  explicit Timed(Profile::Counter& c) : c_(c), t0_(g_profiling ? __rdtsc() : 0) {}
   ~Timed() {
     c_.count++;
-    c_.ticks += __rdtsc() - t0_;
+    if (g_profiling) c_.ticks += __rdtsc() - t0_;
   }
   Profile::Counter& c_;
   uint64_t t0_;

@@ -99,6 +99,10 @@ struct alignas(4096) CpuState {
   alignas(16) uint8_t mmio_buf[64];
 
   alignas(64) uint8_t fpu[512];  // FXSAVE image of the guest x87/SSE state
+  // The light helper stub keeps the guest's XMM0-7 and MXCSR here (C++ uses SSE, never
+  // x87: the x87 registers stay live); the image above is completed on the way out.
+  alignas(16) uint8_t xmm_spill[8 * 16];
+  uint32_t mxcsr_spill;
 
   uint32_t eflags() const { return (uint32_t(rflags) & FL_HOST) | (vflags & FL_VIRT & ~FL_IF) | (vif ? FL_IF : 0) | 2u; }
   void set_eflags(uint32_t v) {

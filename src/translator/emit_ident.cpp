@@ -376,7 +376,8 @@ void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void*
   a.mov(x86::r11, Imm(uint64_t(data)));
   a.mov(x86::r8, Imm(uint64_t(fn)));
   a.lea(x86::r10, x86::ptr(after));
-  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  // Only the #NM/#MF checks look at x87 state (FSW) while they run.
+  a.jmp(Imm(uint64_t(fn == &helper_fpu_unavailable ? tr.runtime().helper_stub_full : tr.runtime().helper_stub)));
   a.bind(after);
 }
 

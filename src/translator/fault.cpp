@@ -64,9 +64,9 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   const uint64_t poll = uint64_t(&cpu) + uint64_t(kPollOffset);
   const bool in_window = sig == SIGSEGV && addr - poll >= 4096 && shadow.owns(addr);
   if (in_window) {
-    const uint64_t t0 = __rdtsc();
+    const uint64_t t0 = g_profiling ? __rdtsc() : 0;
     sf = shadow.on_fault(addr, g[REG_ERR] & 2);
-    shadow.stats.fill_ticks += __rdtsc() - t0;
+    if (g_profiling) shadow.stats.fill_ticks += __rdtsc() - t0;
     if (sf.outcome == Shadow::Outcome::Filled) return;
   }
 

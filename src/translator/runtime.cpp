@@ -27,8 +27,8 @@ void Translator::build_runtime() {
   code.init(Environment(Arch::kX64), uint64_t(base));
   x86::Assembler a(&code);
 
-  Label enter = a.newLabel(), resume = a.newLabel(), stub = a.newLabel(), leave = a.newLabel(),
-        leave_async = a.newLabel();
+  Label enter = a.newLabel(), resume = a.newLabel(), stub = a.newLabel(), stub_full = a.newLabel(),
+        leave = a.newLabel(), leave_async = a.newLabel();
   const x86::Gp guest_regs[] = {x86::rax, x86::rcx, x86::rdx, x86::rbx, x86::rsp, x86::rbp, x86::rsi, x86::rdi};
 
   // uint32_t enter(CpuState* cpu /*rdi*/, const void* code /*rsi*/)
@@ -51,25 +51,65 @@ void Translator::build_runtime() {
   a.mov(x86::rsp, reg_field(ESP));
   a.jmp(field(offsetof(CpuState, ret_addr)));
 
-  // Helper stub: r8 = function, r9 = argument, r10 = return address, r11 = data.
-  a.bind(stub);
-  a.mov(reg_field(ESP), x86::rsp);
-  a.mov(x86::rsp, field(offsetof(CpuState, host_rsp)));
-  a.pushfq();
-  a.pop(field(offsetof(CpuState, rflags)));
-  for (int r = 0; r < 8; ++r)
-    if (r != ESP) a.mov(reg_field(r), guest_regs[r]);
-  a.mov(field(offsetof(CpuState, ret_addr)), x86::r10);
+  // Helper stubs: r8 = function, r9 = argument, r10 = return address, r11 = data.
+  // The full stub keeps the guest FPU in CpuState::fpu (FXSAVE) while the helper runs,
+  // for helpers that look at x87 state. The light one only spills XMM0-7 and MXCSR,
+  // which C++ code clobbers: C++ never uses x87, so those registers stay the guest's,
+  // and the FXSAVE image is only completed when the helper leaves for the run loop.
+  auto save_gprs = [&] {
+    a.mov(reg_field(ESP), x86::rsp);
+    a.mov(x86::rsp, field(offsetof(CpuState, host_rsp)));
+    a.pushfq();
+    a.pop(field(offsetof(CpuState, rflags)));
+    for (int r = 0; r < 8; ++r)
+      if (r != ESP) a.mov(reg_field(r), guest_regs[r]);
+    a.mov(field(offsetof(CpuState, ret_addr)), x86::r10);
+  };
+  auto call_fn = [&] {
+    a.cld();
+    a.mov(x86::rdi, x86::r15);
+    a.mov(x86::esi, x86::r9d);
+    a.mov(x86::rdx, x86::r11);
+    a.call(x86::r8);
+    a.test(x86::eax, x86::eax);
+  };
+  auto spill = [&](int i) { return x86::xmmword_ptr(x86::r15, int32_t(offsetof(CpuState, xmm_spill) + 16 * i)); };
+
+  a.bind(stub_full);
+  save_gprs();
   a.fxsave(field(offsetof(CpuState, fpu), 512));
   a.fninit();
   a.ldmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
-  a.cld();
-  a.mov(x86::rdi, x86::r15);
-  a.mov(x86::esi, x86::r9d);
-  a.mov(x86::rdx, x86::r11);
-  a.call(x86::r8);
-  a.test(x86::eax, x86::eax);
+  call_fn();
   a.jz(resume);
+  a.jmp(leave);
+
+  Label light_out = a.newLabel();
+  a.bind(stub);
+  save_gprs();
+  for (int i = 0; i < 8; ++i) a.movdqa(spill(i), x86::xmm(i));
+  a.stmxcsr(field(offsetof(CpuState, mxcsr_spill), 4));
+  a.ldmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
+  call_fn();
+  a.jnz(light_out);
+  a.ldmxcsr(field(offsetof(CpuState, mxcsr_spill), 4));
+  for (int i = 0; i < 8; ++i) a.movdqa(x86::xmm(i), spill(i));
+  a.push(field(offsetof(CpuState, rflags)));
+  a.popfq();
+  for (int r = 0; r < 8; ++r)
+    if (r != ESP) a.mov(guest_regs[r], reg_field(r));
+  a.mov(x86::rsp, reg_field(ESP));
+  a.jmp(field(offsetof(CpuState, ret_addr)));
+  // Leaving: the x87 part of the image from the live registers, XMM/MXCSR from the spill.
+  a.bind(light_out);
+  a.fxsave(field(offsetof(CpuState, fpu), 512));
+  for (int i = 0; i < 8; ++i) {
+    a.movdqa(x86::xmm0, spill(i));
+    a.movdqa(x86::xmmword_ptr(x86::r15, int32_t(offsetof(CpuState, fpu) + 160 + 16 * i)), x86::xmm0);
+  }
+  a.mov(x86::r8d, field(offsetof(CpuState, mxcsr_spill), 4));
+  a.mov(field(offsetof(CpuState, fpu) + 24, 4), x86::r8d);
+  a.fninit();
 
   a.bind(leave);
   a.mov(x86::rsp, field(offsetof(CpuState, host_rsp)));
@@ -95,6 +135,7 @@ void Translator::build_runtime() {
   code.copyFlattenedData(dst, size);
   rt_.enter = reinterpret_cast<Runtime::EnterFn>(base + code.labelOffsetFromBase(enter));
   rt_.helper_stub = base + code.labelOffsetFromBase(stub);
+  rt_.helper_stub_full = base + code.labelOffsetFromBase(stub_full);
   rt_.leave_async = base + code.labelOffsetFromBase(leave_async);
   scratch_ = cache_.alloc(kScratchBytes);
   blocks_start_ = cache_.cursor();

@@ -103,7 +103,8 @@ inline constexpr uint32_t kJTableBits = 16;
 struct Runtime {
   using EnterFn = uint32_t (*)(CpuState* cpu, const void* code);
   EnterFn enter = nullptr;
-  uint8_t* helper_stub = nullptr;
+  uint8_t* helper_stub = nullptr;       // saves XMM0-7/MXCSR only: for helpers that leave x87 alone
+  uint8_t* helper_stub_full = nullptr;  // FXSAVE image in CpuState::fpu during the helper
   uint8_t* leave_async = nullptr;
 };
 
