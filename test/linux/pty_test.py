@@ -30,7 +30,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rsguest  # noqa: E402
 
-PROMPT = re.compile(rb"ringshift-guest:[^\r\n]*# $")
+PROMPT = re.compile(rb"ringshift-guest:[^\r\n]*# ")  # not anchored: a late kernel message may follow it
 CPR_QUERY = b"\x1b[6n"
 
 
