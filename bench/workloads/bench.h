@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Results flow here so the compiler cannot drop the work. */
 static volatile uint32_t bench_sink;
@@ -35,6 +37,27 @@ static inline long bench_ops(int argc, char **argv, long dflt)
         return n;
     }
     return dflt;
+}
+
+/* fork, execve PATH with ARGS in the child, wait: 0 when it exited with status 0. */
+static inline int bench_spawn_wait(const char *who, const char *path, char *const args[])
+{
+    char *const env[] = {"PATH=/bin:/usr/bin", NULL};
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        execve(path, args, env);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "%s: %s exited with status %#x\n", who, path, status);
+        return -1;
+    }
+    return 0;
 }
 
 static inline void bench_report(const char *name, long ops, int64_t t0, int64_t t1)

@@ -11,22 +11,10 @@ int main(int argc, char **argv)
     long ops = bench_ops(argc, argv, 1500);
     const char *path = argc > 2 ? argv[2] : "/bin/true";
     char *const args[] = {"true", NULL};
-    char *const env[] = {"PATH=/bin:/usr/bin", NULL};
     int64_t t0 = bench_now_ns();
-    for (long n = 0; n < ops; n++) {
-        pid_t pid = fork();
-        if (pid < 0)
-            bench_die("fork");
-        if (pid == 0) {
-            execve(path, args, env);
-            _exit(127);
-        }
-        int status;
-        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "fork_exec: %s exited with status %#x\n", path, status);
+    for (long n = 0; n < ops; n++)
+        if (bench_spawn_wait("fork_exec", path, args) != 0)
             return 1;
-        }
-    }
     int64_t t1 = bench_now_ns();
     bench_report("fork_exec", ops, t0, t1);
     return 0;

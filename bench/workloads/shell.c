@@ -15,20 +15,9 @@ int main(int argc, char **argv)
     char script[128];
     snprintf(script, sizeof script, "i=0; while [ $i -lt %ld ]; do i=$((i+1)); done", ops);
     char *const args[] = {"sh", "-c", script, NULL};
-    char *const env[] = {"PATH=/bin:/usr/bin", NULL};
     int64_t t0 = bench_now_ns();
-    pid_t pid = fork();
-    if (pid < 0)
-        bench_die("fork");
-    if (pid == 0) {
-        execve(path, args, env);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "shell: %s exited with status %#x\n", path, status);
+    if (bench_spawn_wait("shell", path, args) != 0)
         return 1;
-    }
     int64_t t1 = bench_now_ns();
     bench_report("shell", ops, t0, t1);
     return 0;
