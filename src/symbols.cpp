@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
+#include "cli.h"
 #include "error.h"
 
 namespace rs {
@@ -22,9 +21,8 @@ bool get(const std::vector<uint8_t>& b, size_t off, T& v) {
 }  // namespace
 
 SymbolTable::SymbolTable(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw UsageError("--symbols '" + path + "': cannot be opened");
-  std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // A regular file of sane size (not /dev/zero); read_file says what is wrong otherwise.
+  const std::vector<uint8_t> data = read_file(path, "--symbols file", 1ull << 30);
   if (data.size() >= 52 && std::memcmp(data.data(), "\x7f" "ELF", 4) == 0) {
     // ELF32: the section of type SHT_SYMTAB and the string table it links to.
     uint32_t shoff = 0;
