@@ -405,6 +405,7 @@ void Machine::debug_stop() {
   dbg_stop_ = false;
   if (!gdb_ || !gdb_->connected()) return;
   arm_timer(UINT64_MAX);  // no timer signals while gdb holds the machine
+  io_touched_ = true;     // and the next poll arms the timer again
   uart_->flush();
   switch (gdb_->stopped(dbg_why_)) {
     case gdb::Resume::Continue:

@@ -88,6 +88,7 @@ def main():
               "read watchpoint fires after the read (%r, eip %#x)" % (stop, eip(c)))
         check(reg(c, 1) == 0x12345678, "the read completed (ECX)")
         c.packet(b"z3,%x,4" % sym["rvar"])
+        ticks_before = struct.unpack("<I", bytes.fromhex(c.packet(b"m%x,4" % sym["ticks"]).decode()))[0]
         c.s.sendall(frame(b"c"))
         time.sleep(0.5)
         c.s.sendall(b"\x03")
@@ -95,6 +96,10 @@ def main():
         here = eip(c)
         check(stop.startswith(b"T02") and (here == sym["spin"] or sym["irq_handler"] <= here < sym["other"]),
               "Ctrl-C stops the spinning guest, in the loop or its timer handler (%r, eip %#x)" % (stop, here))
+        ticks_after = struct.unpack("<I", bytes.fromhex(c.packet(b"m%x,4" % sym["ticks"]).decode()))[0]
+        check(ticks_after - ticks_before > 1000,
+              "the timer kept interrupting the spinning guest after gdb resumed it (%d ticks in 0.5 s)"
+              % (ticks_after - ticks_before))
         c.s.sendall(frame(b"k"))
         status = vmm.wait(timeout=10)
         check(status == 0, "k ends ringshift with status 0 (%s)" % status)
