@@ -24,7 +24,6 @@ class HostConsole {
   size_t read(uint8_t* buf, size_t max, Action& act);
   // The fd to wait on while the guest idles, or -1 once input has ended.
   int wait_fd() const { return eof_ ? -1 : in_fd_; }
-  bool raw() const { return raw_; }
 
  private:
   int in_fd_, out_fd_;

@@ -423,13 +423,7 @@ void Machine::debug_stop() {
 }
 
 bool Machine::debug_translate(uint32_t addr, uint32_t& phys) {
-  const CpuState& c = cpu();
-  if (!(c.cr0 & 0x80000000u)) {
-    phys = addr;
-    return true;
-  }
-  WalkRequest rq{addr, false, false, c.cr0, c.cr3, c.cr4, false};
-  WalkResult r = walk(mem_, rq);
+  WalkResult r = shadow_->translate(addr, false, false, false);  // a probe: no A/D bits
   phys = r.phys;
   return r.ok;
 }

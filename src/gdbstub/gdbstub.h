@@ -65,7 +65,6 @@ class GdbStub {
   Resume stopped(const StopReason& why);
   // The machine is ending: W packet with the exit status, then close.
   void exited(int status);
-  bool breakpoint_at(uint32_t eip) const { return sw_.count(eip) || hw_.count(eip); }
   bool in_hw_set(uint32_t eip) const { return hw_.count(eip) > 0; }
 
  private:

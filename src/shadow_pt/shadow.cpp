@@ -298,7 +298,7 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
   return f;
 }
 
-WalkResult Shadow::translate(uint32_t linear, bool write, bool user) {
+WalkResult Shadow::translate(uint32_t linear, bool write, bool user, bool set_ad) {
   if (!paging()) {
     WalkResult r;
     r.ok = true;
@@ -306,7 +306,7 @@ WalkResult Shadow::translate(uint32_t linear, bool write, bool user) {
     r.writable = r.user_ok = r.dirty = true;
     return r;
   }
-  return walk(mem_, WalkRequest{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, true});
+  return walk(mem_, WalkRequest{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, set_ad});
 }
 
 bool Shadow::fetch(uint32_t linear, bool user, uint32_t& phys, uint32_t& error) {

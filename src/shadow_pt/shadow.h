@@ -78,7 +78,7 @@ class Shadow {
   Fault on_fault(uint64_t host_addr, bool write);
 
   // C++ accesses: the walk as the CPU does it (A/D set), nothing recorded.
-  WalkResult translate(uint32_t linear, bool write, bool user);
+  WalkResult translate(uint32_t linear, bool write, bool user, bool set_ad = true);
   // Code fetch by the translator: also recorded, so that on_exec_drop reports when the
   // mapping of a page code was fetched from changes.
   bool fetch(uint32_t linear, bool user, uint32_t& phys, uint32_t& error);

@@ -27,7 +27,8 @@ void Translator::build_runtime() {
   code.init(Environment(Arch::kX64), uint64_t(base));
   x86::Assembler a(&code);
 
-  Label enter = a.newLabel(), resume = a.newLabel(), stub = a.newLabel(), stub_full = a.newLabel(),
+  Label enter = a.newLabel(), resume = a.newLabel(), resume_regs = a.newLabel(), stub = a.newLabel(),
+        stub_full = a.newLabel(),
         leave = a.newLabel(), leave_async = a.newLabel();
   const x86::Gp guest_regs[] = {x86::rax, x86::rcx, x86::rdx, x86::rbx, x86::rsp, x86::rbp, x86::rsi, x86::rdi};
 
@@ -44,6 +45,7 @@ void Translator::build_runtime() {
 
   a.bind(resume);
   a.fxrstor(field(offsetof(CpuState, fpu), 512));
+  a.bind(resume_regs);
   a.push(field(offsetof(CpuState, rflags)));
   a.popfq();
   for (int r = 0; r < 8; ++r)
@@ -94,12 +96,7 @@ void Translator::build_runtime() {
   a.jnz(light_out);
   a.ldmxcsr(field(offsetof(CpuState, mxcsr_spill), 4));
   for (int i = 0; i < 8; ++i) a.movdqa(x86::xmm(i), spill(i));
-  a.push(field(offsetof(CpuState, rflags)));
-  a.popfq();
-  for (int r = 0; r < 8; ++r)
-    if (r != ESP) a.mov(guest_regs[r], reg_field(r));
-  a.mov(x86::rsp, reg_field(ESP));
-  a.jmp(field(offsetof(CpuState, ret_addr)));
+  a.jmp(resume_regs);
   // Leaving: the x87 part of the image from the live registers, XMM/MXCSR from the spill.
   a.bind(light_out);
   a.fxsave(field(offsetof(CpuState, fpu), 512));
