@@ -93,6 +93,7 @@ void Machine::reset_cpu() {
   for (auto& s : c.seg) s = Segment{};
   c.gdtr = c.idtr = DescTable{};
   c.idtr.limit = 0x3FF;
+  c.clear_seg_cache();
   c.ldtr = c.tr = Segment{};
   c.cr0 = 0x60000010;
   c.cr2 = c.cr3 = c.cr4 = 0;
@@ -265,11 +266,36 @@ bool Machine::take_page_fault(uint32_t& error) {
 
 void Machine::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   shadow_->paging_changed(old_cr0, old_cr4);
+  cpu().clear_seg_cache();  // GDT entries are found through the page tables
   tr_->select_jtable();
   update_segment_windows();
 }
 
-void Machine::invlpg(uint32_t linear) { shadow_->invlpg(linear); }
+// What the run loop would do before entering the next block, minus its cost (an exit
+// to C++ and back is an FXSAVE, an FXRSTOR and a lookup): only when no stop, debugger
+// step, trap flag, interrupt shadow or deliverable interrupt needs the loop.
+uint32_t Machine::continue_after_helper() {
+  CpuState& c = cpu();
+  if (c.exit_request || stopping_ || reset_pending_ || dbg_stop_ || dbg_step_ || dbg_resume_ || !watch_.empty() ||
+      (c.vflags & FL_TF) || c.shadow)
+    return uint32_t(Exit::Dispatch);
+  const bool pending = pic_->pending();
+  if (pending && c.vif) return uint32_t(Exit::Dispatch);
+  c.irq_waiting = pending;
+  try {
+    Block* b = tr_->lookup_or_translate(c.eip);
+    if (!b) return uint32_t(Exit::Dispatch);
+    c.ret_addr = uint64_t(b->code);
+    return kResumeNewView;
+  } catch (...) {
+    return uint32_t(Exit::Dispatch);  // the loop translates again and delivers the fault
+  }
+}
+
+void Machine::invlpg(uint32_t linear) {
+  shadow_->invlpg(linear);
+  cpu().clear_seg_cache();
+}
 
 // The first access of an instruction to device memory: from now on that instruction
 // is translated with a direct call to the device (emit_mmio.cpp).

@@ -96,6 +96,10 @@ class Machine : public MachineControl, public gdb::Target {
   void guest_reset(const std::string& how);
   // Whether the current block must end for the run loop (stop or reset requested).
   bool must_leave() const { return stopping_ || reset_pending_; }
+  // After a helper that changed CPL or the address space (SYSENTER, IRET, MOV CR3...):
+  // the block for cpu.eip when the run loop has nothing to do first (kResumeNewView,
+  // cpu.ret_addr set), else Exit::Dispatch.
+  uint32_t continue_after_helper();
   // Whether an interrupt could be taken now (IF set, PIC has a request): helpers that
   // change the PIC or IF end the block so that it is delivered at once.
   bool interrupt_ready();

@@ -98,8 +98,11 @@ std::string Profile::report(const Translator& tr, uint64_t shadow_fill_ticks, ui
   };
   out += "ringshift helpers (by time):" +
          top(helpers, 12, [](size_t m) {
-           std::string s = ZydisMnemonicGetString(ZydisMnemonic(m)) ? ZydisMnemonicGetString(ZydisMnemonic(m)) : "?";
-           return s;
+           if (m == kMovCr) return std::string("mov_cr");
+           if (m == kMovSreg) return std::string("mov_sreg");
+           if (m == kMovDr) return std::string("mov_dr");
+           const char* s = ZydisMnemonicGetString(ZydisMnemonic(m));
+           return std::string(s ? s : "?");
          }) +
          "\n";
   out += "ringshift ports (by time):" +
@@ -120,6 +123,20 @@ std::string Profile::report(const Translator& tr, uint64_t shadow_fill_ticks, ui
   }
   out += "\n";
   return out;
+}
+
+Profile::Counter& Profile::helper(const ZydisDecodedInstruction& z, const ZydisDecodedOperand* ops) {
+  if (z.mnemonic == ZYDIS_MNEMONIC_MOV)
+    for (int i = 0; i < 2; ++i) {
+      if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
+      switch (ZydisRegisterGetClass(ops[i].reg.value)) {
+        case ZYDIS_REGCLASS_CONTROL: return helpers[kMovCr];
+        case ZYDIS_REGCLASS_SEGMENT: return helpers[kMovSreg];
+        case ZYDIS_REGCLASS_DEBUG: return helpers[kMovDr];
+        default: break;
+      }
+    }
+  return helpers[z.mnemonic];
 }
 
 }  // namespace rs

@@ -20,7 +20,10 @@ struct Profile {
   struct Counter {
     uint64_t count = 0, ticks = 0;
   };
-  std::array<Counter, ZYDIS_MNEMONIC_MAX_VALUE + 1> helpers{};
+  // By mnemonic; MOV is split by what it moves (kMovCr, kMovSreg, kMovDr).
+  static constexpr size_t kMovCr = ZYDIS_MNEMONIC_MAX_VALUE + 1, kMovSreg = kMovCr + 1, kMovDr = kMovCr + 2;
+  std::array<Counter, ZYDIS_MNEMONIC_MAX_VALUE + 4> helpers{};
+  Counter& helper(const ZydisDecodedInstruction& z, const ZydisDecodedOperand* ops);
   std::array<Counter, 65536> ports{};
   std::array<Counter, 16> exits{};  // by Exit
   uint64_t start_tsc = __rdtsc(), start_ns = 0;

@@ -26,6 +26,18 @@ struct Segment {
   uint32_t limit = 0;  // byte-granular, already scaled by G
 };
 
+// One entry of the descriptor cache that lets translated code load DS/ES/FS/GS without
+// a helper (translator/emit_segment.cpp). The C++ segment load fills it; translated code
+// uses it while the descriptor in guest RAM still holds the value it was made from.
+struct SegLoadEntry {
+  const uint64_t* desc = nullptr;  // host address of the GDT entry in guest RAM
+  uint64_t raw = 0;                // its value when the entry was made
+  Segment seg;                     // what the load produced
+  uint32_t key = 0;                // selector | CPL << 16 | kSegKeyValid; 0 = empty
+};
+static_assert(sizeof(SegLoadEntry) == 32);
+inline constexpr uint32_t kSegCacheEntries = 32, kSegKeyValid = 1u << 24;
+
 struct DescTable {
   uint32_t base = 0;
   uint16_t limit = 0;
@@ -84,6 +96,13 @@ struct alignas(4096) CpuState {
   uint64_t amd_nb_cfg = 0;  // MSR C001_001F (AMD hosts only: the guest sees an AMD family)
   int64_t tsc_offset = 0;  // guest TSC = host TSC + offset (WRMSR to IA32_TIME_STAMP_COUNTER)
   uint32_t dr[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};  // reset values; DR4/DR5 alias DR6/DR7
+  // Indexed by selector bits 3..7. Emptied whenever the GDT's linear address or its
+  // page mapping may have changed (LGDT, CR0/CR3/CR4 writes, INVLPG, reset).
+  SegLoadEntry seg_cache[kSegCacheEntries];
+  uint64_t zero_desc = 0;  // what null-selector entries point at
+  void clear_seg_cache() {
+    for (auto& e : seg_cache) e = SegLoadEntry{};
+  }
 
   // --- fault bookkeeping (filled by the SIGSEGV handler) ---
   uint64_t fault_host_addr;

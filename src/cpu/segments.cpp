@@ -41,6 +41,32 @@ void write_descriptor(Machine& m, const CpuState& cpu, uint16_t sel, uint64_t ra
 
 namespace {
 
+// Makes the descriptor-cache entry for a DS/ES/FS/GS load that succeeded, so that
+// translated code repeats it inline while the GDT entry stays the same (raw is the
+// entry with its accessed bit set, as the load left it).
+void fill_seg_cache(Machine& m, CpuState& cpu, int s, uint16_t sel, uint64_t raw) {
+  if (s == SS || s == CS || (sel & 4) || !(cpu.cr0 & 1)) return;
+  SegLoadEntry& e = cpu.seg_cache[(sel >> 3) % kSegCacheEntries];
+  const uint64_t* desc = &cpu.zero_desc;
+  if ((sel & ~3u) != 0) {
+    const uint32_t lin = cpu.gdtr.base + (sel & ~7u);
+    if ((lin & 0xFFF) > 0xFF8) return;  // split across two pages
+    uint32_t phys = lin;
+    if (cpu.cr0 & 0x80000000u) {
+      WalkResult r = m.shadow().translate(lin, false, false, false);
+      if (!r.ok) return;
+      phys = r.phys;
+    }
+    desc = reinterpret_cast<const uint64_t*>(m.mem().ptr(phys, 8));
+    if (!desc) return;
+  } else {
+    raw = 0;
+  }
+  e.desc = desc;
+  e.raw = raw;
+  e.seg = cpu.seg[s];
+  e.key = sel | uint32_t(cpu.cpl) << 16 | kSegKeyValid;
+}
 
 bool fetch_descriptor(Ctx& c, uint16_t sel, uint64_t& raw) { return read_descriptor(c.m, c.cpu, sel, raw); }
 
@@ -51,6 +77,7 @@ uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
     if (s == SS) return raise(c, kGP, 0, "null selector loaded into SS");
     cpu.seg[s] = Segment{};
     cpu.seg[s].sel = sel;
+    fill_seg_cache(c.m, cpu, s, sel, 0);
     return 0;
   }
   uint64_t raw;
@@ -74,6 +101,7 @@ uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
   if (!(raw & (1ull << 40))) write_descriptor(c.m, cpu, sel, raw | (1ull << 40));
   cpu.seg[s] = d;
   c.m.update_segment_windows();
+  fill_seg_cache(c.m, cpu, s, sel, raw | (1ull << 40));
   return 0;
 }
 

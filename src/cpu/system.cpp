@@ -175,6 +175,7 @@ uint32_t descriptor_table(Ctx& c) {
   std::memcpy(&t.limit, buf, 2);
   std::memcpy(&t.base, buf + 2, 4);
   if (in.z.operand_width == 16) t.base &= 0x00FFFFFF;
+  if (gdt) cpu.clear_seg_cache();
   return 0;
 }
 
@@ -456,11 +457,28 @@ uint32_t emulate(Ctx& c) {
 
 }  // namespace
 
+namespace {
+
+// Instructions whose Exit::Dispatch means only "the mode or the view changed": nothing
+// for the run loop to do (port I/O, by contrast, may need the timers serviced).
+bool continues_in_place(const Insn& in) {
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
+    case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_POP:  // to CR0/CR3/CR4 or a segment register
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
   Machine& m = *static_cast<Machine*>(cpu->machine);
   const Insn& in = *static_cast<const Insn*>(data);
   Ctx c{m, *cpu, in, ea};
-  Timed timed(m.profile().helpers[in.mn()]);
+  Timed timed(m.profile().helper(in.z, in.ops));
   m.clear_page_fault();
   const Translator& tr = *static_cast<const Translator*>(cpu->translator);
   try {
@@ -470,8 +488,10 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
     // an instruction that changed it (a segment load giving DS a base...) must not go on.
     if (r == 0 && tr.mode() != mode) {
       cpu->eip = in.next();
-      return uint32_t(Exit::Dispatch);
+      r = uint32_t(Exit::Dispatch);
     }
+    // Kernel entries and exits go straight on to the next block.
+    if (r == uint32_t(Exit::Dispatch) && continues_in_place(in)) return m.continue_after_helper();
     return r;
   } catch (const std::exception& e) {
     // Nothing may unwind through the generated frames.

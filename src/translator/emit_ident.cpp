@@ -153,9 +153,61 @@ void Emitter::ident(const Insn& in) {
   } else {
     for (unsigned i = op; i < len; ++i) out[n++] = b[i];
   }
+  const int seg = rebased_seg(in, blk.mode);
+  if (seg >= 0 && ident_rebased(in, seg)) return;
   seg_enter(in);
   a.embed(out, n);
   seg_leave(in);
+}
+
+// An operand whose segment has a base (fs:/gs:, DS/ES in a based mode) as [R10 + R11]:
+// R10 = window + segment base, R11 = the 32-bit offset. Switching the GS base there and
+// back costs ~20 ns; the Linux kernel reaches its per-CPU data this way all the time.
+// Needs a REX prefix, so not with AH/CH/DH/BH (REX turns them into SPL..DIL).
+bool Emitter::ident_rebased(const Insn& in, int seg) {
+  const auto& r = in.z.raw;
+  if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || !in.has(ZYDIS_ATTRIB_HAS_MODRM) || r.modrm.mod == 3 ||
+      in.z.address_width != 32)
+    return false;
+  for (int i = 0; i < in.z.operand_count; ++i) {
+    const auto& op = in.ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        (op.reg.value == ZYDIS_REGISTER_AH || op.reg.value == ZYDIS_REGISTER_CH || op.reg.value == ZYDIS_REGISTER_DH ||
+         op.reg.value == ZYDIS_REGISTER_BH))
+      return false;
+  }
+  const ZydisDecodedOperand* m = in.mem_operand();
+  if (!m) return false;
+  const auto& mem = m->mem;
+  const int32_t disp = int32_t(mem.disp.value);
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg), 8));
+  const bool b = mem.base != ZYDIS_REGISTER_NONE, i = mem.index != ZYDIS_REGISTER_NONE;
+  const uint32_t shift = mem.scale == 8 ? 3 : mem.scale == 4 ? 2 : mem.scale == 2 ? 1 : 0;
+  if (b && i)
+    a.lea(x86::r11d, x86::ptr(host64(mem.base), host64(mem.index), shift, disp));
+  else if (i)
+    a.lea(x86::r11d, x86::ptr(x86::Gp(), host64(mem.index), shift, disp));
+  else if (b)
+    a.lea(x86::r11d, x86::ptr(host64(mem.base), disp));
+  else
+    a.mov(x86::r11d, Imm(uint32_t(disp)));
+  uint8_t out[24];
+  unsigned n = 0;
+  for (unsigned k = 0; k < r.prefix_count; ++k)
+    if (!is_seg_prefix(in.bytes[k]) && in.bytes[k] != 0x67) out[n++] = in.bytes[k];
+  out[n++] = 0x43;  // REX.X (index R11) and REX.B (base R10)
+  unsigned op = r.prefix_count;
+  if (in.bytes[op] == 0x82) {
+    out[n++] = 0x80;
+    ++op;
+  }
+  const unsigned mo = r.modrm.offset;
+  for (unsigned k = op; k < mo; ++k) out[n++] = in.bytes[k];
+  out[n++] = uint8_t((in.bytes[mo] & 0x38) | 4);  // mod 00, SIB follows
+  out[n++] = 0x1A;                                 // scale 1, index R11, base R10
+  for (unsigned k = mo + 1 + (r.sib.offset ? 1 : 0) + r.disp.size / 8; k < in.len(); ++k) out[n++] = in.bytes[k];
+  a.embed(out, n);
+  return true;
 }
 
 void Emitter::ident_gs0(const Insn& in) {

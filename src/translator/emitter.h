@@ -36,6 +36,7 @@ class Emitter {
   // The guest instruction as host code: its own bytes, prefixed 65 67 when it
   // touches memory, with the absolute [disp32] form turned into its SIB equivalent.
   void ident(const Insn& in);
+  bool ident_rebased(const Insn& in, int seg);
   // The instruction with its ModRM memory operand replaced by gs:[0] (GS already set).
   void ident_gs0(const Insn& in);
   // Re-encodes the instruction's ModRM operand (memory or register) with another
@@ -99,6 +100,8 @@ bool emit_control(Emitter& e, const Insn& in);
 bool emit_string(Emitter& e, const Insn& in);
 bool emit_legacy(Emitter& e, const Insn& in);
 bool emit_system(Emitter& e, const Insn& in);
+// MOV/POP to DS, ES, FS or GS through the descriptor cache (false: not handled here).
+bool emit_load_sreg(Emitter& e, const Insn& in);
 // An instruction known to touch device memory: a direct call to the device.
 bool emit_mmio(Emitter& e, const Insn& in);
 // Whether the family handles this mnemonic (checked in this order, else IDENT).

@@ -93,7 +93,13 @@ void Translator::build_runtime() {
   a.stmxcsr(field(offsetof(CpuState, mxcsr_spill), 4));
   a.ldmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
   call_fn();
-  a.jnz(light_out);
+  Label light_back = a.newLabel();
+  a.jz(light_back);
+  a.cmp(x86::eax, kResumeNewView);
+  a.jne(light_out);
+  a.mov(x86::r10, field(offsetof(CpuState, window)));
+  a.wrgsbase(x86::r10);
+  a.bind(light_back);
   a.ldmxcsr(field(offsetof(CpuState, mxcsr_spill), 4));
   for (int i = 0; i < 8; ++i) a.movdqa(x86::xmm(i), spill(i));
   a.jmp(resume_regs);

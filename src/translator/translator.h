@@ -31,6 +31,10 @@ struct Block;
 
 // Mode bits: the CPU state that generated code depends on. Blocks are keyed by
 // EIP + mode, and instructions that change the mode leave translated code.
+// A helper result besides Exit values: go on at cpu->ret_addr, with GS = cpu->window
+// (the helper changed the privilege view or the address space).
+inline constexpr uint32_t kResumeNewView = 0x100;
+
 inline constexpr uint32_t kModeCpl = 3;            // CPL
 inline constexpr uint32_t kModeCode32 = 1u << 2;   // CS.D
 inline constexpr uint32_t kModeFlatStack = 1u << 3;  // CS and SS bases are 0

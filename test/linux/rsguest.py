@@ -121,6 +121,9 @@ def kernel_append(check):
     (with --no-reboot / -no-reboot that ends the run instead of hanging it), and the check
     script for /init."""
     args = ["console=ttyS0", "panic=-1"]
+    # Extra arguments for investigations, e.g. RS_APPEND=nokaslr so that a profile can
+    # name kernel blocks with a /proc/kallsyms taken from the same kernel.
+    args += os.environ.get("RS_APPEND", "").split()
     if check:
         args.append("rs.check=" + check)
     return " ".join(args)
