@@ -7,7 +7,10 @@
 ;                  operands, a base that wraps around 4 GiB, an unaligned
 ;                  base with an access that crosses a page, the descriptor
 ;                  cache (editing the GDT does not change a loaded segment
-;                  until it is reloaded), push fs / pop gs, lfs/lgs
+;                  until it is reloaded), push fs / pop gs, lfs/lgs,
+;                  repeated loads of one selector (a GDT edit, a not-present
+;                  entry and CPL 3 still count), fs: with AH..BH and offsets
+;                  from 2 GiB up
 ;   -DPART_DSES    DS and ES bases: implicit DS accesses, EBP-based accesses
 ;                  (SS, unaffected), stos/movs/scas/cmps/lods with based DS
 ;                  and ES, push ds / pop ds, lds/les
@@ -212,6 +215,71 @@ test_main:
         lfs ebx, [farptr_gs]
         mov eax, [fs:ebx + 4]
         CHECK_EQ 'lfs.[fs:ebx+4]', eax, PAT(0x4D)
+
+        ; ringshift repeats a successful DS/ES/FS/GS load inline while the GDT entry
+        ; is unchanged (translator/emit_segment.cpp): every change must still count.
+        PUTSLN '--- repeated loads of one selector'
+        SET_DESC SEL_SPARE3, seg_area, 0xFFFFF, DESC_DATA0
+        mov ecx, 3
+.reload:
+        mov ax, SEL_SPARE3
+        mov fs, ax
+        mov ebx, [fs:0x10]
+        dec ecx
+        jnz .reload
+        CHECK_EQ 'same selector loaded 3 times: base', ebx, PAT(4)
+        SET_DESC SEL_SPARE3, seg_area + 0x400, 0xFFFFF, DESC_DATA0
+        mov fs, ax
+        mov eax, [fs:0x10]
+        CHECK_EQ 'GDT entry edited, mov fs: new base', eax, PAT(0x104)
+        SET_DESC SEL_SPARE3, seg_area + 0x800, 0xFFFFF, DESC_DATA0
+        push dword SEL_SPARE3
+        pop gs
+        mov eax, [gs:0x10]
+        CHECK_EQ 'GDT entry edited, pop gs: new base', eax, PAT(0x204)
+        SET_DESC SEL_SPARE3, seg_area + 0xC00, 0xFFFFF, DESC_DATA0
+        mov word [scratch], SEL_SPARE3
+        mov gs, [scratch]
+        mov eax, [gs:0x10]
+        CHECK_EQ 'GDT entry edited, mov gs,[mem]: new base', eax, PAT(0x304)
+        mov ax, SEL_KDATA               ; the handler's exit reloads FS and GS: keep them valid
+        mov fs, ax
+        mov gs, ax
+        mov ax, SEL_SPARE3
+        SET_DESC SEL_SPARE3, seg_area, 0xFFFFF, DESC_DATA0 & ~0x80
+        EXC_ARM .np_resume
+.np:
+        mov fs, ax
+.np_resume:
+        EXC_CHECK 'entry made not present, mov fs', 11, SEL_SPARE3, .np
+        xor eax, eax
+        mov ax, fs
+        CHECK_EQ 'fs after the #NP: unchanged', eax, SEL_KDATA
+        SET_DESC SEL_SPARE3, seg_area, 0xFFFFF, DESC_DATA0
+        mov fs, ax
+        R3_FAULT_S 'same DPL 0 selector at CPL 3: #GP', 13, SEL_SPARE3, {mov ax, SEL_SPARE3}, mov fs, ax
+
+        PUTSLN '--- fs: operands: AH..BH registers, offsets from 2 GiB up'
+        mov ax, SEL_SPARE0
+        mov fs, ax
+        mov ah, [fs:0x10]
+        movzx eax, ah
+        CHECK_EQ 'mov ah,[fs:0x10]', eax, 0x04
+        mov bh, 0x22
+        add [fs:0x14], bh
+        CHECK_EQ 'add [fs:0x14],bh', dword [seg_area + 0x14], PAT(5) + 0x22
+        SET_DESC SEL_SPARE3, seg_area + 0x80000000, 0xFFFFF, DESC_DATA0
+        mov ax, SEL_SPARE3
+        mov fs, ax
+        mov eax, [fs:0x80000010]
+        CHECK_EQ 'base + 2 GiB, [fs:0x80000010] wraps', eax, PAT(4)
+        mov ebx, 0x80000000
+        mov eax, [fs:ebx + 0x18]
+        CHECK_EQ 'base + 2 GiB, [fs:ebx+0x18] wraps', eax, PAT(6)
+        mov esi, 0x20000000
+        mov dword [fs:esi * 4 + 0x1C], 0xD00D
+        CHECK_EQ 'base + 2 GiB, write [fs:esi*4+0x1c] wraps', dword [seg_area + 0x1C], 0xD00D
+        call fill_pattern
         mov ax, SEL_KDATA
         mov fs, ax
         mov gs, ax
