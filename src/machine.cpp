@@ -292,6 +292,14 @@ uint32_t Machine::continue_after_helper() {
   }
 }
 
+void Machine::after_iret() {
+  if (!faulted_.valid) return;
+  faulted_.valid = false;
+  const CpuState& c = cpu();
+  if (c.eip == faulted_.eip && c.cr3 == faulted_.cr3 && (c.cpl == 3) == faulted_.user)
+    shadow_->prefill(faulted_.linear, faulted_.write, faulted_.user);
+}
+
 void Machine::invlpg(uint32_t linear) {
   shadow_->invlpg(linear);
   cpu().clear_seg_cache();
@@ -697,6 +705,7 @@ int Machine::run() {
       case Exit::PageFault:
         c.cr2 = c.fault_guest_addr;
         stats_.page_faults++;
+        faulted_ = FaultedAccess{true, c.fault_guest_addr, c.eip, c.cr3, (c.fault_err & 2) != 0, (c.fault_err & 4) != 0};
         deliver(14, EventKind::Fault, c.fault_err, "page fault", c.eip);
         break;
       case Exit::Mmio:

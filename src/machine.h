@@ -100,6 +100,9 @@ class Machine : public MachineControl, public gdb::Target {
   // the block for cpu.eip when the run loop has nothing to do first (kResumeNewView,
   // cpu.ret_addr set), else Exit::Dispatch.
   uint32_t continue_after_helper();
+  // An IRET completed: if it returns to an instruction whose shadow fault became a
+  // guest #PF, map the page the handler has (probably) provided (Shadow::prefill).
+  void after_iret();
   // Whether an interrupt could be taken now (IF set, PIC has a request): helpers that
   // change the PIC or IF end the block so that it is delivered at once.
   bool interrupt_ready();
@@ -211,6 +214,11 @@ class Machine : public MachineControl, public gdb::Target {
   bool timer_ok_ = false;
   uint64_t timer_armed_ = UINT64_MAX;
   bool halted_ = false;
+  struct FaultedAccess {
+    bool valid = false;
+    uint32_t linear = 0, eip = 0, cr3 = 0;
+    bool write = false, user = false;
+  } faulted_;  // the last shadow fault that became a guest #PF
   bool reset_pending_ = false;
   uint64_t events_ = 0;  // events delivered so far (to tell a completed instruction from a faulted one)
   bool stopping_ = false;

@@ -490,6 +490,7 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
       cpu->eip = in.next();
       r = uint32_t(Exit::Dispatch);
     }
+    if (r == uint32_t(Exit::Dispatch) && (in.mn() == ZYDIS_MNEMONIC_IRETD || in.mn() == ZYDIS_MNEMONIC_IRET)) m.after_iret();
     // Kernel entries and exits go straight on to the next block.
     if (r == uint32_t(Exit::Dispatch) && continues_in_place(in)) return m.continue_after_helper();
     return r;

@@ -96,15 +96,14 @@ bool Shadow::needed(uint32_t ppn) const {
   return false;
 }
 
-void Shadow::drop(int w, uint32_t wp) {
+bool Shadow::forget(int w, uint32_t wp) {
   Win& win = wins_[w];
   auto it = win.entries.find(wp);
-  if (it == win.entries.end()) return;
+  if (it == win.entries.end()) return false;
   Entry e = it->second;
   win.entries.erase(it);
   const uint32_t r = ref(w, wp);
   if (e.prot) {
-    win.w->unmap(wp);
     erase_ref(rmap_[e.ppn], r);
     win.mapped--;
     mapped_--;
@@ -113,7 +112,76 @@ void Shadow::drop(int w, uint32_t wp) {
     auto d = deps_.find(e.table);
     if (d != deps_.end()) erase_ref(d->second, r);
   }
-  if (e.exec && on_exec_drop) on_exec_drop(w / 2, wp & (Window::kMirrorPage - 1));
+  if (e.exec) {
+    const uint32_t lpage = wp & (Window::kMirrorPage - 1);
+    if (exec_sink_) exec_sink_->push_back(uint32_t(w / 2) << 20 | lpage);
+    else if (on_exec_drop) on_exec_drop(w / 2, lpage);
+  }
+  return e.prot != 0;
+}
+
+void Shadow::drop(int w, uint32_t wp) {
+  if (forget(w, wp)) wins_[w].w->unmap(wp);
+}
+
+// One mmap per run of adjacent pages: Linux drops whole ranges at once (munmap, exit,
+// fork's write protection), and one system call per page cost ~3 us each.
+void Shadow::drop_refs(std::vector<uint32_t>& refs) {
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  std::vector<uint32_t> execs;
+  exec_sink_ = &execs;
+  uint32_t run_start = 0, run_len = 0;
+  auto flush_run = [&] {
+    if (run_len) wins_[ref_win(run_start)].w->unmap(ref_page(run_start), run_len);
+    run_len = 0;
+  };
+  for (uint32_t r : refs) {
+    if (!forget(ref_win(r), ref_page(r))) continue;
+    if (run_len && r == run_start + run_len && ref_win(r) == ref_win(run_start)) {
+      run_len++;
+      continue;
+    }
+    flush_run();
+    run_start = r;
+    run_len = 1;
+  }
+  flush_run();
+  exec_sink_ = nullptr;
+  // The translator forgets its indirect-branch entries per page, or in one pass for many.
+  std::sort(execs.begin(), execs.end());
+  execs.erase(std::unique(execs.begin(), execs.end()), execs.end());
+  for (size_t i = 0; i < execs.size();) {
+    const int slot = int(execs[i] >> 20);
+    std::vector<uint32_t> pages;
+    for (; i < execs.size() && int(execs[i] >> 20) == slot; ++i) pages.push_back(execs[i] & 0xFFFFF);
+    if (pages.size() > 4 && on_exec_drops) {
+      on_exec_drops(slot, pages);
+    } else if (on_exec_drop) {
+      for (uint32_t p : pages) on_exec_drop(slot, p);
+    }
+  }
+}
+
+// Keeps the entries of slot s that page directory pd maps through the same directory
+// entries, drops the others. Linux gives every address space the same kernel-half
+// PDEs, so a slot handed to a new process (fork) keeps its kernel mappings (~60 host
+// mappings of ~5 us each per fork otherwise), and so does a slot whose directory was
+// written while it was inactive.
+void Shadow::revalidate(int s, uint32_t pd) {
+  std::vector<uint32_t> victims;
+  for (int w = 2 * s; w < 2 * s + 2; ++w)
+    for (const auto& [wp, e] : wins_[w].entries) {
+      const uint32_t lpage = wp & (Window::kMirrorPage - 1);
+      if (read_phys32((pd << kPageShift) + ((lpage >> 10) << 2)) != e.pde) victims.push_back(ref(w, wp));
+    }
+  drop_refs(victims);
+  for (int w = 2 * s; w < 2 * s + 2; ++w) {
+    Win& win = wins_[w];
+    std::fill(win.large.begin(), win.large.end(), 0);
+    for (const auto& [wp, e] : win.entries)
+      if (e.table == kNoTable) win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
+  }
 }
 
 // Empties both windows of slot s in two system calls, then fixes the indexes in one
@@ -298,6 +366,20 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
   return f;
 }
 
+void Shadow::prefill(uint32_t linear, bool write, bool user) {
+  if (active_ == kPhysSlot) return;
+  const int w = 2 * active_ + (user ? 1 : 0);
+  const uint32_t wp = linear >> kPageShift;
+  if (wins_[w].entries.count(wp)) return;
+  WalkResult r = walk(mem_, WalkRequest{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, false});
+  if (!r.ok || r.table == kNoTable || !(r.pte & kPteA) || (write && !(r.pte & kPteD))) return;
+  const uint32_t ppn = r.phys >> kPageShift;
+  if (ppn >= mem_.pages() || !mem_.contains(r.phys, 1)) return;
+  if (write && (mem_.page_flags(ppn) & (PhysMem::kPageTable | PhysMem::kPageCode))) return;
+  stats.prefills++;
+  install(w, wp, r, false);
+}
+
 WalkResult Shadow::translate(uint32_t linear, bool write, bool user, bool set_ad) {
   if (!paging()) {
     WalkResult r;
@@ -346,15 +428,16 @@ void Shadow::table_written(uint32_t ppn) {
   for (int s = 0; s < kSlots; ++s) {
     if (!slots_[s].used || slots_[s].pd != ppn) continue;
     if (s == active_) keep = true;
-    else flush_slot(s);
+    else slots_[s].stale = true;
   }
   auto d = deps_.find(ppn);
   if (d != deps_.end()) {
-    std::vector<uint32_t> refs = d->second;
-    for (uint32_t r : refs) {
+    std::vector<uint32_t> others;
+    for (uint32_t r : d->second) {
       if (ref_win(r) / 2 == active_) keep = true;
-      else drop(ref_win(r), ref_page(r));
+      else others.push_back(r);
     }
+    drop_refs(others);
   }
   unwatch(ppn);
   if (keep && !unsync_mark_[ppn]) {
@@ -389,10 +472,8 @@ void Shadow::resync() {
       for (uint32_t r : d->second)
         if (Entry* e = find(r); e && stale(*e, ref_page(r) & (Window::kMirrorPage - 1))) victims.push_back(r);
   }
-  std::sort(victims.begin(), victims.end());
-  victims.erase(std::unique(victims.begin(), victims.end()), victims.end());
+  drop_refs(victims);
   stats.resync_drops += victims.size();
-  for (uint32_t r : victims) drop(ref_win(r), ref_page(r));
   std::vector<uint32_t> pages;
   pages.swap(unsync_);
   for (uint32_t p : pages) unsync_mark_[p] = 0;
@@ -417,8 +498,19 @@ void Shadow::activate(uint32_t pd) {
         if (slots_[i].lru < slots_[s].lru) s = i;
       stats.slot_evictions++;
     }
-    flush_slot(s);
-    slots_[s] = Slot{true, pd, tick_};
+    const uint32_t old_pd = slots_[s].pd;
+    const bool had = slots_[s].used;
+    slots_[s] = Slot{true, false, pd, tick_};
+    if (had) {
+      revalidate(s, pd);
+      stats.slot_reuses++;
+      if (!needed(old_pd)) unwatch(old_pd);
+    }
+    if (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()) watch(pd);
+  } else if (slots_[s].stale) {
+    slots_[s].stale = false;
+    revalidate(s, pd);
+    if (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()) watch(pd);
   }
   if (s != active_) stats.switches++;
   slots_[s].lru = tick_;
@@ -472,10 +564,16 @@ void Shadow::invlpg(uint32_t linear) {
     uint8_t& large = wins_[w].large[lp >> 10];
     const uint32_t first = large ? lp & ~0x3FFu : lp, last = large ? first + 0x3FF : lp;
     large = 0;
-    for (uint32_t p = first; p <= last; ++p) {
-      drop(w, p);
-      drop(w, p | Window::kMirrorPage);
+    if (first == last) {
+      drop(w, first);
+      drop(w, first | Window::kMirrorPage);
+      continue;
     }
+    std::vector<uint32_t> refs;
+    for (uint32_t p = first; p <= last; ++p)
+      for (uint32_t q : {p, p | Window::kMirrorPage})
+        if (wins_[w].entries.count(q)) refs.push_back(ref(w, q));
+    drop_refs(refs);
   }
 }
 

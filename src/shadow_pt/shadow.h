@@ -50,8 +50,8 @@ class Shadow {
 
   struct Stats {
     uint64_t fill_ticks = 0;  // host TSC ticks spent in on_fault (--stats)
-    uint64_t fills = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0,
-             switches = 0, slot_evictions = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
+    uint64_t fills = 0, prefills = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0,
+             switches = 0, slot_evictions = 0, slot_reuses = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
@@ -77,6 +77,10 @@ class Shadow {
   // resume the faulting instruction.
   Fault on_fault(uint64_t host_addr, bool write);
 
+  // The guest's #PF handler returned to the instruction that faulted at linear: map the
+  // page now if the guest's tables allow the access, sparing the host fault the retry
+  // would take. Only with A (and D for a write) already set, so no A/D bit is skipped.
+  void prefill(uint32_t linear, bool write, bool user);
   // C++ accesses: the walk as the CPU does it (A/D set), nothing recorded.
   WalkResult translate(uint32_t linear, bool write, bool user, bool set_ad = true);
   // Code fetch by the translator: also recorded, so that on_exec_drop reports when the
@@ -95,6 +99,8 @@ class Shadow {
 
   // The mapping of linear page lpage that code was fetched from in slot changed.
   std::function<void(int slot, uint32_t lpage)> on_exec_drop;
+  // The same for many pages of one slot at once (sorted).
+  std::function<void(int slot, const std::vector<uint32_t>& lpages)> on_exec_drops;
   // Every mapping of slot is gone (the slot was emptied or given to another CR3).
   std::function<void(int slot)> on_slot_flush;
   Stats stats;
@@ -117,6 +123,7 @@ class Shadow {
   };
   struct Slot {
     bool used = false;
+    bool stale = false;  // the directory was written while inactive: check every entry
     uint32_t pd = 0;
     uint64_t lru = 0;
   };
@@ -131,7 +138,12 @@ class Shadow {
   bool install(int w, uint32_t wp, const WalkResult& r, bool exec);
   bool install_large_chunk(int w, uint32_t wp, const WalkResult& r);
   void drop(int w, uint32_t wp);
+  // Forgets the entry; true when its host mapping is still there to be removed.
+  bool forget(int w, uint32_t wp);
+  // Drops many entries (refs, sorted here), removing host mappings run by run.
+  void drop_refs(std::vector<uint32_t>& refs);
   void flush_slot(int s);
+  void revalidate(int s, uint32_t pd);
   void flush_all();
   void watch(uint32_t ppn);
   void unwatch(uint32_t ppn);
@@ -157,6 +169,7 @@ class Shadow {
   std::unordered_map<uint32_t, std::vector<uint32_t>> deps_;  // page table ppn -> entries filled through it
   std::vector<uint32_t> unsync_;                            // written while the active slot depends on them
   std::vector<uint8_t> unsync_mark_;
+  std::vector<uint32_t>* exec_sink_ = nullptr;  // drop_refs collects exec drops here (slot << 20 | page)
 };
 
 }  // namespace rs

@@ -40,7 +40,7 @@ class Window {
   // PROT_READ|PROT_WRITE. These run inside the SIGSEGV handler: plain system calls only.
   bool map(uint32_t wpage, int fd, uint32_t ppn, int prot, uint32_t pages = 1);
   bool protect(uint32_t wpage, int prot);
-  void unmap(uint32_t wpage);
+  void unmap(uint32_t wpage, uint32_t pages = 1);
   // Everything back to PROT_NONE (one system call, however many pages were mapped).
   void clear();
 
