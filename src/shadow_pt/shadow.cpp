@@ -61,10 +61,36 @@ uint8_t Shadow::desired(const Entry& e) const {
   return kRW;
 }
 
+// Only the running address space's windows are reachable from translated code, so the
+// others are brought up to date when they become active again (apply_pending_prot): a
+// page-table page is watched and released over and over, and it has an alias in the
+// kernel half of every cached address space.
 void Shadow::set_prot(int w, uint32_t wp, Entry& e, uint8_t prot) {
   if (e.prot == prot || e.prot == 0) return;
+  if (w / 2 != active_) {
+    auto& v = pending_prot_[w / 2];
+    v.push_back(ref(w, wp));
+    if (v.size() > 2 * (wins_[w & ~1].entries.size() + wins_[w | 1].entries.size()) + 64) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    }
+    return;
+  }
   wins_[w].w->protect(wp, host_prot(prot));
   e.prot = prot;
+}
+
+void Shadow::apply_pending_prot(int s) {
+  auto& v = pending_prot_[s];
+  for (uint32_t r : v) {
+    Entry* e = find(r);
+    if (!e || !e->prot) continue;
+    const uint8_t want = desired(*e);
+    if (want == e->prot) continue;
+    wins_[ref_win(r)].w->protect(ref_page(r), host_prot(want));
+    e->prot = want;
+  }
+  v.clear();
 }
 
 Shadow::Entry* Shadow::find(uint32_t r) {
@@ -213,6 +239,7 @@ void Shadow::flush_slot(int s) {
     std::erase_if(d->second, mine);
     if (d->second.empty()) deps_.erase(d);
   }
+  pending_prot_[s].clear();
   if (on_slot_flush) on_slot_flush(s);
 }
 
@@ -515,6 +542,7 @@ void Shadow::activate(uint32_t pd) {
   if (s != active_) stats.switches++;
   slots_[s].lru = tick_;
   active_ = s;
+  apply_pending_prot(s);
 }
 
 void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {

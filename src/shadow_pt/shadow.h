@@ -134,6 +134,7 @@ class Shadow {
 
   uint8_t desired(const Entry& e) const;
   void set_prot(int w, uint32_t wp, Entry& e, uint8_t prot);
+  void apply_pending_prot(int s);
   Entry* find(uint32_t r);
   bool install(int w, uint32_t wp, const WalkResult& r, bool exec);
   bool install_large_chunk(int w, uint32_t wp, const WalkResult& r);
@@ -169,6 +170,7 @@ class Shadow {
   std::unordered_map<uint32_t, std::vector<uint32_t>> deps_;  // page table ppn -> entries filled through it
   std::vector<uint32_t> unsync_;                            // written while the active slot depends on them
   std::vector<uint8_t> unsync_mark_;
+  std::vector<uint32_t> pending_prot_[kSlots];  // entries of inactive slots whose protection may be stale
   std::vector<uint32_t>* exec_sink_ = nullptr;  // drop_refs collects exec drops here (slot << 20 | page)
 };
 
