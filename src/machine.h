@@ -214,6 +214,7 @@ class Machine : public MachineControl, public gdb::Target {
   bool timer_ok_ = false;
   uint64_t timer_armed_ = UINT64_MAX;
   bool halted_ = false;
+  uint64_t partial_since_ = 0;  // when the UART's unflushed partial line was first seen
   struct FaultedAccess {
     bool valid = false;
     uint32_t linear = 0, eip = 0, cr3 = 0;

@@ -196,11 +196,11 @@ void Shadow::drop_refs(std::vector<uint32_t>& refs) {
 // written while it was inactive.
 void Shadow::revalidate(int s, uint32_t pd) {
   std::vector<uint32_t> victims;
+  uint32_t dir[1024] = {};
+  mem_.read(uint64_t(pd) << kPageShift, dir, sizeof dir);
   for (int w = 2 * s; w < 2 * s + 2; ++w)
-    for (const auto& [wp, e] : wins_[w].entries) {
-      const uint32_t lpage = wp & (Window::kMirrorPage - 1);
-      if (read_phys32((pd << kPageShift) + ((lpage >> 10) << 2)) != e.pde) victims.push_back(ref(w, wp));
-    }
+    for (const auto& [wp, e] : wins_[w].entries)
+      if (dir[(wp & (Window::kMirrorPage - 1)) >> 10] != e.pde) victims.push_back(ref(w, wp));
   drop_refs(victims);
   for (int w = 2 * s; w < 2 * s + 2; ++w) {
     Win& win = wins_[w];

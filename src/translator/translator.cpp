@@ -35,6 +35,7 @@ Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
   shadow_.on_exec_drops = [this](int slot, const std::vector<uint32_t>& lpages) { clear_jtable(slot, lpages); };
   shadow_.on_slot_flush = [this](int slot) {
     for (uint32_t i = 0; i < (1u << kJTableBits); ++i) jtables_[slot][i] = {1, 0};
+    jt_pages_[slot].clear();
   };
 }
 
@@ -49,37 +50,36 @@ Translator::~Translator() {
 
 void Translator::select_jtable() { cpu_.jtable = uint64_t(jtables_[shadow_.active()]); }
 
-// Entries are indexed by the low 16 bits of EIP: a page's entries (and those of blocks
-// on the page before, which may run into it) sit in two runs of 4096.
+// Entries are indexed by the low 16 bits of EIP; jt_pages_ lists, per slot and linear
+// page, the indexes filled for it, so that forgetting a page (and the page before,
+// whose blocks may run into it) touches only those.
 void Translator::clear_jtable(int slot, uint32_t lpage) {
   stats.jtable_page_clears++;
   JTableEntry* t = jtables_[slot];
+  auto& pages = jt_pages_[slot];
   for (uint32_t p : {lpage - 1, lpage}) {
-    const uint32_t first = (p << kPageShift) & ((1u << kJTableBits) - 1);
-    for (uint32_t i = first; i < first + kPageSize; ++i) {
-      uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
+    auto it = pages.find(p);
+    if (it == pages.end()) continue;
+    for (uint16_t i : it->second) {
+      const uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
       if (t[i].code && (eip >> kPageShift) == p) t[i] = {1, 0};
     }
+    pages.erase(it);
   }
 }
 
-// Many pages (sorted): one pass over the table instead of two runs per page.
 void Translator::clear_jtable(int slot, const std::vector<uint32_t>& lpages) {
-  stats.jtable_page_clears += lpages.size();
-  JTableEntry* t = jtables_[slot];
-  auto dropped = [&](uint32_t p) { return std::binary_search(lpages.begin(), lpages.end(), p); };
-  for (uint32_t i = 0; i < (1u << kJTableBits); ++i) {
-    if (!t[i].code) continue;
-    const uint32_t page = uint32_t(uint64_t(0) - t[i].neg_key) >> kPageShift;
-    if (dropped(page) || dropped(page + 1)) t[i] = {1, 0};
-  }
+  for (uint32_t p : lpages) clear_jtable(slot, p);
 }
 
 void Translator::remember(Block* b) {
   if (!b->cached) return;
-  JTableEntry& j = reinterpret_cast<JTableEntry*>(cpu_.jtable)[b->eip & ((1u << kJTableBits) - 1)];
+  const uint16_t i = uint16_t(b->eip & ((1u << kJTableBits) - 1));
+  JTableEntry& j = reinterpret_cast<JTableEntry*>(cpu_.jtable)[i];
   j.neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | b->eip);
   j.code = uint64_t(b->code);
+  auto& v = jt_pages_[shadow_.active()][b->eip >> kPageShift];
+  if (std::find(v.begin(), v.end(), i) == v.end()) v.push_back(i);
 }
 
 uint32_t Translator::fetch_phys(uint32_t linear, bool user) {
@@ -394,6 +394,7 @@ void Translator::flush() {
 void Translator::flush_jtable() {
   for (JTableEntry* t : jtables_)
     for (uint32_t i = 0; i < (1u << kJTableBits); ++i) t[i] = {1, 0};
+  for (auto& m : jt_pages_) m.clear();
 }
 
 const Block* Translator::block_at(uint64_t rip) const {

@@ -181,7 +181,12 @@ class Translator {
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
-    size_t operator()(const Key& k) const { return std::hash<uint64_t>()(k.mode_eip * 31 + k.phys); }
+    // A multiplicative mix: std::hash<uint64_t> is the identity, and nearby EIPs of one
+    // page differ only in their low bits.
+    size_t operator()(const Key& k) const {
+      const uint64_t h = (k.mode_eip ^ (uint64_t(k.phys) << 44)) * 0x9E3779B97F4A7C15ull;
+      return size_t(h ^ (h >> 29));
+    }
   };
   void build_runtime();
   void unlink(Block* b);
@@ -200,6 +205,7 @@ class Translator {
   Runtime rt_;
   uint8_t* blocks_start_ = nullptr;
   JTableEntry* jtables_[Shadow::kSlots + 1] = {};
+  std::unordered_map<uint32_t, std::vector<uint16_t>> jt_pages_[Shadow::kSlots + 1];  // see clear_jtable
   std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
   std::unordered_set<uint32_t> mmio_insns_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
