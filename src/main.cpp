@@ -67,10 +67,10 @@ int run(const rs::RunOptions& o) {
                  (unsigned long long)r.polls, (unsigned long long)r.resets);
     const auto& s = m.shadow().stats;
     std::fprintf(stderr,
-                 "ringshift paging: guest_page_faults=%llu shadow_fills=%llu prefills=%llu chunk_fills=%llu write_upgrades=%llu table_writes=%llu "
+                 "ringshift paging: guest_page_faults=%llu shadow_fills=%llu prefills=%llu unparks=%llu chunk_fills=%llu write_upgrades=%llu table_writes=%llu "
                  "resyncs=%llu resync_drops=%llu as_switches=%llu slot_evictions=%llu slot_reuses=%llu budget_evictions=%llu "
                  "invlpgs=%llu full_flushes=%llu mmio_exits=%llu mapped=%zu\n",
-                 (unsigned long long)r.page_faults, (unsigned long long)s.fills, (unsigned long long)s.prefills,
+                 (unsigned long long)r.page_faults, (unsigned long long)s.fills, (unsigned long long)s.prefills, (unsigned long long)s.unparks,
                  (unsigned long long)s.chunk_fills,
                  (unsigned long long)s.write_upgrades,
                  (unsigned long long)s.table_writes, (unsigned long long)s.resyncs,

@@ -50,7 +50,7 @@ class Shadow {
 
   struct Stats {
     uint64_t fill_ticks = 0;  // host TSC ticks spent in on_fault (--stats)
-    uint64_t fills = 0, prefills = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0,
+    uint64_t fills = 0, prefills = 0, unparks = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0,
              switches = 0, slot_evictions = 0, slot_reuses = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
   };
 
@@ -117,6 +117,7 @@ class Shadow {
   struct Win {
     std::unique_ptr<Window> w;
     std::unordered_map<uint32_t, Entry> entries;  // by window page
+    std::unordered_map<uint32_t, uint32_t> parked;  // window page -> ppn mapped there PROT_NONE (see drop)
     size_t mapped = 0;
     // 4 MiB regions with entries from a 4 MiB page: INVLPG anywhere in one drops them all.
     std::vector<uint8_t> large = std::vector<uint8_t>(1024, 0);
@@ -141,6 +142,8 @@ class Shadow {
   void drop(int w, uint32_t wp);
   // Forgets the entry; true when its host mapping is still there to be removed.
   bool forget(int w, uint32_t wp);
+  bool map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot);
+  static constexpr size_t kMaxParked = 256;  // per window: parked mappings still cost VMAs
   // Drops many entries (refs, sorted here), removing host mappings run by run.
   void drop_refs(std::vector<uint32_t>& refs);
   void flush_slot(int s);
