@@ -9,7 +9,8 @@ namespace rs {
 
 using namespace asmjit;
 
-Emitter::Emitter(Translator& t, Block& b, uint64_t base) : tr(t), blk(b) {
+Emitter::Emitter(Translator& t, Block& b, uint64_t base) : tr(t), blk(b), code(t.code_holder()) {
+  code.reset(ResetPolicy::kSoft);
   code.init(Environment(Arch::kX64), base);
   code.attach(&a);
 }

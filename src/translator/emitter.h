@@ -26,7 +26,7 @@ class Emitter {
 
   Translator& tr;
   Block& blk;
-  asmjit::CodeHolder code;
+  asmjit::CodeHolder& code;  // the translator's, reused: its zone memory stays allocated
   x86::Assembler a;
 
   // gs:[base32 + disp], the guest virtual address space.

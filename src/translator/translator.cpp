@@ -27,6 +27,7 @@ Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
     t = static_cast<JTableEntry*>(p);
   }
   flush_jtable();
+  blocks_.reserve(1u << 17);  // a Linux boot translates ~70 000 blocks: no rehash on the way
   build_runtime();
   select_jtable();
   cpu_.translator = this;

@@ -8,6 +8,8 @@
 // through goes away).
 #pragma once
 #include <cstdio>
+
+#include <asmjit/core.h>
 #include <set>
 #include <cstdint>
 #include <deque>
@@ -125,6 +127,7 @@ class Translator {
 
   Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu);
   ~Translator();
+  asmjit::CodeHolder& code_holder() { return holder_; }
 
   // Current translation mode of the CPU (bits of state the generated code depends on).
   uint32_t mode() const;
@@ -174,6 +177,7 @@ class Translator {
   std::FILE* perf_map_ = nullptr;
   const SymbolTable* symbols_ = nullptr;
   std::set<uint32_t> breakpoints_;
+  asmjit::CodeHolder holder_;         // shared by the Emitters of successive blocks
   std::vector<Insn> scratch_insns_;  // the block being translated (capacity fixed: no moves)
   struct Key {
     uint64_t mode_eip;
