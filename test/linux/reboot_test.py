@@ -7,12 +7,10 @@ usage: test/linux/reboot_test.py --ringshift PATH [--workdir DIR] [--cache DIR] 
 Exit status 0 on success, 1 otherwise.
 """
 
-import argparse
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -45,15 +43,7 @@ def run(cmd, timeout, stop_after_banners=None):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ringshift", required=True, metavar="PATH")
-    ap.add_argument("--workdir")
-    ap.add_argument("--cache")
-    ap.add_argument("--timeout", type=float, default=60)
-    args = ap.parse_args()
-    work = os.path.abspath(args.workdir) if args.workdir else tempfile.mkdtemp(prefix="rs-linux-reboot.")
-    extra = os.path.join(work, "extra")
-    os.makedirs(os.path.join(extra, "rs"), exist_ok=True)
+    args, work, extra = rsguest.test_setup(__doc__, "rs-linux-reboot.", 60)
     with open(os.path.join(extra, "rs", "reboot.sh"), "w") as f:
         f.write("echo ringshift-guest: rebooting\nreboot -f\nsleep 30\necho ringshift-guest: reboot did not happen\n")
     ok = True

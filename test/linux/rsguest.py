@@ -2,9 +2,11 @@
 test programs, the initramfs (through guests/linux/fetch.sh) and the command line that
 boots it under ringshift or under QEMU TCG. Python 3 standard library only."""
 
+import argparse
 import os
 import re
 import shutil
+import tempfile
 import subprocess
 import sys
 
@@ -69,6 +71,22 @@ def make_initramfs(extra_dir, out, cache=None):
     if not bz or not os.path.exists(bz):
         raise Error("fetch.sh did not name a bzImage:\n" + p.stdout)
     return bz, out, info.get("kernel", "?")
+
+
+def test_setup(doc, prefix, timeout):
+    """Command line of a ringshift-only guest test (--ringshift PATH [--workdir DIR]
+    [--cache DIR] [--timeout S]) and its work directory with an empty extra/rs/ for the
+    initramfs. Returns (args, work, extra)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--ringshift", required=True, metavar="PATH")
+    ap.add_argument("--workdir")
+    ap.add_argument("--cache")
+    ap.add_argument("--timeout", type=float, default=timeout)
+    args = ap.parse_args()
+    work = os.path.abspath(args.workdir) if args.workdir else tempfile.mkdtemp(prefix=prefix)
+    extra = os.path.join(work, "extra")
+    os.makedirs(os.path.join(extra, "rs"), exist_ok=True)
+    return args, work, extra
 
 
 def busybox_path(cache=None):

@@ -11,12 +11,9 @@ usage: test/linux/shadow_test.py --ringshift PATH [--workdir DIR] [--cache DIR] 
 Exit status 0 on success, 1 otherwise.
 """
 
-import argparse
 import os
-import re
 import subprocess
 import sys
-import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,15 +31,7 @@ echo === shadow end
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ringshift", required=True, metavar="PATH")
-    ap.add_argument("--workdir")
-    ap.add_argument("--cache")
-    ap.add_argument("--timeout", type=float, default=120)
-    args = ap.parse_args()
-    work = os.path.abspath(args.workdir) if args.workdir else tempfile.mkdtemp(prefix="rs-linux-shadow.")
-    extra = os.path.join(work, "extra")
-    os.makedirs(os.path.join(extra, "rs"), exist_ok=True)
+    args, work, extra = rsguest.test_setup(__doc__, "rs-linux-shadow.", 120)
     ok = True
     try:
         rsguest.build_progs(os.path.join(extra, "rs"), names=("memstress",))
