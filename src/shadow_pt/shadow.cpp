@@ -94,9 +94,7 @@ void Shadow::apply_pending_prot(int s) {
 }
 
 Shadow::Entry* Shadow::find(uint32_t r) {
-  auto& m = wins_[ref_win(r)].entries;
-  auto it = m.find(ref_page(r));
-  return it == m.end() ? nullptr : &it->second;
+  return wins_[ref_win(r)].entries.find(ref_page(r));
 }
 
 void Shadow::watch(uint32_t ppn) {
@@ -124,10 +122,10 @@ bool Shadow::needed(uint32_t ppn) const {
 
 bool Shadow::forget(int w, uint32_t wp) {
   Win& win = wins_[w];
-  auto it = win.entries.find(wp);
-  if (it == win.entries.end()) return false;
-  Entry e = it->second;
-  win.entries.erase(it);
+  const Entry* found = win.entries.find(wp);
+  if (!found) return false;
+  const Entry e = *found;
+  win.entries.erase(wp);
   const uint32_t r = ref(w, wp);
   if (e.prot) {
     erase_ref(rmap_[e.ppn], r);
@@ -153,9 +151,9 @@ bool Shadow::forget(int w, uint32_t wp) {
 // that are then refilled with the same page.
 void Shadow::drop(int w, uint32_t wp) {
   Win& win = wins_[w];
-  auto it = win.entries.find(wp);
-  if (it == win.entries.end()) return;
-  const uint32_t ppn = it->second.ppn;
+  const Entry* found = win.entries.find(wp);
+  if (!found) return;
+  const uint32_t ppn = found->ppn;
   if (!forget(w, wp)) return;
   if (win.parked.size() >= kMaxParked) {
     auto victim = win.parked.begin();
@@ -230,14 +228,16 @@ void Shadow::revalidate(int s, uint32_t pd) {
   uint32_t dir[1024] = {};
   mem_.read(uint64_t(pd) << kPageShift, dir, sizeof dir);
   for (int w = 2 * s; w < 2 * s + 2; ++w)
-    for (const auto& [wp, e] : wins_[w].entries)
+    wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
       if (dir[(wp & (Window::kMirrorPage - 1)) >> 10] != e.pde) victims.push_back(ref(w, wp));
+    });
   drop_refs(victims);
   for (int w = 2 * s; w < 2 * s + 2; ++w) {
     Win& win = wins_[w];
     std::fill(win.large.begin(), win.large.end(), 0);
-    for (const auto& [wp, e] : win.entries)
+    win.entries.for_each([&](uint32_t wp, const Entry& e) {
       if (e.table == kNoTable) win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
+    });
   }
 }
 
@@ -248,10 +248,10 @@ void Shadow::flush_slot(int s) {
   for (int w = 2 * s; w < 2 * s + 2; ++w) {
     Win& win = wins_[w];
     if (win.entries.empty()) continue;
-    for (auto& [wp, e] : win.entries) {
+    win.entries.for_each([&](uint32_t, const Entry& e) {
       if (e.prot) ppns.push_back(e.ppn);
       if (e.table != kNoTable) tables.push_back(e.table);
-    }
+    });
     win.w->clear();
     win.parked.clear();
     std::fill(win.large.begin(), win.large.end(), 0);
@@ -302,16 +302,15 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
   const uint32_t ppn = r.phys >> kPageShift;
   Win& win = wins_[w];
   if (!exec && mapped_ >= budget_) {
-    auto it = win.entries.find(wp);
-    if (it == win.entries.end() || !it->second.prot) make_room(w);
+    const Entry* old = win.entries.find(wp);
+    if (!old || !old->prot) make_room(w);
   }
-  auto [it, fresh] = win.entries.try_emplace(wp);
-  Entry* e = &it->second;
+  bool fresh = false;
+  Entry* e = &win.entries.emplace(wp, fresh);
   if (!fresh && (e->ppn != ppn || e->table != r.table)) {
     // The guest changed the mapping (unsync page) and the access missed: start over.
     drop(w, wp);
-    e = &win.entries.try_emplace(wp).first->second;
-    fresh = true;
+    e = &win.entries.emplace(wp, fresh);
   }
   e->ppn = ppn;
   e->table = r.table;
@@ -353,13 +352,14 @@ bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
   const uint32_t ppn0 = ((r.pde & 0xFFC00000u) >> kPageShift) | (first & 0x3FF);
   if (!mem_.contains(uint64_t(ppn0) << kPageShift, uint64_t(kLargeChunk) << kPageShift)) return false;
   for (uint32_t i = 0; i < kLargeChunk; ++i)
-    if (win.entries.count(first + i)) return false;
+    if (win.entries.contains(first + i)) return false;
   if (mapped_ + kLargeChunk > budget_) make_room(w);
   const uint8_t common = (r.writable && (r.pde & kPteD)) ? kRW : kR;
   for (uint32_t i = 0; i < kLargeChunk; ++i) win.parked.erase(first + i);
   if (!win.w->map(first, mem_.fd(), ppn0, host_prot(common), kLargeChunk)) return false;
   for (uint32_t i = 0; i < kLargeChunk; ++i) {
-    Entry& e = win.entries[first + i];
+    bool fresh = false;
+    Entry& e = win.entries.emplace(first + i, fresh);
     e.ppn = ppn0 + i;
     e.table = kNoTable;
     e.pde = e.pte = r.pde;
@@ -415,8 +415,8 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
       f.outcome = Outcome::Smc;
       return f;
     }
-    auto it = wins_[w].entries.find(wp);
-    if (it != wins_[w].entries.end() && it->second.prot) stats.write_upgrades++;
+    const Entry* old = wins_[w].entries.find(wp);
+    if (old && old->prot) stats.write_upgrades++;
   }
   if (r.table == kNoTable && install_large_chunk(w, wp, r)) {
     f.outcome = Outcome::Filled;
@@ -430,7 +430,7 @@ void Shadow::prefill(uint32_t linear, bool write, bool user) {
   if (active_ == kPhysSlot) return;
   const int w = 2 * active_ + (user ? 1 : 0);
   const uint32_t wp = linear >> kPageShift;
-  if (wins_[w].entries.count(wp)) return;
+  if (wins_[w].entries.contains(wp)) return;
   WalkResult r = walk(mem_, WalkRequest{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, false});
   if (!r.ok || r.table == kNoTable || !(r.pte & kPteA) || (write && !(r.pte & kPteD))) return;
   const uint32_t ppn = r.phys >> kPageShift;
@@ -524,8 +524,9 @@ void Shadow::resync() {
   for (uint32_t p : unsync_) {
     if (p == pd) {
       for (int w = 2 * active_; w < 2 * active_ + 2; ++w)
-        for (auto& [wp, e] : wins_[w].entries)
+        wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
           if (stale(e, wp & (Window::kMirrorPage - 1))) victims.push_back(ref(w, wp));
+        });
     }
     auto d = deps_.find(p);
     if (d != deps_.end())
@@ -629,7 +630,7 @@ void Shadow::verify(const char* where) {
   static const bool on = std::getenv("RINGSHIFT_VERIFY_SHADOW") != nullptr;
   if (!on || active_ == kPhysSlot) return;
   for (int w = 2 * active_; w < 2 * active_ + 2; ++w) {
-    for (const auto& [wp, e] : wins_[w].entries) {
+    wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
       const uint32_t linear = (wp & (Window::kMirrorPage - 1)) << kPageShift;
       WalkRequest rq{linear, false, (w & 1) != 0, cpu_.cr0, cpu_.cr3, cpu_.cr4, false};
       WalkResult r = walk(mem_, rq);
@@ -637,7 +638,7 @@ void Shadow::verify(const char* where) {
       if (bad)
         std::fprintf(stderr, "shadow verify (%s): %s window page %#x -> ppn %#x prot %d; walk ok=%d phys %#x writable=%d pte %#x (entry pte %#x pde %#x)\n",
                      where, (w & 1) ? "user" : "supervisor", linear, e.ppn, e.prot, r.ok, r.phys, r.writable, r.pte, e.pte, e.pde);
-    }
+    });
   }
 }
 
@@ -658,7 +659,7 @@ void Shadow::invlpg(uint32_t linear) {
     std::vector<uint32_t> refs;
     for (uint32_t p = first; p <= last; ++p)
       for (uint32_t q : {p, p | Window::kMirrorPage})
-        if (wins_[w].entries.count(q)) refs.push_back(ref(w, q));
+        if (wins_[w].entries.contains(q)) refs.push_back(ref(w, q));
     drop_refs(refs);
   }
 }

@@ -31,6 +31,7 @@
 #include "mmu/page_walk.h"
 #include "mmu/phys_mem.h"
 #include "shadow_pt/window.h"
+#include "shadow_pt/window_map.h"
 
 namespace rs {
 
@@ -116,7 +117,7 @@ class Shadow {
   };
   struct Win {
     std::unique_ptr<Window> w;
-    std::unordered_map<uint32_t, Entry> entries;  // by window page
+    WindowMap<Entry> entries;  // by window page
     std::unordered_map<uint32_t, uint32_t> parked;  // window page -> ppn mapped there PROT_NONE (see drop)
     size_t mapped = 0;
     // 4 MiB regions with entries from a 4 MiB page: INVLPG anywhere in one drops them all.
