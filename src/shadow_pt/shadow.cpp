@@ -155,12 +155,19 @@ void Shadow::drop(int w, uint32_t wp) {
   if (!found) return;
   const uint32_t ppn = found->ppn;
   if (!forget(w, wp)) return;
+  park(w, wp, ppn);
+  win.w->protect(wp, PROT_NONE);
+}
+
+// Records a page about to be made PROT_NONE with its mapping kept (the caller does the
+// mprotect, possibly for a run of pages at once).
+void Shadow::park(int w, uint32_t wp, uint32_t ppn) {
+  Win& win = wins_[w];
   if (win.parked.size() >= kMaxParked) {
     auto victim = win.parked.begin();
     win.w->unmap(victim->first);
     win.parked.erase(victim);
   }
-  win.w->protect(wp, PROT_NONE);
   win.parked[wp] = ppn;
 }
 
@@ -186,20 +193,35 @@ void Shadow::drop_refs(std::vector<uint32_t>& refs) {
   refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
   std::vector<uint32_t> execs;
   exec_sink_ = &execs;
+  // Short runs are parked (one mprotect, ~1 us), long ones (munmap of a region, an exit)
+  // unmapped: the parked set is small, and those pages rarely come back.
   uint32_t run_start = 0, run_len = 0;
+  std::vector<uint32_t> run_ppns;
   auto flush_run = [&] {
-    if (run_len) wins_[ref_win(run_start)].w->unmap(ref_page(run_start), run_len);
+    if (!run_len) return;
+    const int w = ref_win(run_start);
+    if (run_len <= kParkRun) {
+      for (uint32_t i = 0; i < run_len; ++i) park(w, ref_page(run_start) + i, run_ppns[i]);
+      wins_[w].w->protect(ref_page(run_start), PROT_NONE, run_len);
+    } else {
+      wins_[w].w->unmap(ref_page(run_start), run_len);
+    }
     run_len = 0;
+    run_ppns.clear();
   };
   for (uint32_t r : refs) {
+    const Entry* e = find(r);
+    const uint32_t ppn = e ? e->ppn : 0;
     if (!forget(ref_win(r), ref_page(r))) continue;
     if (run_len && r == run_start + run_len && ref_win(r) == ref_win(run_start)) {
       run_len++;
+      run_ppns.push_back(ppn);
       continue;
     }
     flush_run();
     run_start = r;
     run_len = 1;
+    run_ppns.push_back(ppn);
   }
   flush_run();
   exec_sink_ = nullptr;

@@ -144,6 +144,8 @@ class Shadow {
   // Forgets the entry; true when its host mapping is still there to be removed.
   bool forget(int w, uint32_t wp);
   bool map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot);
+  void park(int w, uint32_t wp, uint32_t ppn);
+  static constexpr uint32_t kParkRun = 16;  // drop_refs parks runs up to this long
   static constexpr size_t kMaxParked = 256;  // per window: parked mappings still cost VMAs
   // Drops many entries (refs, sorted here), removing host mappings run by run.
   void drop_refs(std::vector<uint32_t>& refs);

@@ -43,7 +43,9 @@ bool Window::map(uint32_t wpage, int fd, uint32_t ppn, int prot, uint32_t pages)
   return r != MAP_FAILED;
 }
 
-bool Window::protect(uint32_t wpage, int prot) { return mprotect(page_addr(wpage), kPageSize, prot) == 0; }
+bool Window::protect(uint32_t wpage, int prot, uint32_t pages) {
+  return mprotect(page_addr(wpage), size_t(pages) * kPageSize, prot) == 0;
+}
 
 void Window::unmap(uint32_t wpage, uint32_t pages) {
   mmap(page_addr(wpage), size_t(pages) * kPageSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);

@@ -39,7 +39,7 @@ class Window {
   // Paging windows: one memfd page at one window page; prot is PROT_READ or
   // PROT_READ|PROT_WRITE. These run inside the SIGSEGV handler: plain system calls only.
   bool map(uint32_t wpage, int fd, uint32_t ppn, int prot, uint32_t pages = 1);
-  bool protect(uint32_t wpage, int prot);
+  bool protect(uint32_t wpage, int prot, uint32_t pages = 1);
   void unmap(uint32_t wpage, uint32_t pages = 1);
   // Everything back to PROT_NONE (one system call, however many pages were mapped).
   void clear();
