@@ -375,23 +375,37 @@ void Emitter::exit_indirect() {
 // Target in R9d: jump through the current address space's indirect-branch table, or
 // to helper_dispatch_indirect on a miss.
 void Emitter::jtable_jump() {
-  Label hit = a.newLabel();
+  Label hit = a.newLabel(), second = a.newLabel(), miss = a.newLabel();
   a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
+  // r11 = jtable_index(r9d), without touching the flags; a bucket is two 16-byte ways.
+  a.mov(x86::r11d, x86::r9d);
+  a.bswap(x86::r11d);
+  a.movzx(x86::r8d, x86::r11w);
   a.movzx(x86::r11d, x86::r9w);
-  a.lea(x86::r11, x86::ptr(x86::r11, x86::r11));
+  a.lea(x86::r11d, x86::ptr(x86::r11, x86::r8));
+  a.movzx(x86::r11d, x86::r11w);
+  a.lea(x86::r11, x86::ptr(0, x86::r11, 2));
   a.lea(x86::r10, x86::ptr(x86::r10, x86::r11, 3));
-  a.mov(x86::r11, x86::qword_ptr(x86::r10));
-  a.lea(x86::r11, x86::ptr(x86::r11, x86::r9));
+  // A way matches when its -(mode << 32 | EIP) plus the target's key is 0.
   a.mov(x86::r8, Imm(uint64_t(blk.mode) << 32));
+  a.lea(x86::r8, x86::ptr(x86::r8, x86::r9));
+  a.mov(x86::r11, x86::qword_ptr(x86::r10));
   a.lea(x86::r11, x86::ptr(x86::r11, x86::r8));
   a.xchg(x86::r11, x86::rcx);
   a.jecxz(x86::rcx, hit);
-  a.xchg(x86::r11, x86::rcx);
-  a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
-  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  a.mov(x86::rcx, x86::qword_ptr(x86::r10, 16));
+  a.lea(x86::rcx, x86::ptr(x86::rcx, x86::r8));
+  a.jecxz(x86::rcx, second);
+  a.jmp(miss);
+  a.bind(second);
+  a.lea(x86::r10, x86::ptr(x86::r10, 16));
   a.bind(hit);
   a.xchg(x86::r11, x86::rcx);
   a.jmp(x86::qword_ptr(x86::r10, 8));
+  a.bind(miss);
+  a.xchg(x86::r11, x86::rcx);
+  a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
 }
 
 void Emitter::irq_window_check(const Insn& in, bool shadow) {

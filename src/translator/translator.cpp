@@ -20,7 +20,7 @@ using namespace asmjit;
 
 Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
     : machine_(m), mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes) {
-  size_t jbytes = sizeof(JTableEntry) << kJTableBits;
+  size_t jbytes = sizeof(JTableEntry) * kJTableEntries;
   for (auto& t : jtables_) {
     void* p = mmap(nullptr, jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap jump table");
@@ -35,7 +35,7 @@ Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
   shadow_.on_exec_drop = [this](int slot, uint32_t lpage) { clear_jtable(slot, lpage); };
   shadow_.on_exec_drops = [this](int slot, const std::vector<uint32_t>& lpages) { clear_jtable(slot, lpages); };
   shadow_.on_slot_flush = [this](int slot) {
-    for (uint32_t i = 0; i < (1u << kJTableBits); ++i) jtables_[slot][i] = {1, 0};
+    for (uint32_t i = 0; i < kJTableEntries; ++i) jtables_[slot][i] = {1, 0};
     jt_pages_[slot].clear();
   };
 }
@@ -46,7 +46,7 @@ Translator::~Translator() {
   shadow_.on_exec_drop = nullptr;
   shadow_.on_exec_drops = nullptr;
   shadow_.on_slot_flush = nullptr;
-  for (auto* t : jtables_) munmap(t, sizeof(JTableEntry) << kJTableBits);
+  for (auto* t : jtables_) munmap(t, sizeof(JTableEntry) * kJTableEntries);
 }
 
 void Translator::select_jtable() { cpu_.jtable = uint64_t(jtables_[shadow_.active()]); }
@@ -61,7 +61,7 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
   for (uint32_t p : {lpage - 1, lpage}) {
     auto it = pages.find(p);
     if (it == pages.end()) continue;
-    for (uint16_t i : it->second) {
+    for (uint32_t i : it->second) {
       const uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
       if (t[i].code && (eip >> kPageShift) == p) t[i] = {1, 0};
     }
@@ -75,12 +75,21 @@ void Translator::clear_jtable(int slot, const std::vector<uint32_t>& lpages) {
 
 void Translator::remember(Block* b) {
   if (!b->cached) return;
-  const uint16_t i = uint16_t(b->eip & ((1u << kJTableBits) - 1));
-  JTableEntry& j = reinterpret_cast<JTableEntry*>(cpu_.jtable)[i];
-  j.neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | b->eip);
-  j.code = uint64_t(b->code);
-  auto& v = jt_pages_[shadow_.active()][b->eip >> kPageShift];
-  if (std::find(v.begin(), v.end(), i) == v.end()) v.push_back(i);
+  JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
+  const uint32_t i = 2 * jtable_index(b->eip);
+  const uint64_t neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | b->eip);
+  auto& pages = jt_pages_[shadow_.active()];
+  auto note = [&](uint32_t at, uint32_t eip) {
+    auto& v = pages[eip >> kPageShift];
+    if (std::find(v.begin(), v.end(), at) == v.end()) v.push_back(at);
+  };
+  if (t[i].code && t[i].neg_key != neg_key) {  // the older target moves to the second way
+    t[i + 1] = t[i];
+    note(i + 1, uint32_t(uint64_t(0) - t[i].neg_key));
+  }
+  t[i].neg_key = neg_key;
+  t[i].code = uint64_t(b->code);
+  note(i, b->eip);
 }
 
 uint32_t Translator::fetch_phys(uint32_t linear, bool user) {
@@ -350,8 +359,10 @@ void Translator::unlink(Block* b) {
     if (s->rel32) unpatch(s.get());
   }
   for (JTableEntry* t : jtables_) {
-    JTableEntry& j = t[b->eip & ((1u << kJTableBits) - 1)];
-    if (j.code == uint64_t(b->code)) j = {1, 0};
+    for (uint32_t w = 0; w < 2; ++w) {
+      JTableEntry& j = t[2 * jtable_index(b->eip) + w];
+      if (j.code == uint64_t(b->code)) j = {1, 0};
+    }
   }
   for (uint32_t p : {b->phys_first, b->phys_last}) {
     auto it = by_page_.find(p);
@@ -394,7 +405,7 @@ void Translator::flush() {
 
 void Translator::flush_jtable() {
   for (JTableEntry* t : jtables_)
-    for (uint32_t i = 0; i < (1u << kJTableBits); ++i) t[i] = {1, 0};
+    for (uint32_t i = 0; i < kJTableEntries; ++i) t[i] = {1, 0};
   for (auto& m : jt_pages_) m.clear();
 }
 
