@@ -19,6 +19,11 @@ class CodeCache {
   bool contains(uint64_t addr) const { return addr - uint64_t(base_) < size_; }
   uint8_t* alloc(size_t n);          // nullptr when full
   void reset_to(uint8_t* mark) { cur_ = mark; }
+  // Moves the cursor up to a multiple of a (a power of two), when there is room.
+  void align(size_t a) {
+    uint8_t* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uint64_t>(cur_) + a - 1) & ~uint64_t(a - 1));
+    if (p <= base_ + size_) cur_ = p;
+  }
 
  private:
   uint8_t* base_ = nullptr;

@@ -378,12 +378,7 @@ void Emitter::jtable_jump() {
   Label hit = a.newLabel(), second = a.newLabel(), miss = a.newLabel();
   a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
   // r11 = jtable_index(r9d), without touching the flags; a bucket is two 16-byte ways.
-  a.mov(x86::r11d, x86::r9d);
-  a.bswap(x86::r11d);
-  a.movzx(x86::r8d, x86::r11w);
   a.movzx(x86::r11d, x86::r9w);
-  a.lea(x86::r11d, x86::ptr(x86::r11, x86::r8));
-  a.movzx(x86::r11d, x86::r11w);
   a.lea(x86::r11, x86::ptr(0, x86::r11, 2));
   a.lea(x86::r10, x86::ptr(x86::r10, x86::r11, 3));
   // A way matches when its -(mode << 32 | EIP) plus the target's key is 0.

@@ -193,6 +193,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     blk->phys_first = blk->phys_last = phys0 >> kPageShift;
     // One-instruction blocks always go to the same scratch area: they run once, return
     // to the run loop, and are replaced by the next one.
+    if (!single) cache_.align(kBlockAlign);
     uint8_t* base = single ? scratch_ : cache_.cursor();
     Emitter e(*this, *blk, uint64_t(base));
     e.a.mov(x86::r10b, x86::byte_ptr(x86::r15, kPollOffset));
