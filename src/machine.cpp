@@ -680,7 +680,7 @@ int Machine::run() {
     std::vector<MemAccess> accesses;  // the instruction's memory operands, for read/access watchpoints
     if (!watch_.empty()) {
       watched = watch_snapshot();
-      accesses = memory_operands(b->kept.empty() ? nullptr : &b->kept.front());
+      accesses = memory_operands(b->kept.empty() ? nullptr : b->kept.front().get());
     }
     auto why = Exit(tr_->runtime().enter(&c, b->code));
     Timed exit_timer(prof_.exits[size_t(why) & 15]);

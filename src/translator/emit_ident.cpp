@@ -425,7 +425,7 @@ void Emitter::irq_window_check(const Insn& in, bool shadow) {
 const Insn& Emitter::keep(const Insn& in) {
   for (const auto& [from, to] : kept_)
     if (from == &in) return *to;
-  const Insn& copy = blk.kept.emplace_back(in);
+  const Insn& copy = *blk.kept.emplace_back(std::make_unique<Insn>(in));
   kept_.push_back({&in, &copy});
   return copy;
 }

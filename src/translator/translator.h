@@ -12,7 +12,6 @@
 #include <asmjit/core.h>
 #include <set>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -93,7 +92,9 @@ struct Block {
   // Decoded instructions that translated code points at (helper data), at stable
   // addresses; the others are not kept (an Insn is about 1 KiB). A one-instruction
   // block keeps its instruction first.
-  std::deque<Insn> kept;
+  // One allocation each (a std::deque allocated a 1.2 KiB node even while empty: 80 MiB
+  // for a Linux boot's 70 000 blocks).
+  std::vector<std::unique_ptr<Insn>> kept;
   std::vector<std::unique_ptr<ExitSite>> exits;
   std::vector<ExitSite*> incoming;
 };
