@@ -120,10 +120,10 @@ bool Shadow::needed(uint32_t ppn) const {
   return false;
 }
 
-bool Shadow::forget(int w, uint32_t wp) {
+uint32_t Shadow::forget(int w, uint32_t wp) {
   Win& win = wins_[w];
   const Entry* found = win.entries.find(wp);
-  if (!found) return false;
+  if (!found) return kNotMapped;
   const Entry e = *found;
   win.entries.erase(wp);
   const uint32_t r = ref(w, wp);
@@ -136,12 +136,8 @@ bool Shadow::forget(int w, uint32_t wp) {
     auto d = deps_.find(e.table);
     if (d != deps_.end()) erase_ref(d->second, r);
   }
-  if (e.exec) {
-    const uint32_t lpage = wp & (Window::kMirrorPage - 1);
-    if (exec_sink_) exec_sink_->push_back(uint32_t(w / 2) << 20 | lpage);
-    else if (on_exec_drop) on_exec_drop(w / 2, lpage);
-  }
-  return e.prot != 0;
+  if (e.exec && on_exec_drop) on_exec_drop(w / 2, wp & (Window::kMirrorPage - 1));
+  return e.prot ? e.ppn : kNotMapped;
 }
 
 // A single page (INVLPG, a changed entry) is parked rather than unmapped: PROT_NONE
@@ -150,13 +146,10 @@ bool Shadow::forget(int w, uint32_t wp) {
 // unmaps one fixed address thousands of times at boot, and fork makes PTEs read-only
 // that are then refilled with the same page.
 void Shadow::drop(int w, uint32_t wp) {
-  Win& win = wins_[w];
-  const Entry* found = win.entries.find(wp);
-  if (!found) return;
-  const uint32_t ppn = found->ppn;
-  if (!forget(w, wp)) return;
+  const uint32_t ppn = forget(w, wp);
+  if (ppn == kNotMapped) return;
   park(w, wp, ppn);
-  win.w->protect(wp, PROT_NONE);
+  wins_[w].w->protect(wp, PROT_NONE);
 }
 
 // Records a page about to be made PROT_NONE with its mapping kept (the caller does the
@@ -191,8 +184,6 @@ bool Shadow::map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot) {
 void Shadow::drop_refs(std::vector<uint32_t>& refs) {
   std::sort(refs.begin(), refs.end());
   refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
-  std::vector<uint32_t> execs;
-  exec_sink_ = &execs;
   // Short runs are parked (one mprotect, ~1 us), long ones (munmap of a region, an exit)
   // unmapped: the parked set is small, and those pages rarely come back.
   uint32_t run_start = 0, run_len = 0;
@@ -210,9 +201,8 @@ void Shadow::drop_refs(std::vector<uint32_t>& refs) {
     run_ppns.clear();
   };
   for (uint32_t r : refs) {
-    const Entry* e = find(r);
-    const uint32_t ppn = e ? e->ppn : 0;
-    if (!forget(ref_win(r), ref_page(r))) continue;
+    const uint32_t ppn = forget(ref_win(r), ref_page(r));
+    if (ppn == kNotMapped) continue;
     if (run_len && r == run_start + run_len && ref_win(r) == ref_win(run_start)) {
       run_len++;
       run_ppns.push_back(ppn);
@@ -224,20 +214,6 @@ void Shadow::drop_refs(std::vector<uint32_t>& refs) {
     run_ppns.push_back(ppn);
   }
   flush_run();
-  exec_sink_ = nullptr;
-  // The translator forgets its indirect-branch entries per page, or in one pass for many.
-  std::sort(execs.begin(), execs.end());
-  execs.erase(std::unique(execs.begin(), execs.end()), execs.end());
-  for (size_t i = 0; i < execs.size();) {
-    const int slot = int(execs[i] >> 20);
-    std::vector<uint32_t> pages;
-    for (; i < execs.size() && int(execs[i] >> 20) == slot; ++i) pages.push_back(execs[i] & 0xFFFFF);
-    if (pages.size() > 4 && on_exec_drops) {
-      on_exec_drops(slot, pages);
-    } else if (on_exec_drop) {
-      for (uint32_t p : pages) on_exec_drop(slot, p);
-    }
-  }
 }
 
 // Keeps the entries of slot s that page directory pd maps through the same directory

@@ -100,8 +100,6 @@ class Shadow {
 
   // The mapping of linear page lpage that code was fetched from in slot changed.
   std::function<void(int slot, uint32_t lpage)> on_exec_drop;
-  // The same for many pages of one slot at once (sorted).
-  std::function<void(int slot, const std::vector<uint32_t>& lpages)> on_exec_drops;
   // Every mapping of slot is gone (the slot was emptied or given to another CR3).
   std::function<void(int slot)> on_slot_flush;
   Stats stats;
@@ -141,8 +139,10 @@ class Shadow {
   bool install(int w, uint32_t wp, const WalkResult& r, bool exec);
   bool install_large_chunk(int w, uint32_t wp, const WalkResult& r);
   void drop(int w, uint32_t wp);
-  // Forgets the entry; true when its host mapping is still there to be removed.
-  bool forget(int w, uint32_t wp);
+  // Forgets the entry; the page its host mapping (still there, to be removed) maps,
+  // or kNotMapped.
+  static constexpr uint32_t kNotMapped = ~0u;
+  uint32_t forget(int w, uint32_t wp);
   bool map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot);
   void park(int w, uint32_t wp, uint32_t ppn);
   static constexpr uint32_t kParkRun = 16;  // drop_refs parks runs up to this long
@@ -177,7 +177,6 @@ class Shadow {
   std::vector<uint32_t> unsync_;                            // written while the active slot depends on them
   std::vector<uint8_t> unsync_mark_;
   std::vector<uint32_t> pending_prot_[kSlots];  // entries of inactive slots whose protection may be stale
-  std::vector<uint32_t>* exec_sink_ = nullptr;  // drop_refs collects exec drops here (slot << 20 | page)
 };
 
 }  // namespace rs

@@ -33,7 +33,6 @@ Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
   cpu_.translator = this;
   mem_.on_code_write = [this](uint32_t page) { drop_page(page); };
   shadow_.on_exec_drop = [this](int slot, uint32_t lpage) { clear_jtable(slot, lpage); };
-  shadow_.on_exec_drops = [this](int slot, const std::vector<uint32_t>& lpages) { clear_jtable(slot, lpages); };
   shadow_.on_slot_flush = [this](int slot) {
     for (uint32_t i = 0; i < kJTableEntries; ++i) jtables_[slot][i] = {1, 0};
     jt_pages_[slot].clear();
@@ -44,7 +43,6 @@ Translator::~Translator() {
   if (perf_map_) std::fclose(perf_map_);
   mem_.on_code_write = nullptr;
   shadow_.on_exec_drop = nullptr;
-  shadow_.on_exec_drops = nullptr;
   shadow_.on_slot_flush = nullptr;
   for (auto* t : jtables_) munmap(t, sizeof(JTableEntry) * kJTableEntries);
 }
@@ -67,10 +65,6 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
     }
     pages.erase(it);
   }
-}
-
-void Translator::clear_jtable(int slot, const std::vector<uint32_t>& lpages) {
-  for (uint32_t p : lpages) clear_jtable(slot, p);
 }
 
 void Translator::remember(Block* b) {

@@ -206,7 +206,6 @@ class Translator {
   void build_runtime();
   void unlink(Block* b);
   void remember(Block* b);
-  void clear_jtable(int slot, const std::vector<uint32_t>& lpages);
   void clear_jtable(int slot, uint32_t lpage);
   uint32_t fetch_phys(uint32_t linear, bool user);
   static Key key(uint32_t eip, uint32_t mode, uint32_t phys) { return Key{(uint64_t(mode) << 32) | eip, phys}; }

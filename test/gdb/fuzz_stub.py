@@ -181,9 +181,7 @@ def main():
         print("FAIL %s" % e)
         ok = False
     finally:
-        if vmm.poll() is None:
-            vmm.kill()
-            vmm.wait()
+        gdbutil.kill_if_running(vmm)
     print("%s: %d hostile rounds, %d reconnections, ringshift alive until 'k'" %
           ("PASS" if ok else "FAIL", args.rounds, reconnects))
     return 0 if ok else 1

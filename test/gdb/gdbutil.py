@@ -22,3 +22,10 @@ def start_waiting(ringshift, elf, port, stdout=subprocess.PIPE):
         vmm.wait()
         raise RuntimeError("ringshift did not wait for gdb: %r" % line)
     return vmm
+
+
+def kill_if_running(proc):
+    """Ends a VMM a test left running (a failure before its clean exit)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()

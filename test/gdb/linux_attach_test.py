@@ -164,9 +164,7 @@ def main():
         print("FAIL %s" % e)
         ok = False
     finally:
-        if vmm.poll() is None:
-            vmm.kill()
-            vmm.wait()
+        gdbutil.kill_if_running(vmm)
     print("%s: gdb attached to a running Linux guest" % ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 

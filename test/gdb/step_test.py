@@ -107,9 +107,7 @@ def main():
         failures.append(str(e))
         print("FAIL %s" % e)
     finally:
-        if vmm.poll() is None:
-            vmm.kill()
-            vmm.wait()
+        gdbutil.kill_if_running(vmm)
     print("%s: gdbstub step/breakpoint/watchpoint protocol test" % ("FAIL" if failures else "PASS"))
     return 1 if failures else 0
 

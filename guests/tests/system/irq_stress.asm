@@ -95,13 +95,7 @@ test_main:
         call compute
         mov esi, eax
         mov edi, [res_eflags]
-        mov eax, 60                     ; 1193182 / 60 = 19886 Hz
-        mov edx, PIT_CH0_MODE2
-        call pit_ch0
-        mov ax, 0xFFFE
-        call pic_set_mask
-        mov dword [sys_ticks], 0
-        sti
+        TIMER_20KHZ_ON
         call compute
         cli
         CHECK_EQ 'checksum with interrupts = without', eax, esi

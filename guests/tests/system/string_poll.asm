@@ -23,13 +23,7 @@ test_main:
         SYS_INIT
         call pic_init
         SET_HOOK 0x20, sys_tick_hook
-        mov eax, 60                     ; 1193182 / 60 = 19886 Hz
-        mov edx, PIT_CH0_MODE2
-        call pit_ch0
-        mov ax, 0xFFFE
-        call pic_set_mask
-        mov dword [sys_ticks], 0
-        sti
+        TIMER_20KHZ_ON
         mov ebx, ROUNDS
 .round:
         mov [src], ebx
