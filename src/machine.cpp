@@ -11,8 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "bios/linux_boot.h"
-#include "bios/multiboot.h"
+#include "boot/linux_boot.h"
+#include "boot/multiboot.h"
 #include "decoder/decoder.h"
 #include "devices/clock.h"
 #include "error.h"
@@ -37,7 +37,7 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes) {
   if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap CPU state");
   page_ = new (p) CpuPage();
   CpuState& c = cpu();
-  c.machine = this;
+  c.env = this;
   shadow_ = std::make_unique<Shadow>(mem_, c, cfg.map_budget);
   mem_.on_table_write = [this](uint32_t page) { shadow_->table_written(page); };
   reset_cpu();
@@ -98,7 +98,7 @@ void Machine::reset_cpu() {
   c.cr0 = 0x60000010;
   c.cr2 = c.cr3 = c.cr4 = 0;
   c.cpl = 0;
-  c.shadow = 0;
+  c.irq_inhibit = 0;
   c.irq_waiting = 0;
   c.sysenter_cs = c.sysenter_esp = c.sysenter_eip = 0;
   c.tsc_offset = 0;
@@ -165,11 +165,46 @@ void Machine::unsupported(const std::string& what) {
   request_stop(kExitGuestError, "the guest uses " + what + ", which ringshift does not support yet" + at_eip(cpu().eip));
 }
 
-uint32_t Machine::unsupported_insn(const Insn& in, const std::string& what) {
-  cpu().eip = in.eip;
-  unsupported(what + " (" + in.text() + ")");
-  return uint32_t(Exit::Stop);
+bool Machine::translate(uint32_t linear, bool write, bool user, uint32_t& phys, uint32_t& error) {
+  WalkResult r = shadow_->translate(linear, write, user);
+  phys = r.phys;
+  error = r.error;
+  return r.ok;
 }
+
+// Device registers are read and written in naturally sized pieces of up to 8 bytes.
+void Machine::phys_access(uint32_t phys, void* buf, uint32_t len, bool write) {
+  if (mem_.contains(phys, len)) {
+    if (write) mem_.write(phys, buf, len);
+    else mem_.read(phys, buf, len);
+    return;
+  }
+  auto* p = static_cast<uint8_t*>(buf);
+  for (uint32_t done = 0; done < len;) {
+    const uint32_t n = len - done >= 8 ? 8 : len - done >= 4 ? 4 : len - done >= 2 ? 2 : 1;
+    uint64_t v = 0;
+    if (write) {
+      std::memcpy(&v, p + done, n);
+      mmio_.write(phys + done, int(n), v);
+    } else {
+      v = mmio_.read(phys + done, int(n));
+      std::memcpy(p + done, &v, n);
+    }
+    done += n;
+  }
+}
+
+const void* Machine::ram_pointer(uint32_t linear, uint32_t len) {
+  uint32_t phys = linear;
+  if (cpu().cr0 & 0x80000000u) {
+    WalkResult r = shadow_->translate(linear, false, false, false);  // a probe: no A/D bits
+    if (!r.ok) return nullptr;
+    phys = r.phys;
+  }
+  return mem_.ptr(phys, len);
+}
+
+uint32_t Machine::mode() const { return tr_->mode(); }
 
 void Machine::triple_fault(const std::string& why) {
   std::string msg = "triple fault (" + why + ")" + at_eip(cpu().eip);
@@ -207,7 +242,7 @@ bool Machine::poll_devices() {
 
 bool Machine::interrupt_ready() {
   const CpuState& c = cpu();
-  return c.vif && !c.shadow && pic_->pending();
+  return c.vif && !c.irq_inhibit && pic_->pending();
 }
 
 bool Machine::access_linear(uint32_t addr, void* buf, uint32_t len, bool write, bool supervisor) {
@@ -277,7 +312,7 @@ void Machine::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
 uint32_t Machine::continue_after_helper() {
   CpuState& c = cpu();
   if (c.exit_request || stopping_ || reset_pending_ || dbg_stop_ || dbg_step_ || dbg_resume_ || !watch_.empty() ||
-      (c.vflags & FL_TF) || c.shadow)
+      (c.vflags & FL_TF) || c.irq_inhibit)
     return uint32_t(Exit::Dispatch);
   const bool pending = pic_->pending();
   if (pending && c.vif) return uint32_t(Exit::Dispatch);
@@ -647,10 +682,10 @@ int Machine::run() {
     // Under a debugger: the instruction gdb resumes at may sit on a breakpoint, so it runs
     // alone and past it; watchpoints are checked after every instruction.
     const bool dbg_single = dbg_step_ || dbg_resume_ || !watch_.empty();
-    const bool step = tf || c.shadow || replay_one || dbg_single;
+    const bool step = tf || c.irq_inhibit || replay_one || dbg_single;
     tr_->skip_breakpoint_ = dbg_resume_;
-    const uint8_t shadow_in = c.shadow;
-    c.shadow = 0;
+    const uint8_t inhibit_in = c.irq_inhibit;
+    c.irq_inhibit = 0;
     Block* b = nullptr;
     try {
       if (step) {
@@ -742,10 +777,10 @@ int Machine::run() {
     }
     // A shadow lasts until the instruction after it has completed (a poll exit or a
     // code-page replay did not run it).
-    if (!completed && !c.shadow && events_ == events_before) c.shadow = shadow_in;
+    if (!completed && !c.irq_inhibit && events_ == events_before) c.irq_inhibit = inhibit_in;
     // The single-step trap comes after an instruction that started with TF set and
     // completed without an exception (and not after MOV SS / POP SS).
-    if (step && tf && completed && events_ == events_before && !(c.shadow & kShadowMovSs) && !stopping_) {
+    if (step && tf && completed && events_ == events_before && !(c.irq_inhibit & kInhibitMovSs) && !stopping_) {
       c.dr[6] |= kDr6SingleStep;
       deliver(1, EventKind::Trap, 0, "single step", c.eip);
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu/cpu_state.h"
+#include "cpu/guest_env.h"
 #include "cpu/interrupts.h"
 #include "decoder/decoder.h"
 #include "devices/debug_exit.h"
@@ -50,7 +51,7 @@ struct RunStats {
            steps = 0;
 };
 
-class Machine : public MachineControl, public gdb::Target {
+class Machine : public MachineControl, public gdb::Target, public GuestEnv {
  public:
   explicit Machine(const MachineConfig& cfg);
   ~Machine() override;
@@ -60,7 +61,7 @@ class Machine : public MachineControl, public gdb::Target {
   void load_multiboot(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                       const std::vector<uint8_t>* initrd, const std::string& initrd_name);
 
-  // Loads a Linux bzImage by the 32-bit boot protocol (see bios/linux_boot.h).
+  // Loads a Linux bzImage by the 32-bit boot protocol (see boot/linux_boot.h).
   void load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                   const std::vector<uint8_t>* initrd, const std::string& initrd_name);
 
@@ -79,30 +80,41 @@ class Machine : public MachineControl, public gdb::Target {
   // Runs until the guest stops; returns the process exit status.
   int run();
 
+  // GuestEnv: what the CPU helpers may ask (see cpu/guest_env.h).
+  bool read_linear(uint32_t addr, void* dst, uint32_t len, bool supervisor = false) override;
+  bool write_linear(uint32_t addr, const void* src, uint32_t len, bool supervisor = false) override;
+  bool take_page_fault(uint32_t& error) override;
+  void clear_page_fault() override { mem_fault_.valid = false; }
+  bool translate(uint32_t linear, bool write, bool user, uint32_t& phys, uint32_t& error) override;
+  void phys_access(uint32_t phys, void* buf, uint32_t len, bool write) override;
+  const void* ram_pointer(uint32_t linear, uint32_t len) override;
+  void paging_changed(uint32_t old_cr0, uint32_t old_cr4) override;
+  void invlpg(uint32_t linear) override;
+  void segments_changed() override { update_segment_windows(); }
+  uint32_t mode() const override;
+  uint32_t raise_event(int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip,
+                       const std::string& detail) override;
   void request_stop(int exit_status, const std::string& why) override;
+  void unsupported(const std::string& what) override;
+  void triple_fault(const std::string& why) override;
+  bool must_leave() const override { return stopping_ || reset_pending_; }
+  uint32_t port_in(uint16_t port, int size) override { return io_.in(port, size); }
+  void port_out(uint16_t port, int size, uint32_t value) override { io_.out(port, size, value); }
+  bool ports_settled() override {
+    io_touched_ = true;
+    return poll_devices();
+  }
+  void ferr_irq() override { pic_->pulse_irq(13); }
+  void after_iret() override;
+  uint32_t continue_after_helper() override;
+  Profile& profile() override { return prof_; }
+
   bool stopping() const { return stopping_; }
   const std::string& stop_reason() const { return stop_reason_; }
 
-  // A guest exception or software interrupt raised by a C++ helper, delivered by the
-  // run loop once the helper has returned Exit::Exception.
-  // insn_eip is the raising instruction (cpu.eip is the return address).
-  uint32_t raise_event(int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip, const std::string& detail);
-  // The guest needs something ringshift does not implement: stop with a clear message.
-  void unsupported(const std::string& what);
-  uint32_t unsupported_insn(const Insn& in, const std::string& what);
-  void triple_fault(const std::string& why);
   // A reset line pulled by a device (keyboard controller, port 0x92, 0xCF9): the
   // machine restarts, or with --no-reboot ringshift exits with status 0.
   void guest_reset(const std::string& how);
-  // Whether the current block must end for the run loop (stop or reset requested).
-  bool must_leave() const { return stopping_ || reset_pending_; }
-  // After a helper that changed CPL or the address space (SYSENTER, IRET, MOV CR3...):
-  // the block for cpu.eip when the run loop has nothing to do first (kResumeNewView,
-  // cpu.ret_addr set), else Exit::Dispatch.
-  uint32_t continue_after_helper();
-  // An IRET completed: if it returns to an instruction whose shadow fault became a
-  // guest #PF, map the page the handler has (probably) provided (Shadow::prefill).
-  void after_iret();
   // Whether an interrupt could be taken now (IF set, PIC has a request): helpers that
   // change the PIC or IF end the block so that it is delivered at once.
   bool interrupt_ready();
@@ -110,22 +122,6 @@ class Machine : public MachineControl, public gdb::Target {
   // next event) and says whether an interrupt can be taken now. Called at every exit
   // to the run loop and after port I/O, which may have reprogrammed a device.
   bool poll_devices();
-  // Port I/O may have reprogrammed a timer: the next poll looks at all of them.
-  void io_touched() { io_touched_ = true; }
-
-  // Guest linear memory as C++ helpers see it: through the guest's page tables with
-  // the current privilege (supervisor: an implicit supervisor access such as a
-  // descriptor table or TSS read), A/D bits set as the CPU does. All pages are checked
-  // before anything is written. On a #PF, false and the fault is kept for
-  // take_page_fault(); outside RAM and devices, false and no fault.
-  bool read_linear(uint32_t addr, void* dst, uint32_t len, bool supervisor = false);
-  bool write_linear(uint32_t addr, const void* src, uint32_t len, bool supervisor = false);
-  // The #PF of the last failed access, if any (sets CR2); clears it.
-  bool take_page_fault(uint32_t& error);
-  void clear_page_fault() { mem_fault_.valid = false; }
-  // CR0, CR3 or CR4 changed: new address space or rules, windows and tables follow.
-  void paging_changed(uint32_t old_cr0, uint32_t old_cr4);
-  void invlpg(uint32_t linear);
 
   // Recomputes the GS windows for segment-relative accesses after a segment load.
   void update_segment_windows();
@@ -139,7 +135,6 @@ class Machine : public MachineControl, public gdb::Target {
   Pit8254& pit() { return *pit_; }
   Translator& translator() { return *tr_; }
   const RunStats& stats() const { return stats_; }
-  Profile& profile() { return prof_; }
 
  private:
   struct PendingEvent {

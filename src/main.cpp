@@ -6,8 +6,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "bios/linux_boot.h"
-#include "bios/multiboot.h"
+#include "boot/linux_boot.h"
+#include "boot/multiboot.h"
 #include "cli.h"
 #include "error.h"
 #include "host_console.h"

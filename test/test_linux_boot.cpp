@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "bios/linux_boot.h"
+#include "boot/linux_boot.h"
 #include "error.h"
 
 namespace {

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "bios/multiboot.h"
+#include "boot/multiboot.h"
 #include "error.h"
 #include "guest_image.h"
 

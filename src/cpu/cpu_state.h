@@ -6,6 +6,9 @@
 
 namespace rs {
 
+class GuestEnv;
+class Translator;
+
 enum Reg : int { EAX = 0, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
 enum SegReg : int { ES = 0, CS, SS, DS, FS, GS };
 
@@ -43,7 +46,8 @@ struct DescTable {
   uint16_t limit = 0;
 };
 
-inline constexpr uint8_t kShadowSti = 1, kShadowMovSs = 2;
+// Interrupts inhibited after STI, MOV SS or POP SS (SDM vol. 3, 6.8.3).
+inline constexpr uint8_t kInhibitSti = 1, kInhibitMovSs = 2;
 
 // Why translated code returned to the C++ run loop.
 enum class Exit : int {
@@ -54,7 +58,7 @@ enum class Exit : int {
   Smc,          // guest wrote to a page holding translations; replay one instruction
   Poll,         // asynchronous exit request (signal, timer)
   Fault,        // host fault that is not ours to fix in place; see fault_* fields
-  Exception,    // a helper raised a guest exception (Machine::pending_event); state is pre-instruction
+  Exception,    // a helper raised a guest exception (GuestEnv::raise_event); state is pre-instruction
   PageFault,    // guest #PF found by the shadow fill: fault_guest_addr (CR2), fault_err (error code)
   Mmio,         // first access to device memory at fault_phys: retranslate with the device path
   Debug,        // a debugger breakpoint at cpu->eip, before the instruction runs
@@ -80,8 +84,8 @@ struct alignas(4096) CpuState {
   // translated code when they see it.
   volatile uint8_t irq_waiting;
   uint8_t pad0[5];
-  void* machine;        // the owning Machine, for helpers
-  void* translator;     // the Translator, for dispatch helpers and the fault handler
+  GuestEnv* env;        // the machine as the CPU helpers see it (cpu/guest_env.h)
+  Translator* translator;  // for the dispatch helpers and the fault handler
 
   // --- system state ---
   Segment seg[6];
@@ -91,7 +95,7 @@ struct alignas(4096) CpuState {
   uint8_t cpl = 0;
   // Interrupts are inhibited for one instruction after STI, MOV SS and POP SS; after
   // MOV SS / POP SS debug traps too (SDM vol. 3, 6.8.3).
-  uint8_t shadow = 0;
+  uint8_t irq_inhibit = 0;
   uint32_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
   uint64_t amd_nb_cfg = 0;  // MSR C001_001F (AMD hosts only: the guest sees an AMD family)
   int64_t tsc_offset = 0;  // guest TSC = host TSC + offset (WRMSR to IA32_TIME_STAMP_COUNTER)

@@ -1,19 +1,18 @@
 // C++ emulation of the instructions the translator does not run natively.
-// Entry point: helper_emulate (called from translated code through the helper
+// Entry point: helper_emulate (cpu/helpers.h, called from translated code through the helper
 // stub, with the guest state in CpuState). Each family returns 0 to continue
 // the block or an Exit code, with cpu.eip set to where execution goes on.
 #pragma once
 #include <cstdint>
 
 #include "cpu/cpu_state.h"
+#include "cpu/guest_env.h"
 #include "decoder/decoder.h"
 
 namespace rs {
 
-class Machine;
-
 struct Ctx {
-  Machine& m;
+  GuestEnv& env;
   CpuState& cpu;
   const Insn& in;
   uint32_t ea;  // effective address (offset) of the memory operand, if any
@@ -44,6 +43,9 @@ uint32_t raise(Ctx& c, int vector, uint32_t error_code = 0, const std::string& d
 uint32_t raise_after(Ctx& c, int vector, bool software);
 // A helper access to physical memory outside RAM: the machine stops with a message.
 uint32_t outside_ram(Ctx& c);
+// The instruction needs something ringshift does not implement: the machine stops with
+// a message naming it (cpu.eip is left at the instruction).
+uint32_t unsupported_insn(Ctx& c, const Insn& in, const std::string& what);
 inline constexpr int kDE = 0, kDB = 1, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8, kTS = 10, kNP = 11,
                      kSS = 12, kGP = 13, kPF = 14, kMF = 16, kXM = 19;
 

@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cpu/segments.h"
-#include "machine.h"
+#include "cpu/guest_env.h"
 
 namespace rs {
 
@@ -37,7 +37,7 @@ struct Frame {
   void push(uint32_t v) { words[n++] = v; }
 };
 
-bool write_frame(Machine& m, const Segment& ss, uint32_t esp, int width, const Frame& f, uint32_t& new_esp,
+bool write_frame(GuestEnv& env, const Segment& ss, uint32_t esp, int width, const Frame& f, uint32_t& new_esp,
                  bool supervisor) {
   uint32_t bytes = uint32_t(f.n * width);
   bool big = ss.attr & 0x4000;  // SS.B: 32-bit stack pointer
@@ -49,23 +49,23 @@ bool write_frame(Machine& m, const Segment& ss, uint32_t esp, int width, const F
     uint32_t v = f.words[i];
     std::memcpy(buf + (f.n - 1 - i) * width, &v, size_t(width));
   }
-  if (!m.write_linear(ss.base + top, buf, bytes, supervisor)) return false;
+  if (!env.write_linear(ss.base + top, buf, bytes, supervisor)) return false;
   new_esp = big ? top : ((esp & 0xFFFF0000u) | top);
   return true;
 }
 
-std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventKind kind, bool push_error,
+std::optional<Nested> deliver_once(GuestEnv& env, CpuState& cpu, int vector, EventKind kind, bool push_error,
                                    uint32_t error, bool& unsupported) {
   const uint32_t ext = (kind == EventKind::Software) ? 0 : 1;
   const uint32_t idt_err = uint32_t(vector) * 8 + 2 + ext;
   if (uint32_t(vector) * 8 + 7 > cpu.idtr.limit) return Nested{13, idt_err};
   uint64_t gate = 0;
-  if (!m.read_linear(cpu.idtr.base + uint32_t(vector) * 8, &gate, 8, true)) return Nested{13, idt_err};
+  if (!env.read_linear(cpu.idtr.base + uint32_t(vector) * 8, &gate, 8, true)) return Nested{13, idt_err};
   int type = int(gate >> 40) & 0x1F;
   int gate_dpl = int(gate >> 45) & 3;
   bool present = (gate >> 47) & 1;
   if (type == 0x05) {
-    m.unsupported("a task gate in the IDT (vector " + std::to_string(vector) + ")");
+    env.unsupported("a task gate in the IDT (vector " + std::to_string(vector) + ")");
     unsupported = true;
     return std::nullopt;
   }
@@ -79,7 +79,7 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
 
   if ((sel & ~3u) == 0) return Nested{13, ext};
   uint64_t raw;
-  if (!read_descriptor(m, cpu, sel, raw)) return Nested{13, (sel & ~3u) + ext};
+  if (!read_descriptor(env, cpu, sel, raw)) return Nested{13, (sel & ~3u) + ext};
   Segment cs = decode_descriptor(sel, raw);
   if (!seg_is_code(cs) || seg_dpl(cs) > cpu.cpl) return Nested{13, (sel & ~3u) + ext};
   if (!seg_present(cs)) return Nested{11, (sel & ~3u) + ext};
@@ -98,7 +98,7 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
     if (!(cpu.tr.attr & 0x80) || (cpu.tr.sel & ~3u) == 0) return Nested{10, ext};
     bool tss32 = (cpu.tr.attr & 0xF) == 0x9 || (cpu.tr.attr & 0xF) == 0xB;
     if (!tss32) {
-      m.unsupported("a 16-bit TSS");
+      env.unsupported("a 16-bit TSS");
       unsupported = true;
       return std::nullopt;
     }
@@ -106,11 +106,11 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
     if (at + 5 > cpu.tr.limit) return Nested{10, (cpu.tr.sel & ~3u) + ext};
     uint32_t new_esp = 0;
     uint16_t new_ss = 0;
-    if (!m.read_linear(cpu.tr.base + at, &new_esp, 4, true) || !m.read_linear(cpu.tr.base + at + 4, &new_ss, 2, true))
+    if (!env.read_linear(cpu.tr.base + at, &new_esp, 4, true) || !env.read_linear(cpu.tr.base + at + 4, &new_ss, 2, true))
       return Nested{10, (cpu.tr.sel & ~3u) + ext};
     if ((new_ss & ~3u) == 0) return Nested{10, ext};
     uint64_t ss_raw;
-    if (!read_descriptor(m, cpu, new_ss, ss_raw)) return Nested{10, (new_ss & ~3u) + ext};
+    if (!read_descriptor(env, cpu, new_ss, ss_raw)) return Nested{10, (new_ss & ~3u) + ext};
     Segment nss = decode_descriptor(new_ss, ss_raw);
     bool writable_data = !seg_is_system(nss) && !seg_is_code(nss) && (nss.attr & 2);
     if ((new_ss & 3) != new_cpl || seg_dpl(nss) != new_cpl || !writable_data)
@@ -126,7 +126,7 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
   f.push(cpu.eip);
   if (push_error) f.push(error);
   uint32_t top;
-  if (!write_frame(m, ss, esp, width, f, top, new_cpl < 3)) return Nested{12, (new_cpl < cpu.cpl ? (ss.sel & ~3u) : 0) + ext};
+  if (!write_frame(env, ss, esp, width, f, top, new_cpl < 3)) return Nested{12, (new_cpl < cpu.cpl ? (ss.sel & ~3u) : 0) + ext};
 
   // Commit.
   if (new_cpl < cpu.cpl) cpu.seg[SS] = ss;
@@ -138,7 +138,7 @@ std::optional<Nested> deliver_once(Machine& m, CpuState& cpu, int vector, EventK
   uint32_t fl = eflags & ~(FL_TF | FL_NT | FL_RF | FL_VM);
   if (!trap_gate) fl &= ~FL_IF;
   cpu.set_eflags(fl);
-  m.update_segment_windows();
+  env.segments_changed();
   return std::nullopt;
 }
 
@@ -152,18 +152,18 @@ const char* vector_name(int v) {
   return v >= 0 && v < 22 ? names[v] : "interrupt";
 }
 
-bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip) {
+bool deliver_event(GuestEnv& env, CpuState& cpu, int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip) {
   // A fault while delivering INT n (or INT3, INTO, INT1) restarts that instruction.
   const uint32_t return_eip = (kind == EventKind::Software || kind == EventKind::Trap) ? insn_eip : cpu.eip;
   bool push_error = kind != EventKind::Software && kind != EventKind::External && vector_has_error_code(vector);
   int first = kind == EventKind::Fault || kind == EventKind::Trap ? vector : -1;
   for (;;) {
     bool unsupported = false;
-    m.clear_page_fault();
-    auto nested = deliver_once(m, cpu, vector, kind, push_error, error_code, unsupported);
+    env.clear_page_fault();
+    auto nested = deliver_once(env, cpu, vector, kind, push_error, error_code, unsupported);
     if (unsupported) return false;
     // A table or stack access that missed in the page tables is a #PF, whatever else failed.
-    if (uint32_t pf_error = 0; nested && m.take_page_fault(pf_error)) nested = Nested{14, pf_error};
+    if (uint32_t pf_error = 0; nested && env.take_page_fault(pf_error)) nested = Nested{14, pf_error};
     if (!nested) {
       SPDLOG_DEBUG("delivered {} (vector {:#x}, error {:#x}) -> {:#06x}:{:#010x}", vector_name(vector), vector,
                    error_code, cpu.seg[CS].sel, cpu.eip);
@@ -172,7 +172,7 @@ bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32
     cpu.eip = return_eip;
     Class a = first < 0 ? Class::Benign : classify(first), b = classify(nested->vector);
     if (a == Class::DoubleFault) {
-      m.triple_fault("a fault while delivering a double fault");
+      env.triple_fault("a fault while delivering a double fault");
       return false;
     }
     bool dbl = (a == Class::Contributory && b == Class::Contributory) ||

@@ -9,7 +9,7 @@
 
 namespace rs {
 
-class Machine;
+class GuestEnv;
 
 enum class EventKind : uint8_t {
   Fault,     // exception; cpu.eip is the faulting instruction
@@ -27,6 +27,6 @@ const char* vector_name(int vector);
 // software interrupt or trap they report insn_eip, the instruction that raised it.
 // Returns false on a triple fault (nothing delivered) or when the guest uses an
 // unsupported gate (the machine has been asked to stop with a message).
-bool deliver_event(Machine& m, CpuState& cpu, int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip);
+bool deliver_event(GuestEnv& env, CpuState& cpu, int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip);
 
 }  // namespace rs

@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "cpu/emulate.h"
-#include "machine.h"
-#include "translator/emitter.h"
+#include "cpu/guest_env.h"
+#include "cpu/helpers.h"
 
 namespace rs {
 
@@ -16,53 +16,32 @@ namespace {
 bool reads_memory(const ZydisDecodedOperand& m) { return m.actions & ZYDIS_OPERAND_ACTION_MASK_READ; }
 bool writes_memory(const ZydisDecodedOperand& m) { return m.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE; }
 
-// Device registers are read and written in naturally sized pieces of up to 8 bytes.
-void device_copy(MmioBus& bus, uint32_t phys, uint8_t* buf, uint32_t size, bool write) {
-  for (uint32_t done = 0; done < size;) {
-    uint32_t n = size - done >= 8 ? 8 : size - done >= 4 ? 4 : size - done >= 2 ? 2 : 1;
-    if (write) {
-      uint64_t v = 0;
-      std::memcpy(&v, buf + done, n);
-      bus.write(phys + done, int(n), v);
-    } else {
-      uint64_t v = bus.read(phys + done, int(n));
-      std::memcpy(buf + done, &v, n);
-    }
-    done += n;
-  }
-}
-
 }  // namespace
 
 uint32_t helper_mmio_load(CpuState* cpu, uint32_t ea, const void* data) {
-  Machine& m = *static_cast<Machine*>(cpu->machine);
+  GuestEnv& env = *cpu->env;
   const Insn& in = *static_cast<const Insn*>(data);
-  Ctx c{m, *cpu, in, ea};
+  Ctx c{env, *cpu, in, ea};
   const ZydisDecodedOperand& op = *in.mem_operand();
   const uint32_t size = op.size / 8;
   const uint32_t lin = linear(*cpu, op.mem.segment, ea);
-  if ((lin & (kPageSize - 1)) + size > kPageSize)
-    return m.unsupported_insn(in, "a device-memory access across a page boundary");
+  if ((lin & 0xFFFu) + size > 0x1000u)
+    return unsupported_insn(c, in, "a device-memory access across a page boundary");
   const bool w = writes_memory(op);
-  WalkResult r = m.shadow().translate(lin, w, cpu->cpl == 3);
-  if (!r.ok) {
+  uint32_t phys = 0, error = 0;
+  if (!env.translate(lin, w, cpu->cpl == 3, phys, error)) {
     cpu->cr2 = lin;
-    return raise(c, kPF, r.error, "page fault");
+    return raise(c, kPF, error, "page fault");
   }
-  cpu->mmio_phys = r.phys;
+  cpu->mmio_phys = phys;
   cpu->mmio_size = size;
   std::memset(cpu->mmio_buf, 0, sizeof cpu->mmio_buf);
-  if (reads_memory(op)) {
-    if (m.mem().contains(r.phys, size)) m.mem().read(r.phys, cpu->mmio_buf, size);
-    else device_copy(m.mmio(), r.phys, cpu->mmio_buf, size, false);
-  }
+  if (reads_memory(op)) env.phys_access(phys, cpu->mmio_buf, size, false);
   return 0;
 }
 
 uint32_t helper_mmio_store(CpuState* cpu, uint32_t, const void*) {
-  Machine& m = *static_cast<Machine*>(cpu->machine);
-  if (m.mem().contains(cpu->mmio_phys, cpu->mmio_size)) m.mem().write(cpu->mmio_phys, cpu->mmio_buf, cpu->mmio_size);
-  else device_copy(m.mmio(), cpu->mmio_phys, cpu->mmio_buf, cpu->mmio_size, true);
+  cpu->env->phys_access(cpu->mmio_phys, cpu->mmio_buf, cpu->mmio_size, true);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // IN, OUT, INS, OUTS (with REP), with the IOPL and TSS I/O-permission-bitmap checks.
 #include "cpu/emulate.h"
-#include "devices/io_bus.h"
-#include "machine.h"
+#include "profile.h"
+#include "cpu/guest_env.h"
 
 namespace rs {
 
@@ -14,11 +14,11 @@ bool io_permitted(Ctx& c, uint16_t port, int size) {
   const Segment& tr = cpu.tr;
   if ((tr.sel & ~3u) == 0 || ((tr.attr & 0xF) != 0xB && (tr.attr & 0xF) != 0x9) || tr.limit < 0x67) return false;
   uint16_t map_base = 0;
-  if (!c.m.read_linear(tr.base + 0x66, &map_base, 2, true)) return false;
+  if (!c.env.read_linear(tr.base + 0x66, &map_base, 2, true)) return false;
   uint32_t at = map_base + port / 8u;
   if (at + 1 > tr.limit) return false;
   uint16_t bits = 0;
-  if (!c.m.read_linear(tr.base + at, &bits, 2, true)) return false;
+  if (!c.env.read_linear(tr.base + at, &bits, 2, true)) return false;
   uint32_t mask = ((1u << size) - 1) << (port & 7);
   return (bits & mask) == 0;
 }
@@ -42,19 +42,19 @@ uint32_t emulate_port_io(Ctx& c) {
     if (!io_permitted(c, port, size)) return raise(c, kGP, 0, "I/O port not permitted at this CPL");
     first_port = port;
   }
-  Timed timed(c.m.profile().ports[first_port]);
-  IoBus& io = c.m.io();
+  Timed timed(c.env.profile().ports[first_port]);
+  GuestEnv& io = c.env;
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_IN: {
       int size = in.ops[0].size / 8;
       uint16_t port = uint16_t(in.ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? in.ops[1].imm.value.u : cpu.reg(EDX));
-      write_gpr(cpu, in.ops[0].reg.value, io.in(port, size));
+      write_gpr(cpu, in.ops[0].reg.value, io.port_in(port, size));
       break;
     }
     case ZYDIS_MNEMONIC_OUT: {
       int size = in.ops[1].size / 8;
       uint16_t port = uint16_t(in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? in.ops[0].imm.value.u : cpu.reg(EDX));
-      io.out(port, size, read_gpr(cpu, in.ops[1].reg.value));
+      io.port_out(port, size, read_gpr(cpu, in.ops[1].reg.value));
       break;
     }
     default: {
@@ -73,30 +73,29 @@ uint32_t emulate_port_io(Ctx& c) {
       while (!rep || cpu.reg(ECX) != 0) {
         uint32_t v = 0;
         if (is_in) {
-          v = io.in(port, size);
-          if (!c.m.write_linear(linear(cpu, ZYDIS_REGISTER_ES, cpu.reg(EDI)), &v, uint32_t(size)))
+          v = io.port_in(port, size);
+          if (!c.env.write_linear(linear(cpu, ZYDIS_REGISTER_ES, cpu.reg(EDI)), &v, uint32_t(size)))
             return outside_ram(c);
           cpu.set_reg(EDI, cpu.reg(EDI) + uint32_t(step));
         } else {
-          if (!c.m.read_linear(linear(cpu, seg, cpu.reg(ESI)), &v, uint32_t(size)))
+          if (!c.env.read_linear(linear(cpu, seg, cpu.reg(ESI)), &v, uint32_t(size)))
             return outside_ram(c);
-          io.out(port, size, v);
+          io.port_out(port, size, v);
           cpu.set_reg(ESI, cpu.reg(ESI) + uint32_t(step));
         }
         if (!rep) break;
         cpu.set_reg(ECX, cpu.reg(ECX) - 1);
-        if (c.m.must_leave()) break;
+        if (c.env.must_leave()) break;
       }
       break;
     }
   }
-  if (c.m.must_leave()) {
+  if (c.env.must_leave()) {
     cpu.eip = in.next();
     return uint32_t(Exit::Stop);
   }
   // An EOI or unmask may have made an interrupt deliverable: take it now, as hardware would.
-  c.m.io_touched();
-  if (c.m.poll_devices()) {
+  if (c.env.ports_settled()) {
     cpu.eip = in.next();
     return uint32_t(Exit::Dispatch);
   }

@@ -4,8 +4,7 @@
 
 #include "cpu/emulate.h"
 #include "error.h"
-#include "machine.h"
-#include "translator/translator.h"
+#include "cpu/guest_env.h"
 
 namespace rs {
 
@@ -24,19 +23,19 @@ Segment flat_segment(uint16_t sel, bool code) {
   return decode_descriptor(sel, code ? 0x00CF9A000000FFFFull : 0x00CF92000000FFFFull);
 }
 
-bool read_descriptor(Machine& m, const CpuState& cpu, uint16_t sel, uint64_t& raw) {
+bool read_descriptor(GuestEnv& env, const CpuState& cpu, uint16_t sel, uint64_t& raw) {
   const bool ldt = sel & 4;
   uint32_t base = ldt ? cpu.ldtr.base : cpu.gdtr.base;
   uint32_t limit = ldt ? cpu.ldtr.limit : cpu.gdtr.limit;
   if (ldt && !(cpu.ldtr.attr & 0x80)) return false;
   uint32_t off = sel & ~7u;
   if (off + 7 > limit) return false;
-  return m.read_linear(base + off, &raw, 8, true);
+  return env.read_linear(base + off, &raw, 8, true);
 }
 
-void write_descriptor(Machine& m, const CpuState& cpu, uint16_t sel, uint64_t raw) {
+void write_descriptor(GuestEnv& env, const CpuState& cpu, uint16_t sel, uint64_t raw) {
   uint32_t base = (sel & 4) ? cpu.ldtr.base : cpu.gdtr.base;
-  m.write_linear(base + (sel & ~7u), &raw, 8, true);
+  env.write_linear(base + (sel & ~7u), &raw, 8, true);
 }
 
 namespace {
@@ -44,20 +43,14 @@ namespace {
 // Makes the descriptor-cache entry for a DS/ES/FS/GS load that succeeded, so that
 // translated code repeats it inline while the GDT entry stays the same (raw is the
 // entry with its accessed bit set, as the load left it).
-void fill_seg_cache(Machine& m, CpuState& cpu, int s, uint16_t sel, uint64_t raw) {
+void fill_seg_cache(GuestEnv& env, CpuState& cpu, int s, uint16_t sel, uint64_t raw) {
   if (s == SS || s == CS || (sel & 4) || !(cpu.cr0 & 1)) return;
   SegLoadEntry& e = cpu.seg_cache[(sel >> 3) % kSegCacheEntries];
   const uint64_t* desc = &cpu.zero_desc;
   if ((sel & ~3u) != 0) {
     const uint32_t lin = cpu.gdtr.base + (sel & ~7u);
     if ((lin & 0xFFF) > 0xFF8) return;  // split across two pages
-    uint32_t phys = lin;
-    if (cpu.cr0 & 0x80000000u) {
-      WalkResult r = m.shadow().translate(lin, false, false, false);
-      if (!r.ok) return;
-      phys = r.phys;
-    }
-    desc = reinterpret_cast<const uint64_t*>(m.mem().ptr(phys, 8));
+    desc = static_cast<const uint64_t*>(env.ram_pointer(lin, 8));
     if (!desc) return;
   } else {
     raw = 0;
@@ -68,7 +61,7 @@ void fill_seg_cache(Machine& m, CpuState& cpu, int s, uint16_t sel, uint64_t raw
   e.key = sel | uint32_t(cpu.cpl) << 16 | kSegKeyValid;
 }
 
-bool fetch_descriptor(Ctx& c, uint16_t sel, uint64_t& raw) { return read_descriptor(c.m, c.cpu, sel, raw); }
+bool fetch_descriptor(Ctx& c, uint16_t sel, uint64_t& raw) { return read_descriptor(c.env, c.cpu, sel, raw); }
 
 // Loads a data/stack segment register with the checks of the SDM (MOV Sreg).
 uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
@@ -77,7 +70,7 @@ uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
     if (s == SS) return raise(c, kGP, 0, "null selector loaded into SS");
     cpu.seg[s] = Segment{};
     cpu.seg[s].sel = sel;
-    fill_seg_cache(c.m, cpu, s, sel, 0);
+    fill_seg_cache(c.env, cpu, s, sel, 0);
     return 0;
   }
   uint64_t raw;
@@ -98,10 +91,10 @@ uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
     if (!seg_present(d)) return raise(c, kNP, sel & ~3u, "segment not present");
   }
   // Set the accessed bit, as the CPU does.
-  if (!(raw & (1ull << 40))) write_descriptor(c.m, cpu, sel, raw | (1ull << 40));
+  if (!(raw & (1ull << 40))) write_descriptor(c.env, cpu, sel, raw | (1ull << 40));
   cpu.seg[s] = d;
-  c.m.update_segment_windows();
-  fill_seg_cache(c.m, cpu, s, sel, raw | (1ull << 40));
+  c.env.segments_changed();
+  fill_seg_cache(c.env, cpu, s, sel, raw | (1ull << 40));
   return 0;
 }
 
@@ -116,7 +109,7 @@ uint32_t load_code_segment(Ctx& c, uint16_t sel, uint32_t offset) {
   if (seg_is_system(d)) {
     int type = d.attr & 0xF;
     if (type == 4 || type == 12 || type == 5 || type == 1 || type == 9)
-      return c.m.unsupported_insn(c.in, "call gates and task switches");
+      return unsupported_insn(c, c.in, "call gates and task switches");
     return raise(c, kGP, sel & ~3u, "far transfer to a system descriptor");
   }
   if (!seg_is_code(d)) return raise(c, kGP, sel & ~3u, "far transfer to a data segment");
@@ -128,7 +121,7 @@ uint32_t load_code_segment(Ctx& c, uint16_t sel, uint32_t offset) {
   d.sel = uint16_t((sel & ~3u) | cpu.cpl);
   cpu.seg[CS] = d;
   cpu.eip = offset;
-  c.m.update_segment_windows();
+  c.env.segments_changed();
   return uint32_t(Exit::Dispatch);
 }
 
@@ -180,14 +173,14 @@ uint32_t return_far(Ctx& c, uint16_t sel, uint32_t offset, uint16_t ss_sel, uint
     cpu.cpl = uint8_t(rpl);
     null_inaccessible_segments(cpu);
   }
-  c.m.update_segment_windows();
+  c.env.segments_changed();
   return uint32_t(Exit::Dispatch);
 }
 
 // MOV SS and POP SS hold off interrupts (and single-step traps) for one instruction,
 // so that the ESP load that follows runs first.
 uint32_t inhibit_interrupts(Ctx& c) {
-  c.cpu.shadow = kShadowMovSs;
+  c.cpu.irq_inhibit = kInhibitMovSs;
   c.cpu.eip = c.in.next();
   return uint32_t(Exit::Dispatch);
 }
@@ -195,14 +188,14 @@ uint32_t inhibit_interrupts(Ctx& c) {
 bool pop(Ctx& c, uint32_t bytes, uint32_t& v) {
   v = 0;
   uint32_t esp = c.cpu.reg(ESP);
-  if (!c.m.read_linear(linear(c.cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return false;
+  if (!c.env.read_linear(linear(c.cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return false;
   c.cpu.set_reg(ESP, esp + bytes);
   return true;
 }
 
 bool push(Ctx& c, uint32_t bytes, uint32_t v) {
   uint32_t esp = c.cpu.reg(ESP) - bytes;
-  if (!c.m.write_linear(linear(c.cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return false;
+  if (!c.env.write_linear(linear(c.cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return false;
   c.cpu.set_reg(ESP, esp);
   return true;
 }
@@ -212,7 +205,7 @@ bool far_pointer(Ctx& c, const ZydisDecodedOperand& op, uint16_t& sel, uint32_t&
   uint32_t bytes = c.in.z.operand_width / 8;
   uint32_t lin = linear(c.cpu, op.mem.segment, c.ea);
   off = 0;
-  if (!c.m.read_linear(lin, &off, bytes) || !c.m.read_linear(lin + bytes, &sel, 2)) return false;
+  if (!c.env.read_linear(lin, &off, bytes) || !c.env.read_linear(lin + bytes, &sel, 2)) return false;
   return true;
 }
 
@@ -237,7 +230,7 @@ uint32_t emulate_segments(Ctx& c) {
       uint32_t v = cpu.seg[src].sel;
       // To a register with 32-bit operand size the selector is zero-extended; to memory 16 bits are written.
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
-        if (!c.m.write_linear(linear(cpu, in.ops[0].mem.segment, c.ea), &v, 2))
+        if (!c.env.write_linear(linear(cpu, in.ops[0].mem.segment, c.ea), &v, 2))
           return outside_ram(c);
       } else {
         write_gpr(cpu, in.ops[0].reg.value, v);
@@ -247,7 +240,7 @@ uint32_t emulate_segments(Ctx& c) {
     case ZYDIS_MNEMONIC_POP: {
       int dst = seg_index(in.ops[0].reg.value);
       uint32_t esp = cpu.reg(ESP), v = 0;
-      if (!c.m.read_linear(linear(cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return outside_ram(c);
+      if (!c.env.read_linear(linear(cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return outside_ram(c);
       if (uint32_t r = load_data_segment(c, dst, uint16_t(v))) return r;
       cpu.set_reg(ESP, esp + bytes);
       return dst == SS ? inhibit_interrupts(c) : 0;
@@ -318,11 +311,11 @@ uint32_t emulate_segments(Ctx& c) {
       }
       if (cpu.vflags & FL_NT) {
         cpu.set_reg(ESP, esp0);
-        return c.m.unsupported_insn(in, "IRET with NT set (a task return)");
+        return unsupported_insn(c, in, "IRET with NT set (a task return)");
       }
       if (bytes == 4 && (fl & FL_VM) && cpu.cpl == 0) {
         cpu.set_reg(ESP, esp0);
-        return c.m.unsupported_insn(in, "IRET to virtual-8086 mode");
+        return unsupported_insn(c, in, "IRET to virtual-8086 mode");
       }
       bool outer = (sel & 3) > cpu.cpl;
       if (outer && (!pop(c, bytes, new_esp) || !pop(c, bytes, new_ss))) {

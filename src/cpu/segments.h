@@ -14,10 +14,10 @@ inline bool seg_is_code(const Segment& s) { return (s.attr & 0x18) == 0x18; }
 inline int seg_dpl(const Segment& s) { return (s.attr >> 5) & 3; }
 Segment decode_descriptor(uint16_t sel, uint64_t raw);
 
-class Machine;
+class GuestEnv;
 // Reads the GDT/LDT entry for sel. False when sel lies outside the table.
-bool read_descriptor(Machine& m, const CpuState& cpu, uint16_t sel, uint64_t& raw);
+bool read_descriptor(GuestEnv& env, const CpuState& cpu, uint16_t sel, uint64_t& raw);
 // Writes it back (to set the accessed or busy bit).
-void write_descriptor(Machine& m, const CpuState& cpu, uint16_t sel, uint64_t raw);
+void write_descriptor(GuestEnv& env, const CpuState& cpu, uint16_t sel, uint64_t raw);
 
 }  // namespace rs

@@ -4,12 +4,12 @@
 #include <cstring>
 
 #include "cpu/emulate.h"
+#include "cpu/helpers.h"
 #include "profile.h"
 #include "cpu/interrupts.h"
 #include "cpu/segments.h"
 #include "error.h"
-#include "machine.h"
-#include "translator/translator.h"
+#include "cpu/guest_env.h"
 
 namespace rs {
 
@@ -64,7 +64,7 @@ uint32_t read_op(Ctx& c, int i, bool& ok) {
       return uint32_t(op.imm.value.u);
     case ZYDIS_OPERAND_TYPE_MEMORY: {
       uint32_t v = 0;
-      if (!c.m.read_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8)) ok = false;
+      if (!c.env.read_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8)) ok = false;
       return v;
     }
     default:
@@ -79,7 +79,7 @@ bool write_op(Ctx& c, int i, uint32_t v) {
     write_gpr(c.cpu, op.reg.value, v);
     return true;
   }
-  if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) return c.m.write_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8);
+  if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) return c.env.write_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8);
   return false;
 }
 
@@ -87,27 +87,33 @@ uint32_t raise(Ctx& c, int vector, uint32_t error_code, const std::string& detai
   c.cpu.eip = c.in.eip;
   // A memory access that missed in the guest's page tables comes first: whatever the
   // instruction would have raised next, the CPU stopped at the #PF.
-  if (uint32_t pf_error = 0; c.m.take_page_fault(pf_error)) {
+  if (uint32_t pf_error = 0; c.env.take_page_fault(pf_error)) {
     vector = kPF;
     error_code = pf_error;
   }
   std::string d = detail;
   if (c.in.z.length) d += (d.empty() ? "" : " in ") + c.in.text();
-  return c.m.raise_event(vector, EventKind::Fault, error_code, c.in.eip, d);
+  return c.env.raise_event(vector, EventKind::Fault, error_code, c.in.eip, d);
 }
 
 uint32_t raise_after(Ctx& c, int vector, bool software) {
   c.cpu.eip = c.in.next();
-  return c.m.raise_event(vector, software ? EventKind::Software : EventKind::Trap, 0, c.in.eip, "");
+  return c.env.raise_event(vector, software ? EventKind::Software : EventKind::Trap, 0, c.in.eip, "");
 }
 
 uint32_t outside_ram(Ctx& c) {
-  if (uint32_t pf_error = 0; c.m.take_page_fault(pf_error)) {
+  if (uint32_t pf_error = 0; c.env.take_page_fault(pf_error)) {
     c.cpu.eip = c.in.eip;
-    return c.m.raise_event(kPF, EventKind::Fault, pf_error, c.in.eip, "page fault in " + c.in.text());
+    return c.env.raise_event(kPF, EventKind::Fault, pf_error, c.in.eip, "page fault in " + c.in.text());
   }
   c.cpu.eip = c.in.eip;
-  c.m.request_stop(kExitGuestError, "guest access outside RAM by " + c.in.text() + " at EIP " + hex32(c.in.eip));
+  c.env.request_stop(kExitGuestError, "guest access outside RAM by " + c.in.text() + " at EIP " + hex32(c.in.eip));
+  return uint32_t(Exit::Stop);
+}
+
+uint32_t unsupported_insn(Ctx& c, const Insn& in, const std::string& what) {
+  c.cpu.eip = in.eip;
+  c.env.unsupported(what + " (" + in.text() + ")");
   return uint32_t(Exit::Stop);
 }
 
@@ -132,14 +138,14 @@ uint32_t mov_cr(Ctx& c) {
     case 0:
       if ((v & 0x80000000u) && !(v & 1)) return raise(c, kGP, 0, "CR0.PG without CR0.PE");
       if ((v & 0x20000000u) && !(v & 0x40000000u)) return raise(c, kGP, 0, "CR0.NW without CR0.CD");
-      if (!(v & 1)) return c.m.unsupported_insn(in, "a switch back to real mode");
+      if (!(v & 1)) return unsupported_insn(c, in, "a switch back to real mode");
       cpu.cr0 = v | 0x10;  // ET is hard-wired to 1
-      c.m.paging_changed(old_cr0, old_cr4);
+      c.env.paging_changed(old_cr0, old_cr4);
       break;
     case 2: cpu.cr2 = v; break;
     case 3:
       cpu.cr3 = v;
-      c.m.paging_changed(old_cr0, old_cr4);
+      c.env.paging_changed(old_cr0, old_cr4);
       break;
     case 4: {
       // CR4 bits of features the CPUID model has: TSD PSE PGE PCE OSFXSR OSXMMEXCPT. The
@@ -147,7 +153,7 @@ uint32_t mov_cr(Ctx& c) {
       const uint32_t known = 0x4 | 0x10 | 0x80 | 0x100 | 0x200 | 0x400;
       if (v & ~known) return raise(c, kGP, 0, "reserved CR4 bit");
       cpu.cr4 = v;
-      c.m.paging_changed(old_cr0, old_cr4);
+      c.env.paging_changed(old_cr0, old_cr4);
       break;
     }
   }
@@ -168,10 +174,10 @@ uint32_t descriptor_table(Ctx& c) {
   if (store) {
     std::memcpy(buf, &t.limit, 2);
     std::memcpy(buf + 2, &t.base, 4);
-    if (!c.m.write_linear(lin, buf, 6)) return outside_ram(c);
+    if (!c.env.write_linear(lin, buf, 6)) return outside_ram(c);
     return 0;
   }
-  if (!c.m.read_linear(lin, buf, 6)) return outside_ram(c);
+  if (!c.env.read_linear(lin, buf, 6)) return outside_ram(c);
   std::memcpy(&t.limit, buf, 2);
   std::memcpy(&t.base, buf + 2, 4);
   if (in.z.operand_width == 16) t.base &= 0x00FFFFFF;
@@ -253,7 +259,7 @@ uint32_t fast_system_call(Ctx& c) {
     cpu.set_reg(ESP, cpu.reg(ECX));
     cpu.eip = cpu.reg(EDX);
   }
-  c.m.update_segment_windows();
+  c.env.segments_changed();
   return uint32_t(Exit::Dispatch);
 }
 
@@ -266,14 +272,14 @@ uint32_t load_task_register(Ctx& c) {
   if (!ok) return outside_ram(c);
   if ((sel & ~3u) == 0) return raise(c, kGP, 0, "null TSS selector");
   uint64_t raw;
-  if ((sel & 4) || !read_descriptor(c.m, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad TSS selector");
+  if ((sel & 4) || !read_descriptor(c.env, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad TSS selector");
   Segment d = decode_descriptor(sel, raw);
   int type = d.attr & 0x1F;
-  if (type == 0x01) return c.m.unsupported_insn(c.in, "a 16-bit TSS");
+  if (type == 0x01) return unsupported_insn(c, c.in, "a 16-bit TSS");
   if (type != 0x09) return raise(c, kGP, sel & ~3u, "not an available TSS");
   if (!seg_present(d)) return raise(c, kNP, sel & ~3u, "TSS not present");
   raw |= 2ull << 40;  // busy
-  write_descriptor(c.m, cpu, sel, raw);
+  write_descriptor(c.env, cpu, sel, raw);
   d.attr |= 2;
   cpu.tr = d;
   return 0;
@@ -329,7 +335,7 @@ uint32_t emulate_system(Ctx& c) {
         return 0;
       }
       uint64_t raw = 0;
-      if ((sel & 4) || !read_descriptor(c.m, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad LDT selector");
+      if ((sel & 4) || !read_descriptor(c.env, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad LDT selector");
       Segment d = decode_descriptor(sel, raw);
       if ((d.attr & 0x1F) != 2) return raise(c, kGP, sel & ~3u, "not an LDT descriptor");
       if (!(d.attr & 0x80)) return raise(c, kNP, sel & ~3u, "LDT not present");
@@ -357,7 +363,7 @@ uint32_t emulate_system(Ctx& c) {
     case ZYDIS_MNEMONIC_INVLPG:
       if (cpu.cpl != 0) return raise(c, kGP);
       if (in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY) return raise(c, kUD);
-      c.m.invlpg(linear(cpu, in.ops[0].mem.segment, c.ea));
+      c.env.invlpg(linear(cpu, in.ops[0].mem.segment, c.ea));
       return 0;
     case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
       return msr(c);
@@ -381,7 +387,7 @@ uint32_t emulate_system(Ctx& c) {
 namespace {
 
 uint32_t emulate(Ctx& c) {
-  Machine& m = c.m;
+  GuestEnv& m = c.env;
   CpuState* cpu = &c.cpu;
   const Insn& in = c.in;
   const uint32_t ea = c.ea;
@@ -475,18 +481,17 @@ bool continues_in_place(const Insn& in) {
 }  // namespace
 
 uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
-  Machine& m = *static_cast<Machine*>(cpu->machine);
+  GuestEnv& m = *cpu->env;
   const Insn& in = *static_cast<const Insn*>(data);
   Ctx c{m, *cpu, in, ea};
   Timed timed(m.profile().helper(in.z, in.ops));
   m.clear_page_fault();
-  const Translator& tr = *static_cast<const Translator*>(cpu->translator);
   try {
-    const uint32_t mode = tr.mode();
+    const uint32_t mode = m.mode();
     uint32_t r = emulate(c);
     // The block was translated for `mode`, and so is any block its exits are chained to:
     // an instruction that changed it (a segment load giving DS a base...) must not go on.
-    if (r == 0 && tr.mode() != mode) {
+    if (r == 0 && m.mode() != mode) {
       cpu->eip = in.next();
       r = uint32_t(Exit::Dispatch);
     }
@@ -502,7 +507,7 @@ uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
 }
 
 uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* data) {
-  Machine& m = *static_cast<Machine*>(cpu->machine);
+  GuestEnv& m = *cpu->env;
   const Insn& in = *static_cast<const Insn*>(data);
   Ctx c{m, *cpu, in, 0};
   const bool em = cpu->cr0 & 4, ts = cpu->cr0 & 8, mp = cpu->cr0 & 2;
@@ -511,7 +516,7 @@ uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* data) {
     // WAIT runs: it only reports a pending unmasked x87 exception (FSW.ES).
     if (cpu->fpu[2] & 0x80) {
       if (cpu->cr0 & 0x20) return raise(c, kMF, 0, "pending x87 exception at WAIT");
-      m.pic().pulse_irq(13);
+      m.ferr_irq();
     }
     return 0;  // the block goes on after the WAIT
   } else if (in.fpu_use() != Insn::kX87) {
@@ -525,9 +530,9 @@ uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* data) {
   return uint32_t(Exit::Stop);
 }
 
-uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* shadow) {
+uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* sti) {
   cpu->eip = next_eip;
-  if (shadow) cpu->shadow = kShadowSti;
+  if (sti) cpu->irq_inhibit = kInhibitSti;
   return uint32_t(Exit::Dispatch);
 }
 

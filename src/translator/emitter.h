@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <vector>
 
+#include "cpu/helpers.h"
 #include "translator/translator.h"
 
 namespace rs {
@@ -111,16 +112,5 @@ bool is_string(const Insn& in);
 bool is_legacy(const Insn& in);
 bool is_system(const Insn& in);
 
-// The generic C++ emulation helper for sensitive and privileged instructions (src/cpu).
-uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* insn);
-// x87/MMX/SSE instruction while CR0.TS or CR0.EM is set: #NM or #UD (src/cpu).
-uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* insn);
-// STI or POPF set IF while an interrupt waits: back to the run loop (after the next
-// instruction for STI). arg = EIP to resume at, data = non-null for STI's shadow.
-// The device-memory path: load runs before the instruction (checks the access, reads
-// the device into cpu->mmio_buf), store after it (writes mmio_buf to the device).
-uint32_t helper_mmio_load(CpuState* cpu, uint32_t ea, const void* insn);
-uint32_t helper_mmio_store(CpuState* cpu, uint32_t, const void* insn);
-uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* shadow);
 
 }  // namespace rs

@@ -1,4 +1,4 @@
-#include "bios/boot_common.h"
+#include "boot/boot_common.h"
 
 #include <algorithm>
 

@@ -1,10 +1,10 @@
-#include "bios/linux_boot.h"
+#include "boot/linux_boot.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "bios/boot_common.h"
-#include "bios/memory_map.h"
+#include "boot/boot_common.h"
+#include "boot/memory_map.h"
 #include "error.h"
 
 namespace rs {

@@ -1,9 +1,9 @@
-#include "bios/multiboot.h"
+#include "boot/multiboot.h"
 
 #include <cstring>
 
-#include "bios/boot_common.h"
-#include "bios/memory_map.h"
+#include "boot/boot_common.h"
+#include "boot/memory_map.h"
 #include "error.h"
 
 namespace rs {
