@@ -1,5 +1,7 @@
 // Errors that end a run with one clear message and a defined exit status.
 #pragma once
+#include <cstdint>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -20,5 +22,12 @@ struct UsageError : std::runtime_error {
 struct GuestError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// " at EIP 0x........", the end of every message about a guest instruction.
+inline std::string at_eip(uint32_t eip) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, " at EIP %#010x", eip);
+  return buf;
+}
 
 }  // namespace rs

@@ -10,7 +10,7 @@
 #include "boot/multiboot.h"
 #include "cli.h"
 #include "error.h"
-#include "host_console.h"
+#include "host/console.h"
 #include "symbols.h"
 #include "machine.h"
 

@@ -8,16 +8,9 @@
 #include "devices/debug_exit.h"
 #include "devices/io_bus.h"
 #include "devices/uart16550.h"
+#include "device_rig.h"
 
-namespace {
-
-struct RecordingMachine : rs::MachineControl {
-  int status = -1;
-  std::string why;
-  void request_stop(int s, const std::string& w) override { status = s, why = w; }
-};
-
-}  // namespace
+using RecordingMachine = test::RecordingBoard;
 
 TEST_CASE("debug-exit port follows QEMU's isa-debug-exit convention", "[devices]") {
   RecordingMachine m;
@@ -58,12 +51,9 @@ TEST_CASE("16550 transmits to its fd and answers the probes of a driver", "[devi
 TEST_CASE("16550 receives through its FIFO and interrupts as the 8250 driver expects", "[devices]") {
   int fds[2];
   REQUIRE(pipe2(fds, O_NONBLOCK) == 0);
-  std::vector<bool> edges;
-  bool line = false;
-  rs::Uart16550 u(fds[1], [&](bool level) {
-    line = level;
-    edges.push_back(level);
-  });
+  test::IrqRecorder irqs;
+  const bool& line = irqs.level[rs::Uart16550::kIrq];
+  rs::Uart16550 u(fds[1], irqs.line(rs::Uart16550::kIrq));
   const uint16_t kRbr = 0x3F8, kIer = 0x3F9, kIir = 0x3FA, kFcr = 0x3FA, kMcr = 0x3FC, kLsr = 0x3FD, kMsr = 0x3FE;
 
   // The driver's loopback probe: RTS|OUT2 looped back read as CTS|DCD.

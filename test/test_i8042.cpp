@@ -10,18 +10,17 @@
 #include <vector>
 
 #include "devices/i8042.h"
+#include "device_rig.h"
 
 namespace {
 
 struct Rig {
-  std::vector<std::pair<int, bool>> irqs;
-  bool line[16] = {};
-  int resets = 0;
-  rs::I8042 kbc{[this](int irq, bool level) {
-                  irqs.emplace_back(irq, level);
-                  line[irq] = level;
-                },
-                [this] { ++resets; }};
+  test::IrqRecorder pic;
+  test::RecordingBoard board;
+  std::vector<std::pair<int, bool>>& irqs = pic.edges;
+  bool (&line)[16] = pic.level;
+  int& resets = board.resets;
+  rs::I8042 kbc{pic.line(rs::I8042::kKbdIrq), pic.line(rs::I8042::kAuxIrq), board};
   uint8_t status() { return uint8_t(kbc.in(0x64, 1)); }
   void cmd(uint8_t c) { kbc.out(0x64, 1, c); }
   void data(uint8_t d) { kbc.out(0x60, 1, d); }

@@ -89,7 +89,7 @@ struct ClockAtEpoch {
 // A PIC pair initialised as on a PC, the PIT on its IRQ0 and port 0x61.
 struct PitRig : ClockAtEpoch {
   rs::Pic8259 pic;
-  rs::Pit8254 pit{pic, &fake_now};
+  rs::Pit8254 pit{rs::IrqLine{&pic, 0}, &fake_now};
   rs::Port61 port61{pit, &fake_now};
   PitRig() { init_pics(pic); }
 };

@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include "devices/port92.h"
+#include "device_rig.h"
 
 TEST_CASE("port 0x92: A20 bit read back, fast reset on the rising edge of bit 0", "[port92]") {
-  int resets = 0;
-  rs::Port92 p([&] { ++resets; });
+  test::RecordingBoard board;
+  const int& resets = board.resets;
+  rs::Port92 p(board);
   CHECK(p.in(0x92, 1) == 0x02);
   CHECK(p.a20());
   p.out(0x92, 1, 0x00);
@@ -15,6 +17,7 @@ TEST_CASE("port 0x92: A20 bit read back, fast reset on the rising edge of bit 0"
   CHECK(resets == 0);
   p.out(0x92, 1, 0x03);
   CHECK(resets == 1);
+  CHECK(board.reset_how == "port 0x92 fast reset");
   CHECK(p.in(0x92, 1) == 0x03);
   p.out(0x92, 1, 0x03);  // still 1: no new edge
   CHECK(resets == 1);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "devices/rtc_cmos.h"
+#include "device_rig.h"
 
 namespace {
 
@@ -22,17 +23,12 @@ constexpr uint64_t kMonoStart = 5'000'000'000'777ull;  // arbitrary, not 0
 struct Rig {
   uint64_t mono = kMonoStart;
   uint64_t wall = kLeapDay * kSec + 100'000'000;  // 0.1 s into the second
-  std::vector<std::pair<int, bool>> irqs;
-  bool line = false;
+  test::IrqRecorder pic;
+  std::vector<std::pair<int, bool>>& irqs = pic.edges;
+  bool& line = pic.level[rs::RtcCmos::kIrq];
   rs::RtcCmos rtc;
   explicit Rig(uint64_t ram = 128ull << 20)
-      : rtc(
-            ram,
-            [this](int irq, bool level) {
-              irqs.emplace_back(irq, level);
-              line = level;
-            },
-            [this] { return mono; }, [this] { return wall; }) {}
+      : rtc(ram, pic.line(rs::RtcCmos::kIrq), [this] { return mono; }, [this] { return wall; }) {}
   uint8_t rd(uint8_t idx) {
     rtc.out(0x70, 1, idx);
     return uint8_t(rtc.in(0x71, 1));

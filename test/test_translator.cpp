@@ -7,7 +7,7 @@
 
 #include "error.h"
 #include "guest_image.h"
-#include "translator/fault.h"
+#include "host/signals.h"
 
 using namespace asmjit;
 using test::exit_with_eax;

@@ -26,7 +26,7 @@ const char* vector_name(int vector);
 // are handled as the SDM says (serially, as #DF, or as a triple fault); for a
 // software interrupt or trap they report insn_eip, the instruction that raised it.
 // Returns false on a triple fault (nothing delivered) or when the guest uses an
-// unsupported gate (the machine has been asked to stop with a message).
+// unsupported gate (a stop with a message has been requested).
 bool deliver_event(GuestEnv& env, CpuState& cpu, int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip);
 
 }  // namespace rs

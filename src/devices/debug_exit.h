@@ -5,16 +5,16 @@
 
 namespace rs {
 
-class DebugExit : public PortDevice {
+class DebugExit : public Device {
  public:
   static constexpr uint16_t kPort = 0xF4;
-  explicit DebugExit(MachineControl& m) : machine_(m) {}
+  explicit DebugExit(BoardControl& board) : board_(board) {}
   const char* name() const override { return "debug-exit"; }
-  uint32_t in(uint16_t, int size) override { return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu; }
+  std::vector<PortRange> ports() const override { return {{kPort, 4}}; }
   void out(uint16_t port, int size, uint32_t value) override;
 
  private:
-  MachineControl& machine_;
+  BoardControl& board_;
 };
 
 }  // namespace rs

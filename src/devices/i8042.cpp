@@ -18,8 +18,7 @@ constexpr size_t kKbdQueue = 16;  // the keyboard's own buffer
 
 }  // namespace
 
-I8042::I8042(IrqCallback irq, ResetCallback reset_system)
-    : irq_(std::move(irq)), reset_system_(std::move(reset_system)) {
+I8042::I8042(IrqLine kbd_irq, IrqLine aux_irq, BoardControl& board) : irq_{kbd_irq, aux_irq}, board_(board) {
   reset();
 }
 
@@ -92,7 +91,7 @@ void I8042::drive_irqs() {
   for (int i = 0; i < 2; ++i) {
     if (lines[i] == line_[i]) continue;
     line_[i] = lines[i];
-    if (irq_) irq_(i == 0 ? kKbdIrq : kAuxIrq, lines[i]);
+    irq_[i].set(lines[i]);
   }
 }
 
@@ -134,7 +133,7 @@ void I8042::controller_command(uint8_t cmd) {
   }
   if (cmd >= 0xF0) {
     // Pulse the output port lines whose bits are clear; bit 0 is the CPU reset.
-    if (!(cmd & 1) && reset_system_) reset_system_();
+    if (!(cmd & 1)) board_.request_reset("keyboard controller reset line");
     return;
   }
   switch (cmd) {
@@ -182,7 +181,7 @@ void I8042::controller_data(uint8_t cmd, uint8_t v) {
   switch (cmd) {
     case 0xD1:
       outport_ = v | 0x01;  // the reset line returns high when the reset is done
-      if (!(v & 1) && reset_system_) reset_system_();
+      if (!(v & 1)) board_.request_reset("keyboard controller reset line");
       break;
     case 0xD2:
       reply(v);

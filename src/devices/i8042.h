@@ -3,12 +3,8 @@
 //
 // Ports 0x60 (data) and 0x64 (status / command); IRQ 1 for keyboard-port data and
 // IRQ 12 for aux-port data, each gated by its enable bit in the command byte; the reset
-// line (output port bit 0, commands 0xF0-0xFE with bit 0 clear). Wiring in the machine:
-//   kbc_ = std::make_unique<I8042>([this](int irq, bool l) { pic_->set_irq(irq, l); },
-//                                  [this] { reset_pending_ = true; });
-//   io_.attach(0x60, 1, kbc_.get());
-//   io_.attach(0x64, 1, kbc_.get());
-//   kbc_->reset() on machine reset. Nothing to poll: every byte is answered at once.
+// line (output port bit 0, commands 0xF0-0xFE with bit 0 clear) asks the board for a
+// reset. Nothing to poll: every byte is answered at once.
 //
 // Commands are processed when written, so the input buffer is never full (IBF reads 0).
 // Output bytes wait in queues and enter the one-byte output buffer as it is read:
@@ -37,11 +33,12 @@
 
 namespace rs {
 
-class I8042 : public PortDevice {
+class I8042 : public Device {
  public:
   static constexpr int kKbdIrq = 1, kAuxIrq = 12;
-  I8042(IrqCallback irq, ResetCallback reset_system);
+  I8042(IrqLine kbd_irq, IrqLine aux_irq, BoardControl& board);
   const char* name() const override { return "i8042"; }
+  std::vector<PortRange> ports() const override { return {{0x60, 1}, {0x64, 1}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   void reset() override;
@@ -68,8 +65,8 @@ class I8042 : public PortDevice {
   void drive_irqs();
   uint8_t status() const;
 
-  IrqCallback irq_;
-  ResetCallback reset_system_;
+  IrqLine irq_[2];  // IRQ 1, IRQ 12
+  BoardControl& board_;
   uint8_t ram_[32] = {};  // byte 0 is the command byte
   uint8_t outport_ = 0x03;
   uint8_t pending_ = 0;   // controller command waiting for its data byte

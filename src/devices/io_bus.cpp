@@ -6,7 +6,7 @@
 
 namespace rs {
 
-void IoBus::attach(uint16_t first, uint16_t count, PortDevice* dev) {
+void IoBus::attach(uint16_t first, uint16_t count, Device* dev) {
   for (uint32_t p = first; p < uint32_t(first) + count; ++p) {
     if (p > 0xFFFF || ports_[p]) throw std::logic_error("I/O port conflict");
     ports_[p] = dev;
@@ -14,13 +14,13 @@ void IoBus::attach(uint16_t first, uint16_t count, PortDevice* dev) {
 }
 
 uint32_t IoBus::in(uint16_t port, int size) {
-  if (PortDevice* d = ports_[port]) return d->in(port, size);
+  if (Device* d = ports_[port]) return d->in(port, size);
   spdlog::debug("in{} from unclaimed port {:#x}", size * 8, port);
-  return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+  return uint32_t(floating_bus(size));
 }
 
 void IoBus::out(uint16_t port, int size, uint32_t value) {
-  if (PortDevice* d = ports_[port]) return d->out(port, size, value);
+  if (Device* d = ports_[port]) return d->out(port, size, value);
   spdlog::debug("out{} {:#x} to unclaimed port {:#x}", size * 8, value, port);
 }
 

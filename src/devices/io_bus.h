@@ -10,14 +10,14 @@ namespace rs {
 class IoBus {
  public:
   IoBus() { ports_.fill(nullptr); }
-  void attach(uint16_t first, uint16_t count, PortDevice* dev);
+  void attach(uint16_t first, uint16_t count, Device* dev);
   // Unclaimed ports read as all ones and ignore writes, as on a PC.
   uint32_t in(uint16_t port, int size);
   void out(uint16_t port, int size, uint32_t value);
-  PortDevice* at(uint16_t port) const { return ports_[port]; }
+  Device* at(uint16_t port) const { return ports_[port]; }
 
  private:
-  std::array<PortDevice*, 65536> ports_;
+  std::array<Device*, 65536> ports_;
 };
 
 }  // namespace rs

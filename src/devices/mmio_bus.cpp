@@ -2,7 +2,7 @@
 
 namespace rs {
 
-void MmioBus::attach(uint32_t base, uint32_t size, MmioDevice* dev) { regions_.push_back({base, size, dev}); }
+void MmioBus::attach(uint32_t base, uint32_t size, Device* dev) { regions_.push_back({base, size, dev}); }
 
 const MmioBus::Region* MmioBus::find(uint32_t addr) const {
   for (const auto& r : regions_)
@@ -12,7 +12,7 @@ const MmioBus::Region* MmioBus::find(uint32_t addr) const {
 
 uint64_t MmioBus::read(uint32_t addr, int size) {
   if (const Region* r = find(addr)) return r->dev->read(addr - r->base, size);
-  return size >= 8 ? ~uint64_t(0) : (uint64_t(1) << (8 * size)) - 1;
+  return floating_bus(size);
 }
 
 void MmioBus::write(uint32_t addr, int size, uint64_t value) {

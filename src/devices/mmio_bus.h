@@ -11,7 +11,7 @@ namespace rs {
 
 class MmioBus {
  public:
-  void attach(uint32_t base, uint32_t size, MmioDevice* dev);
+  void attach(uint32_t base, uint32_t size, Device* dev);
   bool claimed(uint32_t addr) const { return find(addr) != nullptr; }
   // Accesses must not cross a region's end. Unclaimed addresses read as all ones
   // and ignore writes, as on a PC.
@@ -21,7 +21,7 @@ class MmioBus {
  private:
   struct Region {
     uint32_t base, size;
-    MmioDevice* dev;
+    Device* dev;
   };
   const Region* find(uint32_t addr) const;
   std::vector<Region> regions_;

@@ -10,10 +10,11 @@
 
 namespace rs {
 
-class MmioTestDev : public MmioDevice {
+class MmioTestDev : public Device {
  public:
   static constexpr uint32_t kBase = 0xFEB00000u, kSize = 0x1000;
   const char* name() const override { return "mmio-testdev"; }
+  std::vector<MmioRange> regions() const override { return {{kBase, kSize}}; }
   uint64_t read(uint32_t offset, int size) override;
   void write(uint32_t offset, int size, uint64_t value) override;
   void reset() override;

@@ -2,9 +2,6 @@
 // bridge at bus 0, device 0, function 0.
 //
 // Ports 0xCF8-0xCFB (CONFIG_ADDRESS) and 0xCFC-0xCFF (CONFIG_DATA); no IRQ.
-// Wiring in the machine:
-//   pci_ = std::make_unique<PciHost>();   io_.attach(0xCF8, 8, pci_.get());
-//   pci_->reset() on machine reset.
 //
 // As Intel's host bridges document it, CONFIG_ADDRESS is latched only by a 32-bit
 // access to 0xCF8; a byte or word access anywhere in 0xCF8-0xCFB passes through to PCI
@@ -32,10 +29,11 @@
 
 namespace rs {
 
-class PciHost : public PortDevice {
+class PciHost : public Device {
  public:
   PciHost();
   const char* name() const override { return "pci-host"; }
+  std::vector<PortRange> ports() const override { return {{0xCF8, 8}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   void reset() override;

@@ -11,16 +11,17 @@
 
 namespace rs {
 
-class Pic8259 : public PortDevice {
+class Pic8259 : public Device, public IrqSink {
  public:
   const char* name() const override { return "i8259"; }
+  std::vector<PortRange> ports() const override { return {{0x20, 2}, {0xA0, 2}, {0x4D0, 2}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   void reset() override;
   std::string dump() const override;
 
   // Drives interrupt line irq (0..15). A rising edge latches a request.
-  void set_irq(int irq, bool level);
+  void set_irq(int irq, bool level) override;
   void pulse_irq(int irq) {
     set_irq(irq, true);
     set_irq(irq, false);
@@ -30,7 +31,7 @@ class Pic8259 : public PortDevice {
   // The INTA cycle: returns the vector and moves the request in service.
   int acknowledge();
   // Whether a request for irq is latched and not yet acknowledged.
-  bool requested(int irq) const;
+  bool requested(int irq) const override;
   bool masked(int irq) const { return (chip_[irq >> 3].imr >> (irq & 7)) & 1; }
 
  private:

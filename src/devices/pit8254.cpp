@@ -20,7 +20,7 @@ uint32_t to_bcd(uint32_t v) {
 
 }  // namespace
 
-Pit8254::Pit8254(Pic8259& pic, Clock now) : pic_(pic), now_(now), epoch_(now()) { reset(); }
+Pit8254::Pit8254(IrqLine irq0, Clock now) : irq0_(irq0), now_(now), epoch_(now()) { reset(); }
 
 void Pit8254::reset() {
   for (auto& c : ch_) c = Channel{};
@@ -252,11 +252,11 @@ void Pit8254::update() {
     // While IRQ0 is still requested (not yet acknowledged, or masked), further edges are
     // lost, as on hardware. Otherwise they were missed only because ringshift looked late
     // (the host descheduled it): keep them and deliver them one by one.
-    if (!pic_.requested(0)) backlog_ = std::min(backlog_ + (e - c.edges_seen), kMaxBacklog);
+    if (!irq0_.requested()) backlog_ = std::min(backlog_ + (e - c.edges_seen), kMaxBacklog);
     c.edges_seen = e;
   }
-  if (backlog_ && !pic_.requested(0)) {
-    pic_.pulse_irq(0);
+  if (backlog_ && !irq0_.requested()) {
+    irq0_.pulse();
     --backlog_;
   }
 }

@@ -12,15 +12,15 @@
 
 namespace rs {
 
-class Pic8259;
-
-class Pit8254 : public PortDevice {
+class Pit8254 : public Device {
  public:
   static constexpr uint64_t kHz = 1193182;
   // now() returns monotonic nanoseconds; injectable for tests.
   using Clock = uint64_t (*)();
-  Pit8254(Pic8259& pic, Clock now);
+  // irq0: channel 0's output (IRQ 0 of the PIC).
+  Pit8254(IrqLine irq0, Clock now);
   const char* name() const override { return "i8254"; }
+  std::vector<PortRange> ports() const override { return {{0x40, 4}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   void reset() override;
@@ -29,11 +29,12 @@ class Pit8254 : public PortDevice {
   // Raises IRQ0 for the channel 0 edges that are due. Edges that came while IRQ0 was
   // still requested are lost as on hardware; edges that pile up only because the host
   // ran ringshift late are delivered one by one, so no tick is lost to host load.
-  void update();
+  bool timed() const override { return true; }
+  void update() override;
   // Edges already due that update() still has to deliver (IRQ 0 was busy).
-  bool backlog() const { return backlog_ > 0; }
+  bool overdue() const override { return backlog_ > 0; }
   // Monotonic ns of the next IRQ0 edge still to come, or UINT64_MAX when channel 0 will not fire.
-  uint64_t next_deadline() const;
+  uint64_t next_deadline() const override;
   void set_gate(int channel, bool level);
   bool gate(int channel) const { return ch_[channel].gate; }
   bool output(int channel);
@@ -75,7 +76,7 @@ class Pit8254 : public PortDevice {
   void latch_count(Channel& c);
   uint8_t read_counter(Channel& c);
 
-  Pic8259& pic_;
+  IrqLine irq0_;
   Clock now_;
   uint64_t epoch_;
   Channel ch_[3];

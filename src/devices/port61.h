@@ -9,10 +9,11 @@
 
 namespace rs {
 
-class Port61 : public PortDevice {
+class Port61 : public Device {
  public:
   Port61(Pit8254& pit, Pit8254::Clock now) : pit_(pit), now_(now) {}
   const char* name() const override { return "port61"; }
+  std::vector<PortRange> ports() const override { return {{0x61, 1}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   void reset() override;

@@ -1,11 +1,8 @@
 // System control port A at 0x92 (PS/2 and PIIX "fast A20 and init"). No IRQ.
-// Wiring in the machine:
-//   port92_ = std::make_unique<Port92>([this] { reset_pending_ = true; });
-//   io_.attach(0x92, 1, port92_.get());   port92_->reset() on machine reset.
 //
 // Bit 1 (fast A20 gate) is stored and read back; A20 masking itself is not emulated,
 // the address line is always enabled. Bit 0 (fast reset): a 0-to-1 transition resets
-// the system through the callback; it reads back as written until reset() clears it.
+// the system (BoardControl::request_reset); it reads back as written until reset() clears it.
 // The other bits (security lock, disk LED) are stored and have no effect.
 #pragma once
 #include <cstdint>
@@ -15,10 +12,11 @@
 
 namespace rs {
 
-class Port92 : public PortDevice {
+class Port92 : public Device {
  public:
-  explicit Port92(ResetCallback reset_system) : reset_system_(std::move(reset_system)) {}
+  explicit Port92(BoardControl& board) : board_(board) {}
   const char* name() const override { return "port92"; }
+  std::vector<PortRange> ports() const override { return {{0x92, 1}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   void reset() override;
@@ -26,7 +24,7 @@ class Port92 : public PortDevice {
   bool a20() const { return value_ & 2; }
 
  private:
-  ResetCallback reset_system_;
+  BoardControl& board_;
   uint8_t value_ = 0x02;  // A20 enabled, as the firmware leaves it
 };
 

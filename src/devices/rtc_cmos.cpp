@@ -30,8 +30,8 @@ int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 
 
 }  // namespace
 
-RtcCmos::RtcCmos(uint64_t ram_bytes, IrqCallback irq, Clock monotonic, Clock wall)
-    : irq_(std::move(irq)),
+RtcCmos::RtcCmos(uint64_t ram_bytes, IrqLine irq8, Clock monotonic, Clock wall)
+    : irq_(irq8),
       mono_(monotonic ? std::move(monotonic) : Clock(&monotonic_ns)),
       wall_(wall ? std::move(wall) : Clock(&realtime_ns)),
       epoch_(mono_()),
@@ -174,7 +174,7 @@ void RtcCmos::drive_irq() {
   reg_[kRegC] = uint8_t((reg_[kRegC] & kFlags) | (irqf ? kIrqf : 0));
   if (irqf != line_) {
     line_ = irqf;
-    if (irq_) irq_(kIrq, line_);
+    irq_.set(line_);
   }
 }
 

@@ -1,11 +1,8 @@
 // The MC146818 real-time clock and its 128 bytes of CMOS RAM.
 //
 // Ports 0x70 (index; bit 7 is the PC's NMI mask, which is ignored) and 0x71 (data);
-// interrupt line IRQ 8. Wiring in the machine:
-//   rtc_ = std::make_unique<RtcCmos>(cfg.ram_bytes, [this](int irq, bool l) { pic_->set_irq(irq, l); });
-//   io_.attach(0x70, 2, rtc_.get());
-//   poll: rtc_->update() next to pit_->update(); arm the timer for the earlier of
-//   pit_->next_deadline() and rtc_->next_deadline(); rtc_->reset() on machine reset.
+// interrupt line IRQ 8, and the timed part of the device contract (periodic, alarm and
+// update-ended interrupts).
 //
 // The time is never stored: every read of a time register computes it from the host's
 // wall clock (UTC) plus an offset in whole seconds, which the guest changes by setting
@@ -29,7 +26,7 @@
 
 namespace rs {
 
-class RtcCmos : public PortDevice {
+class RtcCmos : public Device {
  public:
   static constexpr int kIrq = 8;
   // Nanoseconds; monotonic for the periodic interrupt and the deadlines it hands out,
@@ -37,8 +34,9 @@ class RtcCmos : public PortDevice {
   using Clock = std::function<uint64_t()>;
 
   // ram_bytes fills the CMOS memory-size fields.
-  RtcCmos(uint64_t ram_bytes, IrqCallback irq, Clock monotonic = {}, Clock wall = {});
+  RtcCmos(uint64_t ram_bytes, IrqLine irq8, Clock monotonic = {}, Clock wall = {});
   const char* name() const override { return "mc146818"; }
+  std::vector<PortRange> ports() const override { return {{0x70, 2}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   // The RESET pin: clears PIE, AIE, UIE, SQWE and the interrupt flags. The CMOS RAM,
@@ -47,10 +45,11 @@ class RtcCmos : public PortDevice {
   std::string dump() const override;
 
   // Sets the interrupt flags that are due and drives IRQ 8.
-  void update();
+  bool timed() const override { return true; }
+  void update() override;
   // Monotonic ns at which update() may next raise IRQ 8, or UINT64_MAX when no enabled
   // interrupt can come (none enabled, or IRQ 8 is still asserted until register C is read).
-  uint64_t next_deadline() const;
+  uint64_t next_deadline() const override;
 
  private:
   uint8_t read_reg(uint8_t idx);
@@ -68,7 +67,7 @@ class RtcCmos : public PortDevice {
   void catch_up();
   void drive_irq();
 
-  IrqCallback irq_;
+  IrqLine irq_;
   Clock mono_, wall_;
   uint64_t epoch_;          // monotonic origin of the divider chain (periodic edges)
   uint8_t reg_[128] = {};   // registers 0x00-0x0D and CMOS RAM; time bytes only while frozen

@@ -62,7 +62,7 @@ void Uart16550::update_irq() {
   bool level = !(iir() & kIirNone) && (mcr_ & kMcrOut2) && !(mcr_ & kMcrLoop);
   if (level == irq_level_) return;
   irq_level_ = level;
-  if (irq_) irq_(level);
+  irq_.set(level);
 }
 
 void Uart16550::refill() {
@@ -89,7 +89,7 @@ void Uart16550::receive(const uint8_t* data, size_t n) {
 uint32_t Uart16550::in(uint16_t port, int) {
   const bool dlab = lcr_ & kLcrDlab;
   uint8_t v = 0xFF;
-  switch (port - kCom1) {
+  switch (port - base_) {
     case 0:
       if (dlab) return dll_;
       v = 0;
@@ -124,7 +124,7 @@ uint32_t Uart16550::in(uint16_t port, int) {
 void Uart16550::out(uint16_t port, int, uint32_t value) {
   const uint8_t v = uint8_t(value);
   const bool dlab = lcr_ & kLcrDlab;
-  switch (port - kCom1) {
+  switch (port - base_) {
     case 0:
       if (dlab) {
         dll_ = v;

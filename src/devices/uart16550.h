@@ -17,16 +17,16 @@
 
 namespace rs {
 
-class Uart16550 : public PortDevice {
+class Uart16550 : public Device {
  public:
   static constexpr uint16_t kCom1 = 0x3F8;
   static constexpr int kIrq = 4;
   static constexpr size_t kFifo = 16;
-  using IrqLine = std::function<void(bool level)>;
-
-  explicit Uart16550(int out_fd, IrqLine irq = {}) : out_fd_(out_fd), irq_(std::move(irq)) {}
+  // out_fd: where transmitted bytes go; base: the first of its 8 ports.
+  explicit Uart16550(int out_fd, IrqLine irq = {}, uint16_t base = kCom1) : out_fd_(out_fd), irq_(irq), base_(base) {}
   ~Uart16550() override { flush(); }
   const char* name() const override { return "uart16550"; }
+  std::vector<PortRange> ports() const override { return {{base_, 8}}; }
   uint32_t in(uint16_t port, int size) override;
   void out(uint16_t port, int size, uint32_t value) override;
   void reset() override;
@@ -54,6 +54,7 @@ class Uart16550 : public PortDevice {
 
   int out_fd_;
   IrqLine irq_;
+  uint16_t base_;
   uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, dll_ = 0x0C, dlm_ = 0, fcr_ = 0;
   uint8_t lsr_err_ = 0;     // OE (and BI/FE/PE, never produced) until LSR is read
   uint8_t msr_delta_ = 0;   // DCTS DDSR TERI DDCD until MSR is read

@@ -1,7 +1,6 @@
 #include "translator/fault.h"
 
 #include <signal.h>
-#include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -9,14 +8,12 @@
 #include <cstring>
 
 #include "error.h"
-#include "host_console.h"
+#include "host/console.h"
+#include "host/signals.h"
 #include "profile.h"
 #include "shadow_pt/shadow.h"
 
 namespace rs {
-
-volatile sig_atomic_t g_interrupt_signal = 0;
-volatile sig_atomic_t g_io_signal = 0;
 
 namespace {
 
@@ -110,68 +107,13 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   g[REG_R15] = greg_t(&cpu);
 }
 
-void on_interrupt(int sig, siginfo_t*, void*) {
-  g_interrupt_signal = sig;
-  if (g_tr) request_exit(g_tr->cpu());
-}
-
-// The machine's timer (SIGALRM): the next PIT event is due.
-void on_timer(int, siginfo_t*, void*) {
-  if (g_tr) request_exit(g_tr->cpu());
-}
-
-// SIGIO: gdb sent something (Ctrl-C) or connected while the guest spins in translated
-// code that would otherwise never come back to the run loop.
-void on_io(int, siginfo_t*, void*) {
-  g_io_signal = 1;
-  if (g_tr) request_exit(g_tr->cpu());
-}
-
-// SIGPROF (--stats): a sample of where the host CPU is.
-void on_prof(int, siginfo_t*, void* ctx) {
-  const size_t i = g_prof_samples;
-  if (i >= kMaxSamples) return;
-  g_prof_rip[i] = uint64_t(static_cast<ucontext_t*>(ctx)->uc_mcontext.gregs[REG_RIP]);
-  g_prof_samples = i + 1;
-}
-
-void install(int sig, void (*fn)(int, siginfo_t*, void*)) {
-  struct sigaction sa {};
-  sa.sa_sigaction = fn;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;  // guest ESP lives in host RSP
-  sigemptyset(&sa.sa_mask);
-  sigaction(sig, &sa, nullptr);
-}
-
 }  // namespace
 
 void attach_fault_handlers(Translator* tr) {
   // Installed on every attach: a test framework (or a library) may have replaced them.
-  static void* altstack = nullptr;
-  const size_t kAlt = 256 * 1024;
-  if (!altstack) altstack = mmap(nullptr, kAlt, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (tr) {
-    stack_t ss{};
-    ss.ss_sp = altstack;
-    ss.ss_size = kAlt;
-    sigaltstack(&ss, nullptr);
-    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) install(s, on_fault);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) install(s, on_interrupt);
-    install(SIGALRM, on_timer);
-    install(SIGIO, on_io);
-    install(SIGPROF, on_prof);
-  }
+  if (tr)
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) install_signal_handler(s, on_fault);
   g_tr = tr;
-}
-
-void request_exit(CpuState& cpu) {
-  cpu.exit_request = 1;
-  mprotect(reinterpret_cast<uint8_t*>(&cpu) + kPollOffset, 4096, PROT_NONE);
-}
-
-void clear_exit_request(CpuState& cpu) {
-  cpu.exit_request = 0;
-  mprotect(reinterpret_cast<uint8_t*>(&cpu) + kPollOffset, 4096, PROT_READ | PROT_WRITE);
 }
 
 }  // namespace rs

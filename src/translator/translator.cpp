@@ -18,8 +18,8 @@ namespace rs {
 
 using namespace asmjit;
 
-Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
-    : machine_(m), mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes) {
+Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
+    : mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes) {
   size_t jbytes = sizeof(JTableEntry) * kJTableEntries;
   for (auto& t : jtables_) {
     void* p = mmap(nullptr, jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -31,23 +31,19 @@ Translator::Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu)
   build_runtime();
   select_jtable();
   cpu_.translator = this;
-  mem_.on_code_write = [this](uint32_t page) { drop_page(page); };
-  shadow_.on_exec_drop = [this](int slot, uint32_t lpage) { clear_jtable(slot, lpage); };
-  shadow_.on_slot_flush = [this](int slot) {
-    for (uint32_t i = 0; i < kJTableEntries; ++i) jtables_[slot][i] = {1, 0};
-    jt_pages_[slot].clear();
-  };
 }
 
 Translator::~Translator() {
   if (perf_map_) std::fclose(perf_map_);
-  mem_.on_code_write = nullptr;
-  shadow_.on_exec_drop = nullptr;
-  shadow_.on_slot_flush = nullptr;
   for (auto* t : jtables_) munmap(t, sizeof(JTableEntry) * kJTableEntries);
 }
 
 void Translator::select_jtable() { cpu_.jtable = uint64_t(jtables_[shadow_.active()]); }
+
+void Translator::clear_jtables(int slot) {
+  for (uint32_t i = 0; i < kJTableEntries; ++i) jtables_[slot][i] = {1, 0};
+  jt_pages_[slot].clear();
+}
 
 // Entries are indexed by the low 16 bits of EIP; jt_pages_ lists, per slot and linear
 // page, the indexes filled for it, so that forgetting a page (and the page before,

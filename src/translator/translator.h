@@ -27,7 +27,6 @@
 
 namespace rs {
 
-class Machine;
 struct Block;
 
 // Mode bits: the CPU state that generated code depends on. Blocks are keyed by
@@ -136,7 +135,9 @@ class Translator {
   // moved its speed by 20% from one build to the next.
   static constexpr size_t kBlockAlign = 64;
 
-  Translator(Machine& m, PhysMem& mem, Shadow& shadow, CpuState& cpu);
+  // Sets cpu.translator. The machine wires the memory events it must hear about
+  // (drop_page, clear_jtable, clear_jtables).
+  Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu);
   ~Translator();
   asmjit::CodeHolder& code_holder() { return holder_; }
 
@@ -160,12 +161,17 @@ class Translator {
   void chain(ExitSite* site, Block* to);
   // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page);
+  // A mapping that code was fetched through went away in address-space slot `slot`:
+  // forget that page's (and the page before's) indirect-branch entries.
+  void clear_jtable(int slot, uint32_t lpage);
+  // Slot `slot` now holds another address space: its whole indirect-branch table goes.
+  void clear_jtables(int slot);
   void flush();
   // Debugger breakpoints (linear EIPs): translated code stops before them with
-  // Exit::Debug. skip_breakpoint_ lets a one-instruction block run the instruction at a
-  // breakpoint, to resume from it.
+  // Exit::Debug. skip_breakpoint(true) lets a one-instruction block run the instruction
+  // at a breakpoint, to resume from it.
   void set_breakpoints(const std::set<uint32_t>& addrs);
-  bool skip_breakpoint_ = false;
+  void skip_breakpoint(bool on) { skip_breakpoint_ = on; }
   // Writes /tmp/perf-<pid>.map so that host perf names translated code by guest EIP
   // (and, with symbols, by the guest kernel's symbol: "name+0xoff_guest_EIP").
   void open_perf_map(const SymbolTable* symbols = nullptr);
@@ -177,7 +183,6 @@ class Translator {
 
   const Runtime& runtime() const { return rt_; }
   const CodeCache& cache() const { return cache_; }
-  Machine& machine() { return machine_; }
   CpuState& cpu() { return cpu_; }
   PhysMem& mem() { return mem_; }
   Shadow& shadow() { return shadow_; }
@@ -188,6 +193,7 @@ class Translator {
   std::FILE* perf_map_ = nullptr;
   const SymbolTable* symbols_ = nullptr;
   std::set<uint32_t> breakpoints_;
+  bool skip_breakpoint_ = false;
   asmjit::CodeHolder holder_;         // shared by the Emitters of successive blocks
   std::vector<Insn> scratch_insns_;  // the block being translated (capacity fixed: no moves)
   struct Key {
@@ -206,11 +212,9 @@ class Translator {
   void build_runtime();
   void unlink(Block* b);
   void remember(Block* b);
-  void clear_jtable(int slot, uint32_t lpage);
   uint32_t fetch_phys(uint32_t linear, bool user);
   static Key key(uint32_t eip, uint32_t mode, uint32_t phys) { return Key{(uint64_t(mode) << 32) | eip, phys}; }
 
-  Machine& machine_;
   PhysMem& mem_;
   Shadow& shadow_;
   CpuState& cpu_;

@@ -17,7 +17,7 @@
 #include "difftest/kernel.h"
 #include "error.h"
 #include "machine.h"
-#include "translator/fault.h"
+#include "host/signals.h"
 
 namespace difftest {
 

@@ -64,7 +64,7 @@ Kernel build_feeder_kernel() {
 }
 
 // Hands out cases through port 0xE0 and collects their outcomes.
-class Feeder : public rs::PortDevice {
+class Feeder : public rs::Device {
  public:
   Feeder(rs::Machine& m, const std::vector<Case>& cases, const std::function<void(size_t, const Outcome&)>& report)
       : m_(m), cases_(cases), report_(report) {}

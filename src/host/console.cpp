@@ -1,4 +1,4 @@
-#include "host_console.h"
+#include "host/console.h"
 
 #include <poll.h>
 #include <termios.h>

@@ -1,0 +1,32 @@
+#include "platform/pc.h"
+
+#include "devices/clock.h"
+#include "devices/debug_exit.h"
+#include "devices/i8042.h"
+#include "devices/mmio_testdev.h"
+#include "devices/pci_host.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/port61.h"
+#include "devices/port92.h"
+#include "devices/rtc_cmos.h"
+#include "devices/uart16550.h"
+
+namespace rs {
+
+PcDevices build_pc(Board& b, BoardControl& control, const PcConfig& cfg) {
+  // One line per device: where it sits is its own business (Device::ports/regions).
+  auto& pic = b.add<Pic8259>();
+  auto& pit = b.add<Pit8254>(IrqLine{&pic, 0}, &monotonic_ns);
+  b.add<Port61>(pit, &monotonic_ns);
+  b.add<RtcCmos>(cfg.ram_bytes, IrqLine{&pic, RtcCmos::kIrq});
+  b.add<I8042>(IrqLine{&pic, I8042::kKbdIrq}, IrqLine{&pic, I8042::kAuxIrq}, control);
+  b.add<Port92>(control);
+  b.add<PciHost>();
+  auto& com1 = b.add<Uart16550>(cfg.uart_fd, IrqLine{&pic, Uart16550::kIrq});
+  b.add<DebugExit>(control);
+  b.add<MmioTestDev>();
+  return PcDevices{&pic, &com1};
+}
+
+}  // namespace rs
