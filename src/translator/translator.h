@@ -28,6 +28,7 @@
 namespace rs {
 
 struct Block;
+class Emitter;
 
 // Mode bits: the CPU state that generated code depends on. Blocks are keyed by
 // EIP + mode, and instructions that change the mode leave translated code.
@@ -209,6 +210,24 @@ class Translator {
       return size_t(h ^ (h >> 29));
     }
   };
+  // The pages a block's code is fetched from (frontend.cpp).
+  struct Fetch {
+    bool user = false;
+    uint32_t page0 = 0, phys0 = 0;   // the first page (linear) and where it maps
+    bool next_ok = false;            // the next page was fetched: next_phys
+    uint32_t next_phys = 0;
+    bool next_fault = false;         // the last instruction needed the next page, which faulted
+    uint32_t next_error = 0;
+  };
+  struct Body {
+    int insns;      // guest instructions emitted
+    uint32_t end;   // EIP after the last one
+    bool retry;     // instruction `insns` cannot be translated: make the block without it
+  };
+  bool fetch_insn(Fetch& f, uint32_t pc, Insn& in);
+  Body emit_body(Emitter& e, Fetch& f, int limit, bool single);
+  Block* install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single);
+  void write_perf_map(const Block& b);
   void build_runtime();
   void unlink(Block* b);
   void remember(Block* b);

@@ -1,0 +1,192 @@
+// The block cache: where translated blocks live once made (install), how they find
+// each other (direct exits chained in place, the per-address-space indirect-branch
+// tables with two ways per bucket), and how they go (unlink when their page is written
+// or remapped, drop_page, flush). block_at/record_at map a host address back to its
+// block and guest instruction for the fault handler.
+#include <algorithm>
+#include <cstring>
+
+#include "translator/emitter.h"
+#include "translator/translator.h"
+
+namespace rs {
+
+// Copies the emitted code into the cache (or the one-instruction scratch area), points
+// its unchained exits at their stubs, and makes the block findable. nullptr: the cache
+// is full (flush and try again).
+Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single) {
+  e.finish_exits();
+  e.code.flatten();
+  e.code.resolveUnresolvedLinks();
+  e.code.relocateToBase(uint64_t(dst));
+  const size_t size = e.code.codeSize();
+  if (single ? size > kScratchBytes : !cache_.alloc(size)) {
+    if (single) throw std::runtime_error("one-instruction block larger than its scratch area");
+    return nullptr;
+  }
+  e.code.copyFlattenedData(dst, size);
+  e.resolve();
+  blk->code = dst;
+  blk->size = uint32_t(size);
+  for (auto& r : e.resolved) {
+    r.info->rel32 = dst + r.rel32_off;
+    r.info->stub = dst + r.stub_off;
+    int32_t rel = int32_t(r.info->stub - (r.info->rel32 + 4));
+    std::memcpy(r.info->rel32, &rel, 4);
+  }
+  Block* b = blk.get();
+  by_host_[uint64_t(dst)] = b;
+  if (perf_map_ && !single) write_perf_map(*b);
+  if (single) {
+    single_ = std::move(blk);  // frees the previous one
+    return b;
+  }
+  auto k = key(b->eip, b->mode, b->phys_first);
+  if (auto old = blocks_.find(k); old != blocks_.end()) unlink(old->second.get());
+  blocks_[k] = std::move(blk);
+  for (uint32_t p : {b->phys_first, b->phys_last}) {
+    auto& v = by_page_[p];
+    if (v.empty() || v.back() != b) v.push_back(b);
+    shadow_.protect_code(p);
+  }
+  remember(b);
+  return b;
+}
+
+void Translator::clear_jtables(int slot) {
+  for (uint32_t i = 0; i < kJTableEntries; ++i) jtables_[slot][i] = {1, 0};
+  jt_pages_[slot].clear();
+}
+
+// Entries are indexed by the low 16 bits of EIP; jt_pages_ lists, per slot and linear
+// page, the indexes filled for it, so that forgetting a page (and the page before,
+// whose blocks may run into it) touches only those.
+void Translator::clear_jtable(int slot, uint32_t lpage) {
+  stats.jtable_page_clears++;
+  JTableEntry* t = jtables_[slot];
+  auto& pages = jt_pages_[slot];
+  for (uint32_t p : {lpage - 1, lpage}) {
+    auto it = pages.find(p);
+    if (it == pages.end()) continue;
+    for (uint32_t i : it->second) {
+      const uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
+      if (t[i].code && (eip >> kPageShift) == p) t[i] = {1, 0};
+    }
+    pages.erase(it);
+  }
+}
+
+void Translator::remember(Block* b) {
+  if (!b->cached) return;
+  JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
+  const uint32_t i = 2 * jtable_index(b->eip);
+  const uint64_t neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | b->eip);
+  auto& pages = jt_pages_[shadow_.active()];
+  auto note = [&](uint32_t at, uint32_t eip) {
+    auto& v = pages[eip >> kPageShift];
+    if (std::find(v.begin(), v.end(), at) == v.end()) v.push_back(at);
+  };
+  if (t[i].code && t[i].neg_key != neg_key) {  // the older target moves to the second way
+    t[i + 1] = t[i];
+    note(i + 1, uint32_t(uint64_t(0) - t[i].neg_key));
+  }
+  t[i].neg_key = neg_key;
+  t[i].code = uint64_t(b->code);
+  note(i, b->eip);
+}
+
+void Translator::chain(ExitSite* site, Block* to) {
+  if (site->to == to) return;
+  int32_t rel = int32_t(to->code - (site->rel32 + 4));
+  std::memcpy(site->rel32, &rel, 4);
+  site->to = to;
+  to->incoming.push_back(site);
+  stats.chains++;
+}
+
+void Translator::unlink(Block* b) {
+  b->dead = true;
+  auto unpatch = [](ExitSite* s) {
+    int32_t rel = int32_t(s->stub - (s->rel32 + 4));
+    std::memcpy(s->rel32, &rel, 4);
+    s->to = nullptr;
+  };
+  for (ExitSite* s : b->incoming) unpatch(s);
+  b->incoming.clear();
+  for (auto& s : b->exits) {
+    if (s->to) {
+      auto& inc = s->to->incoming;
+      inc.erase(std::remove(inc.begin(), inc.end(), s.get()), inc.end());
+    }
+    if (s->rel32) unpatch(s.get());
+  }
+  for (JTableEntry* t : jtables_) {
+    for (uint32_t w = 0; w < 2; ++w) {
+      JTableEntry& j = t[2 * jtable_index(b->eip) + w];
+      if (j.code == uint64_t(b->code)) j = {1, 0};
+    }
+  }
+  for (uint32_t p : {b->phys_first, b->phys_last}) {
+    auto it = by_page_.find(p);
+    if (it == by_page_.end()) continue;
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), b), v.end());
+  }
+  auto it = blocks_.find(key(b->eip, b->mode, b->phys_first));
+  if (it != blocks_.end() && it->second.get() == b) {
+    graveyard_.push_back(std::move(it->second));
+    blocks_.erase(it);
+  }
+}
+
+void Translator::drop_page(uint32_t page) {
+  auto it = by_page_.find(page);
+  if (it != by_page_.end()) {
+    std::vector<Block*> victims = it->second;
+    for (Block* b : victims) unlink(b);
+    by_page_.erase(page);
+  }
+  shadow_.unprotect_code(page);
+  stats.pages_dropped++;
+}
+
+void Translator::flush() {
+  for (auto& [p, v] : by_page_) {
+    (void)v;
+    shadow_.unprotect_code(p);
+  }
+  by_page_.clear();
+  blocks_.clear();
+  graveyard_.clear();
+  by_host_.clear();
+  single_.reset();
+  flush_jtable();
+  cache_.reset_to(blocks_start_);
+  stats.flushes++;
+}
+
+void Translator::flush_jtable() {
+  for (JTableEntry* t : jtables_)
+    for (uint32_t i = 0; i < kJTableEntries; ++i) t[i] = {1, 0};
+  for (auto& m : jt_pages_) m.clear();
+}
+
+const Block* Translator::block_at(uint64_t rip) const {
+  auto it = by_host_.upper_bound(rip);
+  if (it == by_host_.begin()) return nullptr;
+  --it;
+  const Block* b = it->second;
+  return rip < uint64_t(b->code) + b->size ? b : nullptr;
+}
+
+const InsnRecord* Translator::record_at(const Block* b, uint64_t rip) {
+  uint64_t off = rip - uint64_t(b->code);
+  const InsnRecord* best = b->map.empty() ? nullptr : &b->map.front();
+  for (const auto& r : b->map)
+    if (r.host_off <= off) best = &r;
+  return best;
+}
+
+void Translator::select_jtable() { cpu_.jtable = uint64_t(jtables_[shadow_.active()]); }
+
+}  // namespace rs

@@ -1,0 +1,57 @@
+// The helpers of block exits: a direct exit not chained yet (translate the target,
+// chain the site when that is safe), an indirect-branch table miss, a one-instruction
+// block's indirect exit, and a debugger breakpoint.
+#include "translator/translator.h"
+
+namespace rs {
+
+uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
+  auto* site = static_cast<const ExitSite*>(data);
+  auto& tr = *static_cast<Translator*>(cpu->translator);
+  tr.stats.direct_lookups++;
+  cpu->eip = site->target;
+  // A one-instruction block returns to the loop as completed, even when an exit is requested.
+  if (!site->from->cached) return uint32_t(Exit::Dispatch);
+  if (cpu->exit_request) return uint32_t(Exit::Poll);
+  try {
+    Block* b = tr.lookup(site->target);
+    if (!b) b = tr.translate(site->target);
+    if (!b) return uint32_t(Exit::Dispatch);
+    // With paging, only a branch within the page is bound for good (see the header).
+    Block* from = site->from;
+    const bool same_page = !(from->mode & kModePaging) || (site->target >> kPageShift) == from->page_first;
+    if (from->cached && !from->dead && b->mode == from->mode && same_page) tr.chain(const_cast<ExitSite*>(site), b);
+    cpu->ret_addr = uint64_t(b->code);
+    return 0;
+  } catch (...) {
+    return uint32_t(Exit::Dispatch);  // the run loop translates again and reports the error
+  }
+}
+
+uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
+  auto& tr = *static_cast<Translator*>(cpu->translator);
+  tr.stats.indirect_misses++;
+  cpu->eip = target;
+  if (cpu->exit_request) return uint32_t(Exit::Poll);
+  try {
+    Block* b = tr.lookup(target);
+    if (!b) b = tr.translate(target);
+    if (!b) return uint32_t(Exit::Dispatch);
+    cpu->ret_addr = uint64_t(b->code);
+    return 0;
+  } catch (...) {
+    return uint32_t(Exit::Dispatch);
+  }
+}
+
+uint32_t helper_debug_break(CpuState* cpu, uint32_t, const void* data) {
+  cpu->eip = static_cast<const Insn*>(data)->eip;
+  return uint32_t(Exit::Debug);
+}
+
+uint32_t helper_leave_indirect(CpuState* cpu, uint32_t target, const void*) {
+  cpu->eip = target;
+  return uint32_t(Exit::Dispatch);
+}
+
+}  // namespace rs

@@ -1,0 +1,114 @@
+// The frontend: a basic block's guest instructions fetched through the guest's page
+// tables, decoded, and handed one by one to the family that emits them (string, stack,
+// control, legacy, system, device memory, or IDENT). A block ends at a control transfer,
+// at the end of its page (only its last instruction may run into the next one), at a
+// debugger breakpoint, or after kMaxBlockInsns instructions.
+#include <algorithm>
+
+#include "error.h"
+#include "translator/emitter.h"
+#include "translator/translator.h"
+
+namespace rs {
+
+namespace {
+
+bool emit_insn(Emitter& e, const Insn& in) {
+  const Insn::FpuUse fpu = in.fpu_use();
+  if (((e.blk.mode & kModeFpuTrap) && fpu != Insn::kNoFpu) || ((e.blk.mode & kModeNoFxsr) && fpu == Insn::kXmm)) {
+    e.call_helper(in, &helper_fpu_unavailable, false, &in);
+    e.exit_direct(in.next());
+    return true;
+  }
+  if (in.mn() == ZYDIS_MNEMONIC_RDTSC && (e.blk.mode & kModeTscSlow)) return emit_system(e, in);
+  // Instructions start in the block's first page.
+  if (e.tr.is_mmio((e.blk.phys_first << kPageShift) | (in.eip & (kPageSize - 1)))) return emit_mmio(e, in);
+  if (is_string(in)) return emit_string(e, in);
+  if (is_stack(in)) return emit_stack(e, in);
+  if (is_control(in)) return emit_control(e, in);
+  if (is_legacy(in)) return emit_legacy(e, in);
+  if (is_system(in)) return emit_system(e, in);
+  e.ident(in);
+  return false;
+}
+
+}  // namespace
+
+// The instruction's bytes come from this page, and from the next one only when it does
+// not fit (the next page is fetched, and may fault, only then).
+bool Translator::fetch_insn(Fetch& f, uint32_t pc, Insn& in) {
+  uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
+  const uint32_t here = std::min<uint32_t>(kPageSize - (pc & (kPageSize - 1)), ZYDIS_MAX_INSTRUCTION_LENGTH);
+  const uint32_t pa = (f.phys0 & ~(kPageSize - 1)) | (pc & (kPageSize - 1));
+  size_t avail = std::min<uint64_t>(here, mem_.contains(pa, 0) ? mem_.size() - pa : 0);
+  mem_.read(pa, buf, avail);
+  bool ok = dec_.decode(buf, avail, pc, true, in);
+  f.next_fault = false;
+  if (!ok && avail == here && here < ZYDIS_MAX_INSTRUCTION_LENGTH) {
+    if (!f.next_ok) f.next_ok = shadow_.fetch((f.page0 + 1) << kPageShift, f.user, f.next_phys, f.next_error);
+    f.next_fault = !f.next_ok;
+    if (f.next_ok && mem_.read(f.next_phys & ~(kPageSize - 1), buf + here, ZYDIS_MAX_INSTRUCTION_LENGTH - here))
+      ok = dec_.decode(buf, ZYDIS_MAX_INSTRUCTION_LENGTH, pc, true, in);
+  }
+  return ok;
+}
+
+Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool single) {
+  Block& blk = e.blk;
+  std::vector<Insn>& insns = scratch_insns_;
+  insns.clear();
+  insns.reserve(kMaxBlockInsns + 1);
+  uint32_t pc = blk.eip;
+  int n = 0;
+  // The block's last instruction is a helper call that ends it (an undecodable
+  // instruction's #UD, a breakpoint's stop).
+  auto last = [&](const Insn& in, HelperFn fn) {
+    blk.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+    e.call_helper(in, fn, false, &in);
+    e.exit_direct(pc);
+    return Body{n + 1, pc, false};
+  };
+  for (;;) {
+    if (n == limit || (n > 0 && (pc >> kPageShift) != f.page0)) break;
+    Insn& in = insns.emplace_back();
+    if (!fetch_insn(f, pc, in)) {
+      if (n > 0) {  // the next block starts there (and reports the fault)
+        insns.pop_back();
+        break;
+      }
+      if (f.next_fault) throw FetchFault{(f.page0 + 1) << kPageShift, f.next_error};
+      in = Insn{};  // length 0: the helper raises #UD
+      in.eip = pc;
+      return last(in, &helper_emulate);
+    }
+    if (single && n == 0) e.keep(in);  // the run loop looks at it (watchpoints)
+    if (!breakpoints_.empty() && breakpoints_.count(pc) && !(single && n == 0 && skip_breakpoint_)) {
+      // A debugger breakpoint: the block ends before it, and a block that starts there
+      // stops for the debugger before running the instruction.
+      if (n > 0) {
+        insns.pop_back();
+        break;
+      }
+      return last(in, &helper_debug_break);
+    }
+    blk.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+    bool end;
+    try {
+      end = emit_insn(e, in);
+    } catch (const GuestError&) {
+      if (n == 0) throw;
+      return Body{n, pc, true};  // stop the block before it; the error surfaces if execution gets there
+    }
+    ++n;
+    if (((pc + in.len() - 1) >> kPageShift) != f.page0) {
+      blk.page_last = f.page0 + 1;
+      blk.phys_last = f.next_phys >> kPageShift;
+    }
+    pc = in.next();
+    if (end) return Body{n, pc, false};
+  }
+  e.exit_direct(pc);
+  return Body{n, pc, false};
+}
+
+}  // namespace rs
