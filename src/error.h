@@ -23,11 +23,16 @@ struct GuestError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// "0x0000abcd": a 32-bit value in messages.
+inline std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%#010x", v);
+  return buf;
+}
+
 // " at EIP 0x........", the end of every message about a guest instruction.
 inline std::string at_eip(uint32_t eip) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, " at EIP %#010x", eip);
-  return buf;
+  return " at EIP " + hex32(eip);
 }
 
 }  // namespace rs

@@ -213,3 +213,35 @@ TEST_CASE("FWAIT with a pending x87 error and CR0.NE clear raises IRQ 13 through
   CHECK(c.env.events[0].vector == 16);
   CHECK(c.env.ferr == 1);
 }
+
+TEST_CASE("segment loads check the descriptor; POP SS inhibits interrupts; far JMP loads CS", "[cpu]") {
+  Cpu c(0);
+  // 0x30: a data segment with base 0x00120000, limit 0xFFFFF (4 KiB granular), DPL 0.
+  c.env.put64(0x1030, 0x00CF92120000FFFFull);
+  c.s->gdtr.limit = 0x37;
+  c.s->set_reg(rs::EAX, 0x30);
+  CHECK(c.run({0x8E, 0xD8}) == 0);  // mov ds, ax
+  CHECK(c.s->seg[rs::DS].sel == 0x30);
+  CHECK(c.s->seg[rs::DS].base == 0x00120000);
+  CHECK((c.env.ram[0x1035] & 1) == 1);  // the accessed bit was set in the GDT
+  // POP SS: the stack holds 0x10; interrupts are held off for one instruction.
+  c.s->set_reg(rs::ESP, 0x6000);
+  const uint32_t ss = 0x10;
+  std::memcpy(&c.env.ram[0x6000], &ss, 4);
+  // The block ends there: the run loop runs the next instruction alone, in the shadow.
+  CHECK(c.run({0x17}) == uint32_t(rs::Exit::Dispatch));  // pop ss
+  CHECK(c.s->eip == 0x8001);
+  CHECK(c.s->seg[rs::SS].sel == 0x10);
+  CHECK(c.s->reg(rs::ESP) == 0x6004);
+  CHECK(c.s->irq_inhibit == rs::kInhibitMovSs);
+  // A selector beyond the GDT limit: #GP with the selector as the error code.
+  c.s->set_reg(rs::EAX, 0x40);
+  CHECK(c.run({0x8E, 0xC0}) == uint32_t(rs::Exit::Exception));  // mov es, ax
+  REQUIRE(c.env.events.size() == 1);
+  CHECK(c.env.events[0].vector == 13);
+  CHECK(c.env.events[0].error == 0x40);
+  // jmp 0x08:0x00401234 goes on at the new CS:EIP.
+  CHECK(c.run({0xEA, 0x34, 0x12, 0x40, 0x00, 0x08, 0x00}) == uint32_t(rs::Exit::Dispatch));
+  CHECK(c.s->eip == 0x00401234);
+  CHECK(c.s->seg[rs::CS].sel == 0x08);
+}

@@ -33,7 +33,13 @@ bool sreg_push_zero_extends();
 bool host_is_amd();
 uint32_t emulate_port_io(Ctx& c);
 uint32_t emulate_bcd(Ctx& c);
-uint32_t emulate_segments(Ctx& c);  // segment loads, far transfers, descriptor queries
+uint32_t emulate_segments(Ctx& c);      // segment loads, descriptor queries (segments.cpp)
+uint32_t emulate_far_transfer(Ctx& c);  // far JMP/CALL/RET, IRET (far_transfer.cpp)
+// Shared by the segment helpers (segments.cpp).
+bool fetch_descriptor(Ctx& c, uint16_t sel, uint64_t& raw);
+uint32_t load_data_segment(Ctx& c, int s, uint16_t sel);
+// The 16:32 (or 16:16) far pointer at a memory operand.
+bool far_pointer(Ctx& c, const ZydisDecodedOperand& op, uint16_t& sel, uint32_t& off);
 uint32_t emulate_system(Ctx& c);    // control registers, descriptor tables, MSRs, HLT...
 
 // Raises a guest fault at the instruction: records it for the run loop, which delivers

@@ -1,5 +1,5 @@
-// helper_emulate: the C++ side of every instruction the translator does not run
-// natively. Control registers, descriptor tables, MSRs, HLT, interrupts/traps.
+// System instructions: control registers, descriptor tables and LDTR/TR, MSRs,
+// SYSENTER/SYSEXIT, HLT, CLI/STI, RDTSC, INVLPG, software interrupts.
 #include <cstdio>
 #include <cstring>
 
@@ -15,11 +15,6 @@ namespace rs {
 
 namespace {
 
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%#010x", v);
-  return buf;
-}
 
 uint64_t host_tsc() {
   uint32_t lo, hi;
@@ -28,94 +23,6 @@ uint64_t host_tsc() {
 }
 
 }  // namespace
-
-uint32_t read_gpr(const CpuState& cpu, ZydisRegister r) {
-  int w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r);
-  if (w == 32) return cpu.reg(r - ZYDIS_REGISTER_EAX);
-  if (w == 16) return cpu.reg(r - ZYDIS_REGISTER_AX) & 0xFFFF;
-  int i = r - ZYDIS_REGISTER_AL;  // AL CL DL BL AH CH DH BH
-  return i < 4 ? cpu.reg(i) & 0xFF : (cpu.reg(i - 4) >> 8) & 0xFF;
-}
-
-void write_gpr(CpuState& cpu, ZydisRegister r, uint32_t v) {
-  int w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r);
-  if (w == 32) return cpu.set_reg(r - ZYDIS_REGISTER_EAX, v);
-  if (w == 16) {
-    int i = r - ZYDIS_REGISTER_AX;
-    return cpu.set_reg(i, (cpu.reg(i) & 0xFFFF0000u) | (v & 0xFFFF));
-  }
-  int i = r - ZYDIS_REGISTER_AL;
-  if (i < 4) return cpu.set_reg(i, (cpu.reg(i) & ~0xFFu) | (v & 0xFF));
-  cpu.set_reg(i - 4, (cpu.reg(i - 4) & ~0xFF00u) | ((v & 0xFF) << 8));
-}
-
-uint32_t linear(const CpuState& cpu, ZydisRegister seg, uint32_t offset) {
-  int s = seg_index(seg);
-  if (s < 0) s = DS;
-  return cpu.seg[s].base + offset;
-}
-
-uint32_t read_op(Ctx& c, int i, bool& ok) {
-  const auto& op = c.in.ops[i];
-  switch (op.type) {
-    case ZYDIS_OPERAND_TYPE_REGISTER:
-      return read_gpr(c.cpu, op.reg.value);
-    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
-      return uint32_t(op.imm.value.u);
-    case ZYDIS_OPERAND_TYPE_MEMORY: {
-      uint32_t v = 0;
-      if (!c.env.read_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8)) ok = false;
-      return v;
-    }
-    default:
-      ok = false;
-      return 0;
-  }
-}
-
-bool write_op(Ctx& c, int i, uint32_t v) {
-  const auto& op = c.in.ops[i];
-  if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
-    write_gpr(c.cpu, op.reg.value, v);
-    return true;
-  }
-  if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) return c.env.write_linear(linear(c.cpu, op.mem.segment, c.ea), &v, op.size / 8);
-  return false;
-}
-
-uint32_t raise(Ctx& c, int vector, uint32_t error_code, const std::string& detail) {
-  c.cpu.eip = c.in.eip;
-  // A memory access that missed in the guest's page tables comes first: whatever the
-  // instruction would have raised next, the CPU stopped at the #PF.
-  if (uint32_t pf_error = 0; c.env.take_page_fault(pf_error)) {
-    vector = kPF;
-    error_code = pf_error;
-  }
-  std::string d = detail;
-  if (c.in.z.length) d += (d.empty() ? "" : " in ") + c.in.text();
-  return c.env.raise_event(vector, EventKind::Fault, error_code, c.in.eip, d);
-}
-
-uint32_t raise_after(Ctx& c, int vector, bool software) {
-  c.cpu.eip = c.in.next();
-  return c.env.raise_event(vector, software ? EventKind::Software : EventKind::Trap, 0, c.in.eip, "");
-}
-
-uint32_t outside_ram(Ctx& c) {
-  if (uint32_t pf_error = 0; c.env.take_page_fault(pf_error)) {
-    c.cpu.eip = c.in.eip;
-    return c.env.raise_event(kPF, EventKind::Fault, pf_error, c.in.eip, "page fault in " + c.in.text());
-  }
-  c.cpu.eip = c.in.eip;
-  c.env.request_stop(kExitGuestError, "guest access outside RAM by " + c.in.text() + " at EIP " + hex32(c.in.eip));
-  return uint32_t(Exit::Stop);
-}
-
-uint32_t unsupported_insn(Ctx& c, const Insn& in, const std::string& what) {
-  c.cpu.eip = in.eip;
-  c.env.unsupported(what + " (" + in.text() + ")");
-  return uint32_t(Exit::Stop);
-}
 
 namespace {
 
@@ -285,6 +192,69 @@ uint32_t load_task_register(Ctx& c) {
   return 0;
 }
 
+// SMSW, LMSW, CLTS: the low half of CR0 and its TS bit.
+uint32_t machine_status_word(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  const Insn& in = c.in;
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_SMSW:
+      // To a register: all of CR0 for 32-bit operands (as real CPUs do); to memory: 16 bits.
+      if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) write_gpr(cpu, in.ops[0].reg.value, cpu.cr0);
+      else if (!write_op(c, 0, cpu.cr0 & 0xFFFF)) return outside_ram(c);
+      return 0;
+    case ZYDIS_MNEMONIC_LMSW: {
+      if (cpu.cpl != 0) return raise(c, kGP);
+      bool ok = true;
+      uint32_t v = read_op(c, 0, ok) & 0xF;
+      if (!ok) return outside_ram(c);
+      cpu.cr0 = (cpu.cr0 & ~0xEu) | (v & 0xE) | (cpu.cr0 & 1) | (v & 1);  // LMSW cannot clear PE
+      cpu.eip = in.next();
+      return uint32_t(Exit::Dispatch);
+    }
+    default:  // CLTS
+      if (cpu.cpl != 0) return raise(c, kGP);
+      cpu.cr0 &= ~8u;
+      cpu.eip = in.next();
+      return uint32_t(Exit::Dispatch);
+  }
+}
+
+// LLDT: an LDT descriptor from the GDT (a null selector leaves LDTR unusable).
+uint32_t load_ldt(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  if (cpu.cpl != 0) return raise(c, kGP);
+  bool ok = true;
+  uint16_t sel = uint16_t(read_op(c, 0, ok));
+  if (!ok) return outside_ram(c);
+  if ((sel & ~3u) == 0) {
+    cpu.ldtr = Segment{};
+    return 0;
+  }
+  uint64_t raw = 0;
+  if ((sel & 4) || !read_descriptor(c.env, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad LDT selector");
+  Segment d = decode_descriptor(sel, raw);
+  if ((d.attr & 0x1F) != 2) return raise(c, kGP, sel & ~3u, "not an LDT descriptor");
+  if (!(d.attr & 0x80)) return raise(c, kNP, sel & ~3u, "LDT not present");
+  cpu.ldtr = d;
+  return 0;
+}
+
+// INT n, INT3, INT1 (ICEBP), INTO: delivered by the run loop after the instruction.
+uint32_t software_interrupt(Ctx& c) {
+  switch (c.in.mn()) {
+    case ZYDIS_MNEMONIC_INT3:
+      return raise_after(c, kBP, true);
+    case ZYDIS_MNEMONIC_INT1:
+      // ICEBP: a trap-class #DB as if from hardware, so no gate DPL check.
+      return raise_after(c, kDB, false);
+    case ZYDIS_MNEMONIC_INTO:
+      if (!(c.cpu.rflags & FL_OF)) return 0;
+      return raise_after(c, kOF, true);
+    default:
+      return raise_after(c, int(c.in.ops[0].imm.value.u & 0xFF), true);
+  }
+}
+
 }  // namespace
 
 uint32_t emulate_system(Ctx& c) {
@@ -299,49 +269,16 @@ uint32_t emulate_system(Ctx& c) {
       return mov_cr(c);
     case ZYDIS_MNEMONIC_LGDT: case ZYDIS_MNEMONIC_LIDT: case ZYDIS_MNEMONIC_SGDT: case ZYDIS_MNEMONIC_SIDT:
       return descriptor_table(c);
-    case ZYDIS_MNEMONIC_SMSW: {
-      // To a register: all of CR0 for 32-bit operands (as real CPUs do); to memory: 16 bits.
-      if (in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) write_gpr(cpu, in.ops[0].reg.value, cpu.cr0);
-      else if (!write_op(c, 0, cpu.cr0 & 0xFFFF)) return outside_ram(c);
-      return 0;
-    }
-    case ZYDIS_MNEMONIC_LMSW: {
-      if (cpu.cpl != 0) return raise(c, kGP);
-      bool ok = true;
-      uint32_t v = read_op(c, 0, ok) & 0xF;
-      if (!ok) return outside_ram(c);
-      cpu.cr0 = (cpu.cr0 & ~0xEu) | (v & 0xE) | (cpu.cr0 & 1) | (v & 1);  // LMSW cannot clear PE
-      cpu.eip = in.next();
-      return uint32_t(Exit::Dispatch);
-    }
-    case ZYDIS_MNEMONIC_CLTS:
-      if (cpu.cpl != 0) return raise(c, kGP);
-      cpu.cr0 &= ~8u;
-      cpu.eip = in.next();
-      return uint32_t(Exit::Dispatch);
+    case ZYDIS_MNEMONIC_SMSW: case ZYDIS_MNEMONIC_LMSW: case ZYDIS_MNEMONIC_CLTS:
+      return machine_status_word(c);
     case ZYDIS_MNEMONIC_SLDT:
       if (!write_op(c, 0, cpu.ldtr.sel)) return outside_ram(c);
       return 0;
     case ZYDIS_MNEMONIC_STR:
       if (!write_op(c, 0, cpu.tr.sel)) return outside_ram(c);
       return 0;
-    case ZYDIS_MNEMONIC_LLDT: {
-      if (cpu.cpl != 0) return raise(c, kGP);
-      bool ok = true;
-      uint16_t sel = uint16_t(read_op(c, 0, ok));
-      if (!ok) return outside_ram(c);
-      if ((sel & ~3u) == 0) {
-        cpu.ldtr = Segment{};
-        return 0;
-      }
-      uint64_t raw = 0;
-      if ((sel & 4) || !read_descriptor(c.env, cpu, sel, raw)) return raise(c, kGP, sel & ~3u, "bad LDT selector");
-      Segment d = decode_descriptor(sel, raw);
-      if ((d.attr & 0x1F) != 2) return raise(c, kGP, sel & ~3u, "not an LDT descriptor");
-      if (!(d.attr & 0x80)) return raise(c, kNP, sel & ~3u, "LDT not present");
-      cpu.ldtr = d;
-      return 0;
-    }
+    case ZYDIS_MNEMONIC_LLDT:
+      return load_ldt(c);
     case ZYDIS_MNEMONIC_LTR:
       return load_task_register(c);
     case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
@@ -369,171 +306,11 @@ uint32_t emulate_system(Ctx& c) {
       return msr(c);
     case ZYDIS_MNEMONIC_RDPMC:
       return raise(c, kGP, 0, "performance counters are not implemented");
-    case ZYDIS_MNEMONIC_INT3:
-      return raise_after(c, kBP, true);
-    case ZYDIS_MNEMONIC_INT1:
-      // ICEBP: a trap-class #DB as if from hardware, so no gate DPL check.
-      return raise_after(c, kDB, false);
-    case ZYDIS_MNEMONIC_INTO:
-      if (!(cpu.rflags & FL_OF)) return 0;
-      return raise_after(c, kOF, true);
-    case ZYDIS_MNEMONIC_INT:
-      return raise_after(c, int(in.ops[0].imm.value.u & 0xFF), true);
+    case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INTO: case ZYDIS_MNEMONIC_INT:
+      return software_interrupt(c);
     default:
       return raise(c, kUD, 0, "instruction not supported");
   }
-}
-
-namespace {
-
-uint32_t emulate(Ctx& c) {
-  GuestEnv& m = c.env;
-  CpuState* cpu = &c.cpu;
-  const Insn& in = c.in;
-  const uint32_t ea = c.ea;
-  {
-    if (in.z.length == 0) return raise(c, kUD, 0, "undecodable instruction");
-    if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
-      return raise(c, kUD, 0, "VEX/EVEX/XOP instructions are not in this CPU's CPUID");
-    switch (in.mn()) {
-      case ZYDIS_MNEMONIC_CPUID:
-        return emulate_cpuid(c);
-      case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
-      case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
-      case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
-        return emulate_port_io(c);
-      case ZYDIS_MNEMONIC_DAA: case ZYDIS_MNEMONIC_DAS: case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS:
-      case ZYDIS_MNEMONIC_AAM: case ZYDIS_MNEMONIC_AAD:
-        return emulate_bcd(c);
-      case ZYDIS_MNEMONIC_POP:
-      case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
-      case ZYDIS_MNEMONIC_LSS:
-      case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
-      case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
-      case ZYDIS_MNEMONIC_ARPL: case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL:
-      case ZYDIS_MNEMONIC_VERR: case ZYDIS_MNEMONIC_VERW:
-        return emulate_segments(c);
-      case ZYDIS_MNEMONIC_MOV:
-        for (int i = 0; i < 2; ++i)
-          if (in.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-              ZydisRegisterGetClass(in.ops[i].reg.value) == ZYDIS_REGCLASS_SEGMENT)
-            return emulate_segments(c);
-        for (int i = 0; i < 2; ++i) {
-          if (in.ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-              ZydisRegisterGetClass(in.ops[i].reg.value) != ZYDIS_REGCLASS_DEBUG)
-            continue;
-          // Debug registers hold their values; breakpoints in them are not armed yet.
-          if (cpu->cpl) return raise(c, kGP);
-          int n = in.ops[i].reg.value - ZYDIS_REGISTER_DR0;
-          if (n == 4 || n == 5) {
-            if (cpu->cr4 & 8) return raise(c, kUD, 0, "DR4/DR5 with CR4.DE");
-            n += 2;
-          }
-          if (i == 0) {
-            uint32_t v = read_gpr(*cpu, in.ops[1].reg.value);
-            cpu->dr[n] = n == 6 ? (v | 0xFFFF0FF0u) : n == 7 ? ((v | 0x400) & ~0x1000u) : v;
-          } else {
-            write_gpr(*cpu, in.ops[0].reg.value, cpu->dr[n]);
-          }
-          return 0;
-        }
-        return emulate_system(c);
-      case ZYDIS_MNEMONIC_BOUND: {
-        bool ok = true;
-        int32_t idx = int32_t(read_op(c, 0, ok));
-        uint32_t lin = linear(*cpu, in.ops[1].mem.segment, ea);
-        int32_t lo = 0, hi = 0;
-        if (in.z.operand_width == 16) {
-          int16_t l16, h16;
-          ok = ok && m.read_linear(lin, &l16, 2) && m.read_linear(lin + 2, &h16, 2);
-          lo = l16, hi = h16, idx = int16_t(idx);
-        } else {
-          ok = ok && m.read_linear(lin, &lo, 4) && m.read_linear(lin + 4, &hi, 4);
-        }
-        if (!ok) return outside_ram(c);
-        if (idx < lo || idx > hi) return raise(c, kBR);
-        cpu->eip = in.next();
-        return uint32_t(Exit::Dispatch);
-      }
-      default:
-        return emulate_system(c);
-    }
-  }
-}
-
-}  // namespace
-
-namespace {
-
-// Instructions whose Exit::Dispatch means only "the mode or the view changed": nothing
-// for the run loop to do (port I/O, by contrast, may need the timers serviced).
-bool continues_in_place(const Insn& in) {
-  switch (in.mn()) {
-    case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
-    case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
-    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_POP:  // to CR0/CR3/CR4 or a segment register
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
-uint32_t helper_emulate(CpuState* cpu, uint32_t ea, const void* data) {
-  GuestEnv& m = *cpu->env;
-  const Insn& in = *static_cast<const Insn*>(data);
-  Ctx c{m, *cpu, in, ea};
-  Timed timed(m.profile().helper(in.z, in.ops));
-  m.clear_page_fault();
-  try {
-    const uint32_t mode = m.mode();
-    uint32_t r = emulate(c);
-    // The block was translated for `mode`, and so is any block its exits are chained to:
-    // an instruction that changed it (a segment load giving DS a base...) must not go on.
-    if (r == 0 && m.mode() != mode) {
-      cpu->eip = in.next();
-      r = uint32_t(Exit::Dispatch);
-    }
-    if (r == uint32_t(Exit::Dispatch) && (in.mn() == ZYDIS_MNEMONIC_IRETD || in.mn() == ZYDIS_MNEMONIC_IRET)) m.after_iret();
-    // Kernel entries and exits go straight on to the next block.
-    if (r == uint32_t(Exit::Dispatch) && continues_in_place(in)) return m.continue_after_helper();
-    return r;
-  } catch (const std::exception& e) {
-    // Nothing may unwind through the generated frames.
-    m.request_stop(kExitInternal, std::string("internal error in instruction emulation: ") + e.what());
-    return uint32_t(Exit::Stop);
-  }
-}
-
-uint32_t helper_fpu_unavailable(CpuState* cpu, uint32_t, const void* data) {
-  GuestEnv& m = *cpu->env;
-  const Insn& in = *static_cast<const Insn*>(data);
-  Ctx c{m, *cpu, in, 0};
-  const bool em = cpu->cr0 & 4, ts = cpu->cr0 & 8, mp = cpu->cr0 & 2;
-  if (in.mn() == ZYDIS_MNEMONIC_FWAIT) {
-    if (ts && mp) return raise(c, kNM, 0, "WAIT with CR0.TS and CR0.MP");
-    // WAIT runs: it only reports a pending unmasked x87 exception (FSW.ES).
-    if (cpu->fpu[2] & 0x80) {
-      if (cpu->cr0 & 0x20) return raise(c, kMF, 0, "pending x87 exception at WAIT");
-      m.ferr_irq();
-    }
-    return 0;  // the block goes on after the WAIT
-  } else if (in.fpu_use() != Insn::kX87) {
-    if (em) return raise(c, kUD, 0, "MMX/SSE with CR0.EM");
-    if (in.fpu_use() == Insn::kXmm && !(cpu->cr4 & 0x200)) return raise(c, kUD, 0, "SSE with CR4.OSFXSR clear");
-    if (ts) return raise(c, kNM, 0, "CR0.TS");
-  } else if (em || ts) {
-    return raise(c, kNM, 0, em ? "x87 with CR0.EM" : "CR0.TS");
-  }
-  m.request_stop(kExitInternal, "internal error: FPU trap block for an instruction that may run: " + in.text());
-  return uint32_t(Exit::Stop);
-}
-
-uint32_t helper_irq_window(CpuState* cpu, uint32_t next_eip, const void* sti) {
-  cpu->eip = next_eip;
-  if (sti) cpu->irq_inhibit = kInhibitSti;
-  return uint32_t(Exit::Dispatch);
 }
 
 }  // namespace rs
