@@ -54,6 +54,32 @@ bool write_frame(GuestEnv& env, const Segment& ss, uint32_t esp, int width, cons
   return true;
 }
 
+// The stack of ring new_cpl from the 32-bit TSS, with the SDM's checks (#TS, #SS).
+std::optional<Nested> inner_stack(GuestEnv& env, const CpuState& cpu, int new_cpl, uint32_t ext, Segment& nss,
+                                  uint32_t& new_esp, bool& unsupported) {
+  if (!(cpu.tr.attr & 0x80) || (cpu.tr.sel & ~3u) == 0) return Nested{10, ext};
+  bool tss32 = (cpu.tr.attr & 0xF) == 0x9 || (cpu.tr.attr & 0xF) == 0xB;
+  if (!tss32) {
+    env.unsupported("a 16-bit TSS");
+    unsupported = true;
+    return std::nullopt;
+  }
+  uint32_t at = 4 + 8 * uint32_t(new_cpl);
+  if (at + 5 > cpu.tr.limit) return Nested{10, (cpu.tr.sel & ~3u) + ext};
+  uint16_t new_ss = 0;
+  if (!env.read_linear(cpu.tr.base + at, &new_esp, 4, true) || !env.read_linear(cpu.tr.base + at + 4, &new_ss, 2, true))
+    return Nested{10, (cpu.tr.sel & ~3u) + ext};
+  if ((new_ss & ~3u) == 0) return Nested{10, ext};
+  uint64_t ss_raw;
+  if (!read_descriptor(env, cpu, new_ss, ss_raw)) return Nested{10, (new_ss & ~3u) + ext};
+  nss = decode_descriptor(new_ss, ss_raw);
+  bool writable_data = !seg_is_system(nss) && !seg_is_code(nss) && (nss.attr & 2);
+  if ((new_ss & 3) != new_cpl || seg_dpl(nss) != new_cpl || !writable_data)
+    return Nested{10, (new_ss & ~3u) + ext};
+  if (!seg_present(nss)) return Nested{12, (new_ss & ~3u) + ext};
+  return std::nullopt;
+}
+
 std::optional<Nested> deliver_once(GuestEnv& env, CpuState& cpu, int vector, EventKind kind, bool push_error,
                                    uint32_t error, bool& unsupported) {
   const uint32_t ext = (kind == EventKind::Software) ? 0 : 1;
@@ -95,27 +121,9 @@ std::optional<Nested> deliver_once(GuestEnv& env, CpuState& cpu, int vector, Eve
   uint32_t esp = cpu.reg(ESP);
   if (new_cpl < cpu.cpl) {
     // Inner privilege: the stack for the new ring comes from the TSS.
-    if (!(cpu.tr.attr & 0x80) || (cpu.tr.sel & ~3u) == 0) return Nested{10, ext};
-    bool tss32 = (cpu.tr.attr & 0xF) == 0x9 || (cpu.tr.attr & 0xF) == 0xB;
-    if (!tss32) {
-      env.unsupported("a 16-bit TSS");
-      unsupported = true;
-      return std::nullopt;
-    }
-    uint32_t at = 4 + 8 * uint32_t(new_cpl);
-    if (at + 5 > cpu.tr.limit) return Nested{10, (cpu.tr.sel & ~3u) + ext};
+    Segment nss;
     uint32_t new_esp = 0;
-    uint16_t new_ss = 0;
-    if (!env.read_linear(cpu.tr.base + at, &new_esp, 4, true) || !env.read_linear(cpu.tr.base + at + 4, &new_ss, 2, true))
-      return Nested{10, (cpu.tr.sel & ~3u) + ext};
-    if ((new_ss & ~3u) == 0) return Nested{10, ext};
-    uint64_t ss_raw;
-    if (!read_descriptor(env, cpu, new_ss, ss_raw)) return Nested{10, (new_ss & ~3u) + ext};
-    Segment nss = decode_descriptor(new_ss, ss_raw);
-    bool writable_data = !seg_is_system(nss) && !seg_is_code(nss) && (nss.attr & 2);
-    if ((new_ss & 3) != new_cpl || seg_dpl(nss) != new_cpl || !writable_data)
-      return Nested{10, (new_ss & ~3u) + ext};
-    if (!seg_present(nss)) return Nested{12, (new_ss & ~3u) + ext};
+    if (auto bad = inner_stack(env, cpu, new_cpl, ext, nss, new_esp, unsupported); bad || unsupported) return bad;
     f.push(cpu.seg[SS].sel);
     f.push(esp);
     ss = nss;

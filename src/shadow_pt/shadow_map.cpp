@@ -1,0 +1,217 @@
+// Shadow page tables, the host mappings: what protection an entry gets (desired,
+// set_prot, deferred for inactive slots), parking a dropped page instead of unmapping
+// it, dropping runs of pages in one system call, emptying a slot, and keeping within
+// the mapping budget. See shadow.h.
+#include "shadow_pt/shadow.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "shadow_pt/shadow_internal.h"
+
+namespace rs {
+
+using namespace shadow_detail;
+
+// Read-only while the guest PTE is clean (so the first write sets D), and while the
+// page holds translations or guest page tables (so writes are seen).
+uint8_t Shadow::desired(const Entry& e) const {
+  if (!e.write_ok || !(e.pte & kPteD)) return kR;
+  if (mem_.page_flags(e.ppn) & (PhysMem::kPageCode | PhysMem::kPageTable)) return kR;
+  return kRW;
+}
+
+// Only the running address space's windows are reachable from translated code, so the
+// others are brought up to date when they become active again (apply_pending_prot): a
+// page-table page is watched and released over and over, and it has an alias in the
+// kernel half of every cached address space.
+void Shadow::set_prot(int w, uint32_t wp, Entry& e, uint8_t prot) {
+  if (e.prot == prot || e.prot == 0) return;
+  if (w / 2 != active_) {
+    auto& v = pending_prot_[w / 2];
+    v.push_back(ref(w, wp));
+    if (v.size() > 2 * (wins_[w & ~1].entries.size() + wins_[w | 1].entries.size()) + 64) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    }
+    return;
+  }
+  wins_[w].w->protect(wp, host_prot(prot));
+  e.prot = prot;
+}
+
+void Shadow::apply_pending_prot(int s) {
+  auto& v = pending_prot_[s];
+  for (uint32_t r : v) {
+    Entry* e = find(r);
+    if (!e || !e->prot) continue;
+    const uint8_t want = desired(*e);
+    if (want == e->prot) continue;
+    wins_[ref_win(r)].w->protect(ref_page(r), host_prot(want));
+    e->prot = want;
+  }
+  v.clear();
+}
+
+Shadow::Entry* Shadow::find(uint32_t r) {
+  return wins_[ref_win(r)].entries.find(ref_page(r));
+}
+
+uint32_t Shadow::forget(int w, uint32_t wp) {
+  Win& win = wins_[w];
+  const Entry* found = win.entries.find(wp);
+  if (!found) return kNotMapped;
+  const Entry e = *found;
+  win.entries.erase(wp);
+  const uint32_t r = ref(w, wp);
+  if (e.prot) {
+    erase_ref(rmap_[e.ppn], r);
+    win.mapped--;
+    mapped_--;
+  }
+  if (e.table != kNoTable) {
+    auto d = deps_.find(e.table);
+    if (d != deps_.end()) erase_ref(d->second, r);
+  }
+  if (e.exec && on_exec_drop) on_exec_drop(w / 2, wp & (Window::kMirrorPage - 1));
+  return e.prot ? e.ppn : kNotMapped;
+}
+
+// A single page (INVLPG, a changed entry) is parked rather than unmapped: PROT_NONE
+// keeps the host mapping, and a refill with the same guest page is one mprotect (~1 us)
+// instead of two mmaps (~4.5 us each here). Linux's text_poke maps, writes and
+// unmaps one fixed address thousands of times at boot, and fork makes PTEs read-only
+// that are then refilled with the same page.
+void Shadow::drop(int w, uint32_t wp) {
+  const uint32_t ppn = forget(w, wp);
+  if (ppn == kNotMapped) return;
+  park(w, wp, ppn);
+  wins_[w].w->protect(wp, PROT_NONE);
+}
+
+// Records a page about to be made PROT_NONE with its mapping kept (the caller does the
+// mprotect, possibly for a run of pages at once).
+void Shadow::park(int w, uint32_t wp, uint32_t ppn) {
+  Win& win = wins_[w];
+  if (win.parked.size() >= kMaxParked) {
+    auto victim = win.parked.begin();
+    win.w->unmap(victim->first);
+    win.parked.erase(victim);
+  }
+  win.parked[wp] = ppn;
+}
+
+// A new host mapping of ppn at wp: a parked one of the same page only needs its protection.
+bool Shadow::map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot) {
+  Win& win = wins_[w];
+  auto pk = win.parked.find(wp);
+  if (pk != win.parked.end()) {
+    const bool same = pk->second == ppn;
+    win.parked.erase(pk);
+    if (same) {
+      stats.unparks++;
+      return win.w->protect(wp, host_prot(prot));
+    }
+  }
+  return win.w->map(wp, mem_.fd(), ppn, host_prot(prot));
+}
+
+// One mmap per run of adjacent pages: Linux drops whole ranges at once (munmap, exit,
+// fork's write protection), and one system call per page cost ~3 us each.
+void Shadow::drop_refs(std::vector<uint32_t>& refs) {
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  // Short runs are parked (one mprotect, ~1 us), long ones (munmap of a region, an exit)
+  // unmapped: the parked set is small, and those pages rarely come back.
+  uint32_t run_start = 0, run_len = 0;
+  std::vector<uint32_t> run_ppns;
+  auto flush_run = [&] {
+    if (!run_len) return;
+    const int w = ref_win(run_start);
+    if (run_len <= kParkRun) {
+      for (uint32_t i = 0; i < run_len; ++i) park(w, ref_page(run_start) + i, run_ppns[i]);
+      wins_[w].w->protect(ref_page(run_start), PROT_NONE, run_len);
+    } else {
+      wins_[w].w->unmap(ref_page(run_start), run_len);
+    }
+    run_len = 0;
+    run_ppns.clear();
+  };
+  for (uint32_t r : refs) {
+    const uint32_t ppn = forget(ref_win(r), ref_page(r));
+    if (ppn == kNotMapped) continue;
+    if (run_len && r == run_start + run_len && ref_win(r) == ref_win(run_start)) {
+      run_len++;
+      run_ppns.push_back(ppn);
+      continue;
+    }
+    flush_run();
+    run_start = r;
+    run_len = 1;
+    run_ppns.push_back(ppn);
+  }
+  flush_run();
+}
+
+// Empties both windows of slot s in two system calls, then fixes the indexes in one
+// pass over each list touched.
+void Shadow::flush_slot(int s) {
+  std::vector<uint32_t> ppns, tables;
+  for (int w = 2 * s; w < 2 * s + 2; ++w) {
+    Win& win = wins_[w];
+    if (win.entries.empty()) continue;
+    win.entries.for_each([&](uint32_t, const Entry& e) {
+      if (e.prot) ppns.push_back(e.ppn);
+      if (e.table != kNoTable) tables.push_back(e.table);
+    });
+    win.w->clear();
+    win.parked.clear();
+    std::fill(win.large.begin(), win.large.end(), 0);
+    mapped_ -= win.mapped;
+    win.mapped = 0;
+    win.entries.clear();
+  }
+  auto mine = [s](uint32_t r) { return ref_win(r) / 2 == s; };
+  std::sort(ppns.begin(), ppns.end());
+  ppns.erase(std::unique(ppns.begin(), ppns.end()), ppns.end());
+  for (uint32_t p : ppns) std::erase_if(rmap_[p], mine);
+  std::sort(tables.begin(), tables.end());
+  tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+  for (uint32_t t : tables) {
+    auto d = deps_.find(t);
+    if (d == deps_.end()) continue;
+    std::erase_if(d->second, mine);
+    if (d->second.empty()) deps_.erase(d);
+  }
+  pending_prot_[s].clear();
+  if (on_slot_flush) on_slot_flush(s);
+}
+
+void Shadow::flush_all() {
+  stats.full_flushes++;
+  for (int s = 0; s < kSlots; ++s) {
+    flush_slot(s);
+    slots_[s] = Slot{};
+  }
+  deps_.clear();
+  for (uint32_t p = 0; p < mem_.pages(); ++p) mem_.set_page_flag(p, PhysMem::kPageTable, false);
+  for (uint32_t p : unsync_) unsync_mark_[p] = 0;
+  unsync_.clear();
+}
+
+void Shadow::make_room(int w) {
+  stats.budget_evictions++;
+  int victim = -1;
+  for (int s = 0; s < kSlots; ++s) {
+    if (s == active_ || !(wins_[2 * s].mapped + wins_[2 * s + 1].mapped)) continue;
+    if (victim < 0 || slots_[s].lru < slots_[victim].lru) victim = s;
+  }
+  if (victim < 0) victim = w / 2;  // only the running address space has mappings
+  flush_slot(victim);
+}
+
+}  // namespace rs

@@ -1,0 +1,277 @@
+// Shadow page tables kept in step with the guest: watched page-table pages and code
+// pages, table writes (unsync), resync and revalidation at CR3 loads, address-space
+// switches (activate), paging mode changes, INVLPG, reset, and the RINGSHIFT_VERIFY_SHADOW
+// check. See shadow.h.
+#include "shadow_pt/shadow.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "shadow_pt/shadow_internal.h"
+
+namespace rs {
+
+using namespace shadow_detail;
+
+void Shadow::watch(uint32_t ppn) {
+  if (ppn >= mem_.pages() || unsync_mark_[ppn] || (mem_.page_flags(ppn) & PhysMem::kPageTable)) return;
+  mem_.set_page_flag(ppn, PhysMem::kPageTable, true);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, kR);
+}
+
+void Shadow::unwatch(uint32_t ppn) {
+  if (ppn >= mem_.pages() || !(mem_.page_flags(ppn) & PhysMem::kPageTable)) return;
+  mem_.set_page_flag(ppn, PhysMem::kPageTable, false);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, desired(*e));
+}
+
+bool Shadow::needed(uint32_t ppn) const {
+  auto it = deps_.find(ppn);
+  if (it != deps_.end() && !it->second.empty()) return true;
+  for (int s = 0; s < kSlots; ++s)
+    if (slots_[s].used && slots_[s].pd == ppn && (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()))
+      return true;
+  return false;
+}
+
+// Keeps the entries of slot s that page directory pd maps through the same directory
+// entries, drops the others. Linux gives every address space the same kernel-half
+// PDEs, so a slot handed to a new process (fork) keeps its kernel mappings (~60 host
+// mappings of ~5 us each per fork otherwise), and so does a slot whose directory was
+// written while it was inactive.
+void Shadow::revalidate(int s, uint32_t pd) {
+  std::vector<uint32_t> victims;
+  uint32_t dir[1024] = {};
+  mem_.read(uint64_t(pd) << kPageShift, dir, sizeof dir);
+  for (int w = 2 * s; w < 2 * s + 2; ++w)
+    wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
+      if (dir[(wp & (Window::kMirrorPage - 1)) >> 10] != e.pde) victims.push_back(ref(w, wp));
+    });
+  drop_refs(victims);
+  for (int w = 2 * s; w < 2 * s + 2; ++w) {
+    Win& win = wins_[w];
+    std::fill(win.large.begin(), win.large.end(), 0);
+    win.entries.for_each([&](uint32_t wp, const Entry& e) {
+      if (e.table == kNoTable) win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
+    });
+  }
+}
+
+void Shadow::protect_code(uint32_t ppn) {
+  if (ppn >= mem_.pages() || mem_.is_code_page(ppn)) return;
+  mem_.set_code_page(ppn, true);
+  if (!paging()) phys_.protect_ram_page(ppn, true);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, kR);
+}
+
+void Shadow::unprotect_code(uint32_t ppn) {
+  if (ppn >= mem_.pages() || !mem_.is_code_page(ppn)) return;
+  mem_.set_code_page(ppn, false);
+  if (!paging()) phys_.protect_ram_page(ppn, false);
+  for (uint32_t r : rmap_[ppn])
+    if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, desired(*e));
+}
+
+void Shadow::table_written(uint32_t ppn) {
+  stats.table_writes++;
+  bool keep = false;
+  for (int s = 0; s < kSlots; ++s) {
+    if (!slots_[s].used || slots_[s].pd != ppn) continue;
+    if (s == active_) keep = true;
+    else slots_[s].stale = true;
+  }
+  auto d = deps_.find(ppn);
+  if (d != deps_.end()) {
+    std::vector<uint32_t> others;
+    for (uint32_t r : d->second) {
+      if (ref_win(r) / 2 == active_) keep = true;
+      else others.push_back(r);
+    }
+    drop_refs(others);
+  }
+  unwatch(ppn);
+  if (keep && !unsync_mark_[ppn]) {
+    unsync_mark_[ppn] = 1;
+    unsync_.push_back(ppn);
+  }
+}
+
+// The active slot's entries that came through pages written since they were watched:
+// keep those that still match the guest's tables, and watch the pages again.
+void Shadow::resync() {
+  if (unsync_.empty() || active_ == kPhysSlot) {
+    for (uint32_t p : unsync_) unsync_mark_[p] = 0;
+    unsync_.clear();
+    return;
+  }
+  stats.resyncs++;
+  const uint32_t pd = slots_[active_].pd;
+  auto stale = [&](const Entry& e, uint32_t lpage) {
+    if (read_phys32((pd << kPageShift) + ((lpage >> 10) << 2)) != e.pde) return true;
+    return e.table != kNoTable && read_phys32((e.table << kPageShift) + ((lpage & 0x3FF) << 2)) != e.pte;
+  };
+  std::vector<uint32_t> victims;
+  for (uint32_t p : unsync_) {
+    if (p == pd) {
+      for (int w = 2 * active_; w < 2 * active_ + 2; ++w)
+        wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
+          if (stale(e, wp & (Window::kMirrorPage - 1))) victims.push_back(ref(w, wp));
+        });
+    }
+    auto d = deps_.find(p);
+    if (d != deps_.end())
+      for (uint32_t r : d->second)
+        if (Entry* e = find(r); e && stale(*e, ref_page(r) & (Window::kMirrorPage - 1))) victims.push_back(r);
+  }
+  // A stale entry whose page still maps the same frame through the same table, only with
+  // other bits (fork write-protects every PTE of the parent for copy-on-write), is
+  // updated in place: one mprotect instead of a drop, a host fault and an mmap later.
+  // Only with A already set in both levels, so that no A bit the CPU would set is missed.
+  // (The walk uses this slot's directory: CR3 may already hold the next one.)
+  std::sort(victims.begin(), victims.end());
+  victims.erase(std::unique(victims.begin(), victims.end()), victims.end());
+  std::vector<uint32_t> drops;
+  for (uint32_t r : victims) {
+    Entry* e = find(r);
+    if (!e) continue;
+    const uint32_t lpage = ref_page(r) & (Window::kMirrorPage - 1);
+    const WalkResult w = walk(mem_, WalkRequest{lpage << kPageShift, false, (ref_win(r) & 1) != 0, cpu_.cr0,
+                                                pd << kPageShift, cpu_.cr4, false});
+    if (w.ok && e->table != kNoTable && w.table == e->table && (w.phys >> kPageShift) == e->ppn &&
+        (w.pde & kPteA) && (w.pte & kPteA)) {
+      e->pde = w.pde;
+      e->pte = w.pte;
+      e->write_ok = w.writable;
+      set_prot(ref_win(r), ref_page(r), *e, desired(*e));
+      stats.resync_updates++;
+    } else {
+      drops.push_back(r);
+    }
+  }
+  drop_refs(drops);
+  stats.resync_drops += drops.size();
+  std::vector<uint32_t> pages;
+  pages.swap(unsync_);
+  for (uint32_t p : pages) unsync_mark_[p] = 0;
+  for (uint32_t p : pages)
+    if (needed(p)) watch(p);
+}
+
+void Shadow::activate(uint32_t pd) {
+  ++tick_;
+  int s = -1;
+  for (int i = 0; i < kSlots; ++i)
+    if (slots_[i].used && slots_[i].pd == pd) s = i;
+  if (s < 0) {
+    for (int i = 0; i < kSlots; ++i)
+      if (!slots_[i].used) {
+        s = i;
+        break;
+      }
+    if (s < 0) {
+      s = 0;
+      for (int i = 1; i < kSlots; ++i)
+        if (slots_[i].lru < slots_[s].lru) s = i;
+      stats.slot_evictions++;
+    }
+    const uint32_t old_pd = slots_[s].pd;
+    const bool had = slots_[s].used;
+    slots_[s] = Slot{true, false, pd, tick_};
+    if (had) {
+      revalidate(s, pd);
+      stats.slot_reuses++;
+      if (!needed(old_pd)) unwatch(old_pd);
+    }
+    if (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()) watch(pd);
+  } else if (slots_[s].stale) {
+    slots_[s].stale = false;
+    revalidate(s, pd);
+    if (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()) watch(pd);
+  }
+  if (s != active_) stats.switches++;
+  slots_[s].lru = tick_;
+  active_ = s;
+  apply_pending_prot(s);
+}
+
+void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
+  const bool was = old_cr0 & kCr0PG, now = paging();
+  const bool rules = ((old_cr0 ^ cpu_.cr0) & kCr0WP) || ((old_cr4 ^ cpu_.cr4) & kCr4PSE);
+  if (!was && !now) return;
+  if (was && now && !rules) {
+    resync();  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
+    activate(cpu_.cr3 >> kPageShift);
+    verify("CR3 load");
+    return;
+  }
+  flush_all();  // paging switched on or off, or the rules of the walk changed
+  if (now) {
+    if (!was) phys_.map_ram(mem_);  // the physical window idles: drop its code protections
+    activate(cpu_.cr3 >> kPageShift);
+    return;
+  }
+  active_ = kPhysSlot;
+  protect_phys_code();
+}
+
+// Debugging aid (RINGSHIFT_VERIFY_SHADOW=1): after a TLB flush every entry of the
+// active address space must agree with a fresh walk of the guest's tables.
+void Shadow::verify(const char* where) {
+  static const bool on = std::getenv("RINGSHIFT_VERIFY_SHADOW") != nullptr;
+  if (!on || active_ == kPhysSlot) return;
+  for (int w = 2 * active_; w < 2 * active_ + 2; ++w) {
+    wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
+      const uint32_t linear = (wp & (Window::kMirrorPage - 1)) << kPageShift;
+      WalkRequest rq{linear, false, (w & 1) != 0, cpu_.cr0, cpu_.cr3, cpu_.cr4, false};
+      WalkResult r = walk(mem_, rq);
+      const bool bad = !r.ok || (r.phys >> kPageShift) != e.ppn || (e.prot == kRW && !r.writable);
+      if (bad)
+        std::fprintf(stderr, "shadow verify (%s): %s window page %#x -> ppn %#x prot %d; walk ok=%d phys %#x writable=%d pte %#x (entry pte %#x pde %#x)\n",
+                     where, (w & 1) ? "user" : "supervisor", linear, e.ppn, e.prot, r.ok, r.phys, r.writable, r.pte, e.pte, e.pde);
+    });
+  }
+}
+
+void Shadow::invlpg(uint32_t linear) {
+  if (active_ == kPhysSlot) return;
+  stats.invlpgs++;
+  const uint32_t lp = linear >> kPageShift;
+  for (int w = 2 * active_; w < 2 * active_ + 2; ++w) {
+    // A 4 MiB page is one TLB entry: all of its 4 KiB pieces go.
+    uint8_t& large = wins_[w].large[lp >> 10];
+    const uint32_t first = large ? lp & ~0x3FFu : lp, last = large ? first + 0x3FF : lp;
+    large = 0;
+    if (first == last) {
+      drop(w, first);
+      drop(w, first | Window::kMirrorPage);
+      continue;
+    }
+    std::vector<uint32_t> refs;
+    for (uint32_t p = first; p <= last; ++p)
+      for (uint32_t q : {p, p | Window::kMirrorPage})
+        if (wins_[w].entries.contains(q)) refs.push_back(ref(w, q));
+    drop_refs(refs);
+  }
+}
+
+void Shadow::reset() {
+  flush_all();
+  active_ = kPhysSlot;
+  phys_.map_ram(mem_);
+  protect_phys_code();
+}
+
+// The physical window is in use again: write-protect the pages that hold code.
+void Shadow::protect_phys_code() {
+  for (uint32_t p = 0; p < mem_.pages(); ++p)
+    if (mem_.is_code_page(p)) phys_.protect_ram_page(p, true);
+}
+
+}  // namespace rs
