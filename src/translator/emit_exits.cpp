@@ -1,0 +1,172 @@
+// Block exits and helper calls: patchable direct exits (jmp/jcc/loop rel32 through a stub
+// until chained), indirect exits through the indirect-branch table, the IF window
+// check after STI/POPF, calls into C++ helpers through the helper stub, and the
+// resolution of exit sites once the block's code has its final address.
+#include <cstring>
+
+#include "translator/emitter.h"
+
+namespace rs {
+
+using namespace asmjit;
+
+ExitSite* Emitter::new_site(uint32_t target) {
+  auto s = std::make_unique<ExitSite>();
+  s->from = &blk;
+  s->target = target;
+  ExitSite* p = s.get();
+  blk.exits.push_back(std::move(s));
+  return p;
+}
+
+void Emitter::patchable(std::initializer_list<uint8_t> op, ExitSite* s) {
+  Pending p{a.newLabel(), int(op.size()), a.newLabel(), s};
+  a.bind(p.site);
+  uint8_t buf[8] = {};
+  unsigned n = 0;
+  for (uint8_t o : op) buf[n++] = o;
+  a.embed(buf, n + 4);
+  pending_.push_back(p);
+}
+
+void Emitter::exit_direct(uint32_t target) { patchable({0xE9}, new_site(target)); }
+
+void Emitter::jcc_direct(uint8_t cc, uint32_t taken, uint32_t fallthrough) {
+  patchable({0x0F, uint8_t(0x80 | cc)}, new_site(taken));
+  patchable({0xE9}, new_site(fallthrough));
+}
+
+void Emitter::loop_direct(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
+  // 67 prefix: LOOP/JECXZ count in ECX, as in 32-bit code. None of them touches flags.
+  const uint8_t head[] = {0x67, opcode, 0x02, 0xEB, 0x05};
+  a.embed(head, sizeof head);
+  patchable({0xE9}, new_site(taken));
+  patchable({0xE9}, new_site(fallthrough));
+}
+
+void Emitter::loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
+  // No CX-sized LOOP/JCXZ in 64-bit mode: count in CX by hand, test it with JRCXZ on a copy.
+  Label zero = a.newLabel();
+  if (opcode != 0xE3) {
+    a.lea(x86::r9d, x86::ptr(x86::rcx, -1));
+    a.mov(x86::cx, x86::r9w);
+  }
+  a.movzx(x86::r9d, x86::cx);
+  a.xchg(x86::r9, x86::rcx);
+  a.jecxz(x86::rcx, zero);
+  a.xchg(x86::r9, x86::rcx);
+  // CX != 0
+  if (opcode == 0xE3) {
+    patchable({0xE9}, new_site(fallthrough));
+  } else {
+    if (opcode == 0xE1) patchable({0x0F, 0x85}, new_site(fallthrough));  // LOOPE: leave when ZF = 0
+    if (opcode == 0xE0) patchable({0x0F, 0x84}, new_site(fallthrough));  // LOOPNE: leave when ZF = 1
+    patchable({0xE9}, new_site(taken));
+  }
+  a.bind(zero);
+  a.xchg(x86::r9, x86::rcx);
+  patchable({0xE9}, new_site(opcode == 0xE3 ? taken : fallthrough));
+}
+
+void Emitter::exit_indirect() {
+  if (!blk.cached) {  // one-instruction blocks go back to the run loop
+    a.mov(x86::r8, Imm(uint64_t(&helper_leave_indirect)));
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+    return;
+  }
+  jtable_jump();
+}
+
+// Target in R9d: jump through the current address space's indirect-branch table, or
+// to helper_dispatch_indirect on a miss.
+void Emitter::jtable_jump() {
+  Label hit = a.newLabel(), second = a.newLabel(), miss = a.newLabel();
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
+  // r11 = jtable_index(r9d), without touching the flags; a bucket is two 16-byte ways.
+  a.movzx(x86::r11d, x86::r9w);
+  a.lea(x86::r11, x86::ptr(0, x86::r11, 2));
+  a.lea(x86::r10, x86::ptr(x86::r10, x86::r11, 3));
+  // A way matches when its -(mode << 32 | EIP) plus the target's key is 0.
+  a.mov(x86::r8, Imm(uint64_t(blk.mode) << 32));
+  a.lea(x86::r8, x86::ptr(x86::r8, x86::r9));
+  a.mov(x86::r11, x86::qword_ptr(x86::r10));
+  a.lea(x86::r11, x86::ptr(x86::r11, x86::r8));
+  a.xchg(x86::r11, x86::rcx);
+  a.jecxz(x86::rcx, hit);
+  a.mov(x86::rcx, x86::qword_ptr(x86::r10, 16));
+  a.lea(x86::rcx, x86::ptr(x86::rcx, x86::r8));
+  a.jecxz(x86::rcx, second);
+  a.jmp(miss);
+  a.bind(second);
+  a.lea(x86::r10, x86::ptr(x86::r10, 16));
+  a.bind(hit);
+  a.xchg(x86::r11, x86::rcx);
+  a.jmp(x86::qword_ptr(x86::r10, 8));
+  a.bind(miss);
+  a.xchg(x86::r11, x86::rcx);
+  a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+}
+
+void Emitter::irq_window_check(const Insn& in, bool shadow) {
+  Label skip = a.newLabel(), done = a.newLabel();
+  a.xchg(x86::r8, x86::rcx);
+  a.jecxz(x86::rcx, skip);
+  a.xchg(x86::r8, x86::rcx);
+  a.mov(x86::r9d, Imm(in.next()));
+  Label after = a.newLabel();
+  a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
+  a.mov(x86::r11, Imm(shadow ? uint64_t(1) : uint64_t(0)));
+  a.mov(x86::r8, Imm(uint64_t(&helper_irq_window)));
+  a.lea(x86::r10, x86::ptr(after));
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  a.bind(after);  // not reached: the helper always leaves
+  a.jmp(done);
+  a.bind(skip);
+  a.xchg(x86::r8, x86::rcx);
+  a.bind(done);
+}
+
+const Insn& Emitter::keep(const Insn& in) {
+  for (const auto& [from, to] : kept_)
+    if (from == &in) return *to;
+  const Insn& copy = *blk.kept.emplace_back(std::make_unique<Insn>(in));
+  kept_.push_back({&in, &copy});
+  return copy;
+}
+
+void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data) {
+  if (data == &in) data = &keep(in);
+  Label after = a.newLabel();
+  a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
+  if (with_ea) modrm_op(in, {0x8D}, kR9, 0, false, false);  // lea r9d, [ea]
+  a.mov(x86::r11, Imm(uint64_t(data)));
+  a.mov(x86::r8, Imm(uint64_t(fn)));
+  a.lea(x86::r10, x86::ptr(after));
+  // Only the #NM/#MF checks look at x87 state (FSW) while they run.
+  a.jmp(Imm(uint64_t(fn == &helper_fpu_unavailable ? tr.runtime().helper_stub_full : tr.runtime().helper_stub)));
+  a.bind(after);
+}
+
+void Emitter::finish_exits() {
+  for (auto& p : pending_) {
+    a.bind(p.stub);
+    // With paging, a branch to another page is never chained (translator.h): look it up.
+    if (blk.cached && (blk.mode & kModePaging) && (p.info->target >> kPageShift) != blk.page_first) {
+      a.mov(x86::r9d, Imm(p.info->target));
+      jtable_jump();
+      continue;
+    }
+    a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(p.info->target));
+    a.mov(x86::r11, Imm(uint64_t(p.info)));
+    a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_direct)));
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  }
+}
+
+void Emitter::resolve() {
+  for (auto& p : pending_)
+    resolved.push_back({p.info, code.labelOffsetFromBase(p.site) + uint64_t(p.rel32_at), code.labelOffsetFromBase(p.stub)});
+}
+
+}  // namespace rs
