@@ -5,10 +5,12 @@
 namespace rs {
 
 void Board::attach(std::unique_ptr<Device> dev) {
-  for (const PortRange& r : dev->ports()) io_.attach(r.first, r.count, dev.get());
-  for (const MmioRange& r : dev->regions()) mmio_.attach(r.base, r.size, dev.get());
-  if (dev->timed()) timed_.push_back(dev.get());
-  devices_.push_back(std::move(dev));
+  // Owned first: a port conflict (a wiring mistake, thrown by the bus) must not leave
+  // the bus pointing at a freed device.
+  Device* d = devices_.emplace_back(std::move(dev)).get();
+  for (const PortRange& r : d->ports()) io_.attach(r.first, r.count, d);
+  for (const MmioRange& r : d->regions()) mmio_.attach(r.base, r.size, d);
+  if (d->timed()) timed_.push_back(d);
 }
 
 void Board::reset() {
