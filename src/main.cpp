@@ -1,3 +1,5 @@
+// The ringshift command: parses the command line, builds the machine, loads the kernel,
+// runs it, and reports how it ended (and, with --stats, where the time went).
 #include <cstdio>
 #include <cstring>
 #include <exception>

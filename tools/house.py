@@ -23,7 +23,7 @@ def files():
         for f in fs:
             if f.endswith((".cpp", ".h", ".asm", ".inc")):
                 out.append(os.path.relpath(os.path.join(d, f), ROOT))
-    return sorted(out)
+    return sorted(out, key=lambda f: (os.path.dirname(f), os.path.basename(f)))
 
 
 def opening_comment(path):
@@ -38,31 +38,40 @@ def opening_comment(path):
             elif s:
                 break
     text = " ".join(l for l in lines if l)
-    m = re.match(r"(.+?[.:])(\s|$)", text)
-    return (m.group(1) if m else text).strip()
+    # The first sentence: up to a period that ends a word (not "vol.", "e.g.", "i.e.").
+    for m in re.finditer(r"\.(\s|$)", text):
+        word = text[:m.start()].rsplit(" ", 1)[-1].lower()
+        if word not in ("vol", "e.g", "i.e", "etc", "cf", "no"):
+            return text[:m.start() + 1].strip()
+    return text.strip()
 
 
 def outline():
+    fs = files()
+    have = set(fs)
     rows = []
-    for f in files():
+    for f in fs:
+        stem, ext = os.path.splitext(f)
+        if ext == ".cpp" and stem + ".h" in have and not opening_comment(f):
+            continue  # listed with its header
+        name = os.path.basename(f)
         c = opening_comment(f)
-        if not c and f.endswith(".cpp"):
-            h = f[:-4] + ".h"
-            if os.path.exists(os.path.join(ROOT, h)):
-                c = "(see " + os.path.basename(h) + ")"
-        rows.append((f, c))
+        if ext == ".h" and stem + ".cpp" in have and not opening_comment(stem + ".cpp"):
+            name = os.path.basename(stem) + ".h/.cpp"
+        rows.append((f, name, c))
     out = ["# Outline of src/", "",
-           "One line per file, from the file's own opening comment (`tools/house.py outline --write`",
-           "regenerates this page; a test checks it is current).", ""]
+           "One line per file (a header and its .cpp share one when only the header has an opening",
+           "comment), from the file's own opening comment. `tools/house.py outline --write`",
+           "regenerates this page; the test `docs.outline` fails when it is out of date.", ""]
     room = None
-    for f, c in rows:
+    for f, name, c in rows:
         r = os.path.dirname(f)
         if r != room:
             out.append("")
             out.append("## " + r + "/")
             out.append("")
             room = r
-        out.append("- `" + os.path.basename(f) + "`: " + (c or "(no opening comment)"))
+        out.append("- `" + name + "`: " + (c or "(no opening comment)"))
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
 
 
