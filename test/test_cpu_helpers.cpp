@@ -245,3 +245,29 @@ TEST_CASE("segment loads check the descriptor; POP SS inhibits interrupts; far J
   CHECK(c.s->eip == 0x00401234);
   CHECK(c.s->seg[rs::CS].sel == 0x08);
 }
+
+TEST_CASE("REP INSB and REP OUTSW move through ES:EDI and DS:ESI, one port access per element", "[cpu]") {
+  Cpu c(0);
+  c.env.next_in = 0x5A;
+  c.s->set_reg(rs::EDX, 0x1F0);
+  c.s->set_reg(rs::EDI, 0x9000);
+  c.s->set_reg(rs::ECX, 3);
+  CHECK(c.run({0xF3, 0x6C}) == 0);  // rep insb
+  CHECK(c.env.ram[0x9000] == 0x5A);
+  CHECK(c.env.ram[0x9002] == 0x5A);
+  CHECK(c.env.ram[0x9003] == 0);
+  CHECK(c.s->reg(rs::EDI) == 0x9003);
+  CHECK(c.s->reg(rs::ECX) == 0);
+  CHECK(c.env.ports.size() == 3);
+  const uint16_t words[2] = {0x1234, 0xABCD};
+  std::memcpy(&c.env.ram[0xA000], words, 4);
+  c.s->set_reg(rs::ESI, 0xA000);
+  c.s->set_reg(rs::ECX, 2);
+  CHECK(c.run({0xF3, 0x66, 0x6F}) == 0);  // rep outsw
+  REQUIRE(c.env.ports.size() == 5);
+  CHECK(c.env.ports[3].out);
+  CHECK(c.env.ports[3].size == 2);
+  CHECK(c.env.ports[3].value == 0x1234);
+  CHECK(c.env.ports[4].value == 0xABCD);
+  CHECK(c.s->reg(rs::ESI) == 0xA004);
+}

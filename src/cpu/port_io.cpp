@@ -27,6 +27,43 @@ uint16_t port_of(const Insn& in, const CpuState& cpu, int op) {
   return uint16_t(in.ops[op].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? in.ops[op].imm.value.u : cpu.reg(EDX));
 }
 
+// INS, OUTS, with REP: ES:EDI for INS, DS:ESI (overridable) for OUTS, one element at a
+// time through the port, ending early when the machine must stop.
+uint32_t string_port_io(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  const Insn& in = c.in;
+  GuestEnv& io = c.env;
+  bool is_in = in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_INSW || in.mn() == ZYDIS_MNEMONIC_INSD;
+  int size = in.z.operand_width / 8;
+  if (in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_OUTSB) size = 1;
+  if (in.z.address_width != 32) return raise(c, kUD, 0, "16-bit address-size string I/O is not supported yet");
+  bool rep = in.has(ZYDIS_ATTRIB_HAS_REP);
+  int32_t step = (cpu.rflags & FL_DF) ? -size : size;
+  ZydisRegister seg = ZYDIS_REGISTER_DS;
+  for (int i = 0; i < in.z.operand_count; ++i)
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && in.ops[i].mem.base == ZYDIS_REGISTER_ESI)
+      seg = in.ops[i].mem.segment;
+  uint16_t port = uint16_t(cpu.reg(EDX));
+  while (!rep || cpu.reg(ECX) != 0) {
+    uint32_t v = 0;
+    if (is_in) {
+      v = io.port_in(port, size);
+      if (!c.env.write_linear(linear(cpu, ZYDIS_REGISTER_ES, cpu.reg(EDI)), &v, uint32_t(size)))
+        return outside_ram(c);
+      cpu.set_reg(EDI, cpu.reg(EDI) + uint32_t(step));
+    } else {
+      if (!c.env.read_linear(linear(cpu, seg, cpu.reg(ESI)), &v, uint32_t(size)))
+        return outside_ram(c);
+      io.port_out(port, size, v);
+      cpu.set_reg(ESI, cpu.reg(ESI) + uint32_t(step));
+    }
+    if (!rep) break;
+    cpu.set_reg(ECX, cpu.reg(ECX) - 1);
+    if (c.env.must_leave()) break;
+  }
+  return 0;
+}
+
 }  // namespace
 
 uint32_t emulate_port_io(Ctx& c) {
@@ -57,38 +94,9 @@ uint32_t emulate_port_io(Ctx& c) {
       io.port_out(port, size, read_gpr(cpu, in.ops[1].reg.value));
       break;
     }
-    default: {
-      // String I/O: ES:EDI for INS, DS:ESI (overridable) for OUTS.
-      bool is_in = in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_INSW || in.mn() == ZYDIS_MNEMONIC_INSD;
-      int size = in.z.operand_width / 8;
-      if (in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_OUTSB) size = 1;
-      if (in.z.address_width != 32) return raise(c, kUD, 0, "16-bit address-size string I/O is not supported yet");
-      bool rep = in.has(ZYDIS_ATTRIB_HAS_REP);
-      int32_t step = (cpu.rflags & FL_DF) ? -size : size;
-      ZydisRegister seg = ZYDIS_REGISTER_DS;
-      for (int i = 0; i < in.z.operand_count; ++i)
-        if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && in.ops[i].mem.base == ZYDIS_REGISTER_ESI)
-          seg = in.ops[i].mem.segment;
-      uint16_t port = uint16_t(cpu.reg(EDX));
-      while (!rep || cpu.reg(ECX) != 0) {
-        uint32_t v = 0;
-        if (is_in) {
-          v = io.port_in(port, size);
-          if (!c.env.write_linear(linear(cpu, ZYDIS_REGISTER_ES, cpu.reg(EDI)), &v, uint32_t(size)))
-            return outside_ram(c);
-          cpu.set_reg(EDI, cpu.reg(EDI) + uint32_t(step));
-        } else {
-          if (!c.env.read_linear(linear(cpu, seg, cpu.reg(ESI)), &v, uint32_t(size)))
-            return outside_ram(c);
-          io.port_out(port, size, v);
-          cpu.set_reg(ESI, cpu.reg(ESI) + uint32_t(step));
-        }
-        if (!rep) break;
-        cpu.set_reg(ECX, cpu.reg(ECX) - 1);
-        if (c.env.must_leave()) break;
-      }
+    default:
+      if (uint32_t r = string_port_io(c)) return r;
       break;
-    }
   }
   if (c.env.must_leave()) {
     cpu.eip = in.next();
