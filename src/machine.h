@@ -19,7 +19,7 @@
 #include "gdbstub/debug_session.h"
 #include "host/serial_console.h"
 #include "host/timer.h"
-#include "mmu/linear_memory.h"
+#include "shadow_pt/linear_memory.h"
 #include "mmu/phys_mem.h"
 #include "platform/board.h"
 #include "platform/pc.h"

@@ -14,7 +14,7 @@
 #include "cpu/guest_env.h"
 #include "decoder/decoder.h"
 #include "gdbstub/gdbstub.h"
-#include "mmu/linear_memory.h"
+#include "shadow_pt/linear_memory.h"
 
 namespace rs {
 

@@ -1,4 +1,4 @@
-#include "mmu/linear_memory.h"
+#include "shadow_pt/linear_memory.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,6 +1,7 @@
 // Guest linear memory as C++ sees it (CPU helpers, the BIOS, the debugger): addresses
 // go through the guest's page tables (Shadow::translate, which keeps the shadow in step
-// when it sets A/D bits) to RAM or device registers.
+// when it sets A/D bits) to RAM or device registers. It lives beside the shadow because
+// every such walk must keep the shadow coherent.
 #pragma once
 #include <cstdint>
 
