@@ -71,7 +71,7 @@ bool emit_load_sreg(Emitter& e, const Insn& in) {
   a.mov(Emitter::cpu_field(dst, 8), x86::r11);
   a.mov(x86::r11d, cache_field(x86::r10, seg + 8, 4));
   a.mov(Emitter::cpu_field(dst + 8, 4), x86::r11d);
-  // seg_window / neg_seg_window as Machine::update_segment_windows computes them.
+  // seg_window / neg_seg_window as Machine::segments_changed computes them.
   a.mov(x86::r11d, cache_field(x86::r10, seg + offsetof(Segment, base), 4));
   a.add(x86::r11, Emitter::cpu_field(offsetof(CpuState, window), 8));
   a.mov(Emitter::cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(s), 8), x86::r11);
