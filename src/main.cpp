@@ -18,6 +18,54 @@
 
 namespace {
 
+// The --stats report, on stderr after the guest has stopped.
+void print_stats(rs::Machine& m) {
+  const auto& t = m.translator().stats;
+  const auto& r = m.stats();
+  std::fprintf(stderr,
+               "ringshift stats: blocks=%llu guest_insns=%llu chains=%llu flushes=%llu pages_dropped=%llu "
+               "smc_replays=%llu dispatches=%llu steps=%llu exceptions=%llu interrupts=%llu halts=%llu "
+               "polls=%llu resets=%llu\n",
+               (unsigned long long)t.blocks, (unsigned long long)t.guest_insns, (unsigned long long)t.chains,
+               (unsigned long long)t.flushes, (unsigned long long)t.pages_dropped,
+               (unsigned long long)r.smc_replays, (unsigned long long)r.dispatches, (unsigned long long)r.steps,
+               (unsigned long long)r.exceptions, (unsigned long long)r.interrupts, (unsigned long long)r.halts,
+               (unsigned long long)r.polls, (unsigned long long)r.resets);
+  const auto& s = m.shadow().stats;
+  std::fprintf(stderr,
+               "ringshift paging: guest_page_faults=%llu shadow_fills=%llu prefills=%llu unparks=%llu chunk_fills=%llu write_upgrades=%llu table_writes=%llu "
+               "resyncs=%llu resync_drops=%llu resync_updates=%llu as_switches=%llu slot_evictions=%llu slot_reuses=%llu budget_evictions=%llu "
+               "invlpgs=%llu full_flushes=%llu mmio_exits=%llu mapped=%zu\n",
+               (unsigned long long)r.page_faults, (unsigned long long)s.fills, (unsigned long long)s.prefills, (unsigned long long)s.unparks,
+               (unsigned long long)s.chunk_fills,
+               (unsigned long long)s.write_upgrades,
+               (unsigned long long)s.table_writes, (unsigned long long)s.resyncs,
+               (unsigned long long)s.resync_drops, (unsigned long long)s.resync_updates,
+               (unsigned long long)s.switches,
+               (unsigned long long)s.slot_evictions, (unsigned long long)s.slot_reuses,
+               (unsigned long long)s.budget_evictions,
+               (unsigned long long)s.invlpgs, (unsigned long long)s.full_flushes,
+               (unsigned long long)r.mmio_exits, m.shadow().mapped());
+  std::fprintf(stderr,
+               "ringshift translation: guest_bytes=%llu host_bytes=%llu translate_ms=%.1f indirect_misses=%llu "
+               "direct_lookups=%llu jtable_page_clears=%llu\n",
+               (unsigned long long)t.guest_bytes, (unsigned long long)t.host_bytes, double(t.translate_ns) / 1e6,
+               (unsigned long long)t.indirect_misses, (unsigned long long)t.direct_lookups,
+               (unsigned long long)t.jtable_page_clears);
+  std::fputs(m.profile().report(m.translator(), s.fill_ticks, s.fills).c_str(), stderr);
+}
+
+// The kernel's format decides the boot path: Linux's boot protocol or multiboot.
+void load_kernel(rs::Machine& m, const rs::RunOptions& o, bool linux, const std::vector<uint8_t>& kernel,
+                 const std::vector<uint8_t>* initrd) {
+  if (linux) {
+    m.load_linux(kernel, o.kernel, o.append, initrd, o.initrd);
+  } else {
+    // As QEMU and GRUB do, a multiboot command line starts with the kernel's name.
+    m.load_multiboot(kernel, o.kernel, o.kernel + (o.append.empty() ? "" : " " + o.append), initrd, o.initrd);
+  }
+}
+
 int run(const rs::RunOptions& o) {
   auto kernel = rs::read_file(o.kernel, "kernel image", o.memory);
   std::vector<uint8_t> initrd;
@@ -41,12 +89,7 @@ int run(const rs::RunOptions& o) {
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
-  if (linux) {
-    m.load_linux(kernel, o.kernel, o.append, rd, o.initrd);
-  } else {
-    // As QEMU and GRUB do, a multiboot command line starts with the kernel's name.
-    m.load_multiboot(kernel, o.kernel, o.kernel + (o.append.empty() ? "" : " " + o.append), rd, o.initrd);
-  }
+  load_kernel(m, o, linux, kernel, rd);
   if (o.gdb_port) m.enable_gdb(o.gdb_host, o.gdb_port, o.wait_gdb);
   if (o.stats) m.profile().start_sampling();
   int status = m.run();
@@ -55,41 +98,7 @@ int run(const rs::RunOptions& o) {
     spdlog::error("{}", m.stop_reason());
   else
     spdlog::info("{} (exit status {})", m.stop_reason(), status);
-  if (o.stats) {
-    const auto& t = m.translator().stats;
-    const auto& r = m.stats();
-    std::fprintf(stderr,
-                 "ringshift stats: blocks=%llu guest_insns=%llu chains=%llu flushes=%llu pages_dropped=%llu "
-                 "smc_replays=%llu dispatches=%llu steps=%llu exceptions=%llu interrupts=%llu halts=%llu "
-                 "polls=%llu resets=%llu\n",
-                 (unsigned long long)t.blocks, (unsigned long long)t.guest_insns, (unsigned long long)t.chains,
-                 (unsigned long long)t.flushes, (unsigned long long)t.pages_dropped,
-                 (unsigned long long)r.smc_replays, (unsigned long long)r.dispatches, (unsigned long long)r.steps,
-                 (unsigned long long)r.exceptions, (unsigned long long)r.interrupts, (unsigned long long)r.halts,
-                 (unsigned long long)r.polls, (unsigned long long)r.resets);
-    const auto& s = m.shadow().stats;
-    std::fprintf(stderr,
-                 "ringshift paging: guest_page_faults=%llu shadow_fills=%llu prefills=%llu unparks=%llu chunk_fills=%llu write_upgrades=%llu table_writes=%llu "
-                 "resyncs=%llu resync_drops=%llu resync_updates=%llu as_switches=%llu slot_evictions=%llu slot_reuses=%llu budget_evictions=%llu "
-                 "invlpgs=%llu full_flushes=%llu mmio_exits=%llu mapped=%zu\n",
-                 (unsigned long long)r.page_faults, (unsigned long long)s.fills, (unsigned long long)s.prefills, (unsigned long long)s.unparks,
-                 (unsigned long long)s.chunk_fills,
-                 (unsigned long long)s.write_upgrades,
-                 (unsigned long long)s.table_writes, (unsigned long long)s.resyncs,
-                 (unsigned long long)s.resync_drops, (unsigned long long)s.resync_updates,
-                 (unsigned long long)s.switches,
-                 (unsigned long long)s.slot_evictions, (unsigned long long)s.slot_reuses,
-                 (unsigned long long)s.budget_evictions,
-                 (unsigned long long)s.invlpgs, (unsigned long long)s.full_flushes,
-                 (unsigned long long)r.mmio_exits, m.shadow().mapped());
-    std::fprintf(stderr,
-                 "ringshift translation: guest_bytes=%llu host_bytes=%llu translate_ms=%.1f indirect_misses=%llu "
-                 "direct_lookups=%llu jtable_page_clears=%llu\n",
-                 (unsigned long long)t.guest_bytes, (unsigned long long)t.host_bytes, double(t.translate_ns) / 1e6,
-                 (unsigned long long)t.indirect_misses, (unsigned long long)t.direct_lookups,
-                 (unsigned long long)t.jtable_page_clears);
-    std::fputs(m.profile().report(m.translator(), s.fill_ticks, s.fills).c_str(), stderr);
-  }
+  if (o.stats) print_stats(m);
   return status;
 }
 

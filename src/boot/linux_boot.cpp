@@ -54,26 +54,41 @@ void put(std::vector<uint8_t>& b, size_t off, T v) {
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
-}  // namespace
-
-bool is_bzimage(const std::vector<uint8_t>& image) {
-  return image.size() >= kHeaderMagic + 4 && std::memcmp(image.data() + kHeaderMagic, "HdrS", 4) == 0;
-}
-
-LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name, const std::string& cmdline,
-                        const std::vector<uint8_t>* initrd, const std::string& initrd_name, PhysMem& mem,
-                        CpuState& cpu) {
+// The checks on the setup header; returns the boot protocol version.
+uint16_t check_setup_header(const std::vector<uint8_t>& img, const std::string& name) {
   if (!is_bzimage(img)) bad_image(name, "not a Linux bzImage (no \"HdrS\" setup header at offset 0x202)");
   if (img.size() < 0x264) bad_image(name, "truncated: the file ends inside the setup header");
   if (load_le<uint16_t>(img, kBootFlag) != 0xAA55) bad_image(name, "not a Linux bzImage (boot flag is not 0xAA55)");
-  LinuxImage out;
-  out.protocol = load_le<uint16_t>(img, kVersion);
+  uint16_t protocol = load_le<uint16_t>(img, kVersion);
   char ver[16];
-  std::snprintf(ver, sizeof ver, "%u.%02u", out.protocol >> 8, out.protocol & 0xFF);
-  if (out.protocol < kMinProtocol)
+  std::snprintf(ver, sizeof ver, "%u.%02u", protocol >> 8, protocol & 0xFF);
+  if (protocol < kMinProtocol)
     bad_image(name, std::string("boot protocol ") + ver + " is too old (ringshift needs 2.06 or later, Linux 2.6.22+)");
   if (!(img[kLoadFlags] & kLoadedHigh)) bad_image(name, "a zImage (loaded low); only bzImage kernels are supported");
+  return protocol;
+}
 
+// Where the kernel will end up once it has decompressed itself: a relocatable kernel
+// moves to its preferred address (aligned up), and needs init_size bytes from there.
+uint64_t decompressed_end(const std::vector<uint8_t>& img, uint16_t protocol, uint64_t pm_size) {
+  uint64_t align = load_le<uint32_t>(img, kKernelAlignment);
+  uint64_t run_at = kKernelAddr;
+  if (img[kRelocatable] && align && (align & (align - 1)) == 0) {
+    run_at = (run_at + align - 1) & ~(align - 1);
+    if (protocol >= 0x020A) run_at = std::max<uint64_t>(run_at, load_le<uint64_t>(img, kPrefAddress));
+  } else if (protocol >= 0x020A) {
+    run_at = load_le<uint64_t>(img, kPrefAddress);
+  }
+  uint64_t init_size = protocol >= 0x020A ? load_le<uint32_t>(img, kInitSize) : pm_size * 4;
+  return std::max<uint64_t>(kKernelAddr + pm_size, run_at + init_size);
+}
+
+// The protected-mode kernel: its bytes in the file, and the end of what it uses in RAM.
+struct Kernel {
+  uint64_t offset, size, end;
+};
+
+Kernel locate_kernel(const std::vector<uint8_t>& img, const std::string& name, uint16_t protocol, uint64_t ram) {
   uint32_t setup_sects = img[kSetupSects] ? img[kSetupSects] : 4;
   uint64_t pm_offset = uint64_t(setup_sects + 1) * 512;
   uint64_t pm_size = uint64_t(load_le<uint32_t>(img, kSysSize)) * 16;
@@ -81,23 +96,28 @@ LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name
   if (pm_offset + pm_size > img.size())
     bad_image(name, "truncated: the header promises " + std::to_string(pm_offset + pm_size) + " bytes, the file has " +
                   std::to_string(img.size()));
+  uint64_t kernel_end = decompressed_end(img, protocol, pm_size);
+  if (kernel_end > ram)
+    bad_image(name, "needs at least " + mib(kernel_end) + " of guest RAM to decompress itself (-m is " + mib(ram) + ")");
+  return {pm_offset, pm_size, kernel_end};
+}
 
-  // Where the kernel will end up once it has decompressed itself: a relocatable kernel
-  // moves to its preferred address (aligned up), and needs init_size bytes from there.
-  uint64_t align = load_le<uint32_t>(img, kKernelAlignment);
-  uint64_t run_at = kKernelAddr;
-  if (img[kRelocatable] && align && (align & (align - 1)) == 0) {
-    run_at = (run_at + align - 1) & ~(align - 1);
-    if (out.protocol >= 0x020A) run_at = std::max<uint64_t>(run_at, load_le<uint64_t>(img, kPrefAddress));
-  } else if (out.protocol >= 0x020A) {
-    run_at = load_le<uint64_t>(img, kPrefAddress);
+// The e820 map and the memory size above 1 MiB in KiB.
+void put_memory_map(std::vector<uint8_t>& bp, uint64_t ram) {
+  auto ranges = pc_memory_map(ram);
+  if (ranges.size() > kMaxE820) throw std::logic_error("e820 map too long");
+  bp[kE820Entries] = uint8_t(ranges.size());
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    put<uint64_t>(bp, kE820Table + 20 * i, ranges[i].base);
+    put<uint64_t>(bp, kE820Table + 20 * i + 8, ranges[i].len);
+    put<uint32_t>(bp, kE820Table + 20 * i + 16, ranges[i].type);
   }
-  uint64_t init_size = out.protocol >= 0x020A ? load_le<uint32_t>(img, kInitSize) : pm_size * 4;
-  uint64_t kernel_end = std::max<uint64_t>(kKernelAddr + pm_size, run_at + init_size);
-  if (kernel_end > mem.size())
-    bad_image(name, "needs at least " + mib(kernel_end) + " of guest RAM to decompress itself (-m is " + mib(mem.size()) + ")");
+  put<uint32_t>(bp, kAltMemK, uint32_t(std::min<uint64_t>(ram - 0x100000, 0xFFFFFFFFull) >> 10));
+}
 
-  // The zero page starts as zeros plus a copy of the setup header.
+// The zero page (boot_params), without the initrd fields.
+std::vector<uint8_t> zero_page(const std::vector<uint8_t>& img, const std::string& cmdline, uint64_t ram) {
+  // It starts as zeros plus a copy of the setup header.
   std::vector<uint8_t> bp(4096, 0);
   size_t hdr_end = std::min<size_t>(kJump + 2 + img[kJump + 1], 0x280);
   std::memcpy(bp.data() + kSetupSects, img.data() + kSetupSects, hdr_end - kSetupSects);
@@ -111,44 +131,56 @@ LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name
     throw UsageError("kernel command line is " + std::to_string(cmdline.size()) + " bytes; this kernel accepts " +
                      std::to_string(std::min<uint32_t>(cmdline_max, 0xFFFF)));
   put<uint32_t>(bp, kCmdLinePtr, kCmdlineAddr);
+  put_memory_map(bp, ram);
+  return bp;
+}
 
-  auto ranges = pc_memory_map(mem.size());
-  if (ranges.size() > kMaxE820) throw std::logic_error("e820 map too long");
-  bp[kE820Entries] = uint8_t(ranges.size());
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    put<uint64_t>(bp, kE820Table + 20 * i, ranges[i].base);
-    put<uint64_t>(bp, kE820Table + 20 * i + 8, ranges[i].len);
-    put<uint32_t>(bp, kE820Table + 20 * i + 16, ranges[i].type);
-  }
-  put<uint32_t>(bp, kAltMemK, uint32_t(std::min<uint64_t>(mem.size() - 0x100000, 0xFFFFFFFFull) >> 10));
+// As high as the kernel allows, page aligned, above everything the kernel uses.
+void place_initrd(const std::vector<uint8_t>& img, const std::vector<uint8_t>& initrd, const std::string& initrd_name,
+                  uint64_t kernel_end, PhysMem& mem, std::vector<uint8_t>& bp, LinuxImage& out) {
+  uint64_t top = std::min<uint64_t>(mem.size(), uint64_t(load_le<uint32_t>(img, kInitrdAddrMax)) + 1);
+  uint64_t at = top >= initrd.size() ? (top - initrd.size()) & ~0xFFFull : 0;
+  if (top < initrd.size() || at < kernel_end)
+    throw UsageError("initrd '" + initrd_name + "' (" + mib(initrd.size()) + ") does not fit in guest RAM above the kernel; " +
+                     "use at least -m " + mib(kernel_end + initrd.size() + 0x1000 + (mem.size() - top)));
+  mem.write(at, initrd.data(), initrd.size());
+  put<uint32_t>(bp, kRamdiskImage, uint32_t(at));
+  put<uint32_t>(bp, kRamdiskSize, uint32_t(initrd.size()));
+  out.initrd_start = uint32_t(at);
+  out.initrd_size = uint32_t(initrd.size());
+}
 
-  if (initrd && !initrd->empty()) {
-    // As high as the kernel allows, page aligned, above everything the kernel uses.
-    uint64_t top = std::min<uint64_t>(mem.size(), uint64_t(load_le<uint32_t>(img, kInitrdAddrMax)) + 1);
-    uint64_t at = top >= initrd->size() ? (top - initrd->size()) & ~0xFFFull : 0;
-    if (top < initrd->size() || at < kernel_end)
-      throw UsageError("initrd '" + initrd_name + "' (" + mib(initrd->size()) + ") does not fit in guest RAM above the kernel; " +
-                       "use at least -m " + mib(kernel_end + initrd->size() + 0x1000 + (mem.size() - top)));
-    mem.write(at, initrd->data(), initrd->size());
-    put<uint32_t>(bp, kRamdiskImage, uint32_t(at));
-    put<uint32_t>(bp, kRamdiskSize, uint32_t(initrd->size()));
-    out.initrd_start = uint32_t(at);
-    out.initrd_size = uint32_t(initrd->size());
-  }
-
-  mem.write(kKernelAddr, img.data() + pm_offset, pm_size);
-  mem.write(kCmdlineAddr, cmdline.c_str(), cmdline.size() + 1);
-  mem.write(kBootParams, bp.data(), bp.size());
-
-  // The 32-bit boot protocol: flat __BOOT_CS (0x10) and __BOOT_DS (0x18), interrupts
-  // off, ESI -> boot_params, EBP/EDI/EBX zero.
+// The 32-bit boot protocol: flat __BOOT_CS (0x10) and __BOOT_DS (0x18), interrupts
+// off, ESI -> boot_params, EBP/EDI/EBX zero.
+void enter_kernel(PhysMem& mem, CpuState& cpu) {
   enter_flat_protected_mode(mem, cpu, kGdtAddr, 0x10, 0x18);
   cpu.set_reg(ESI, kBootParams);
   cpu.set_reg(ESP, kStackTop);
   cpu.eip = kKernelAddr;
+}
+
+}  // namespace
+
+bool is_bzimage(const std::vector<uint8_t>& image) {
+  return image.size() >= kHeaderMagic + 4 && std::memcmp(image.data() + kHeaderMagic, "HdrS", 4) == 0;
+}
+
+LinuxImage load_bzimage(const std::vector<uint8_t>& img, const std::string& name, const std::string& cmdline,
+                        const std::vector<uint8_t>* initrd, const std::string& initrd_name, PhysMem& mem,
+                        CpuState& cpu) {
+  LinuxImage out;
+  out.protocol = check_setup_header(img, name);
+  const Kernel k = locate_kernel(img, name, out.protocol, mem.size());
+  std::vector<uint8_t> bp = zero_page(img, cmdline, mem.size());
+  if (initrd && !initrd->empty()) place_initrd(img, *initrd, initrd_name, k.end, mem, bp, out);
+
+  mem.write(kKernelAddr, img.data() + k.offset, k.size);
+  mem.write(kCmdlineAddr, cmdline.c_str(), cmdline.size() + 1);
+  mem.write(kBootParams, bp.data(), bp.size());
+  enter_kernel(mem, cpu);
 
   out.kernel_start = kKernelAddr;
-  out.kernel_size = uint32_t(pm_size);
+  out.kernel_size = uint32_t(k.size);
   out.boot_params = kBootParams;
   return out;
 }

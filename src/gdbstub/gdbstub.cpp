@@ -306,110 +306,120 @@ std::string GdbStub::xfer(const std::string& p) {
   return (off + chunk.size() >= xml.size() ? "l" : "m") + chunk;
 }
 
-GdbStub::Reply GdbStub::handle(const std::string& p, Resume& how) {
+GdbStub::Reply GdbStub::reply(const std::string& r) {
+  send_packet(r);
+  return Reply::Stay;
+}
+
+// The 'g' packet: every register, in target.xml's order.
+std::string GdbStub::read_registers() {
   CpuState& cpu = t_.debug_cpu();
-  auto reply = [&](const std::string& r) {
-    send_packet(r);
-    return Reply::Stay;
-  };
-  auto resume_at = [&](const std::string& addr) {
-    if (!addr.empty()) {
-      auto a = parse_hex(addr);
-      if (a && *a <= 0xFFFFFFFFull) {
-        cpu.eip = uint32_t(*a);
-        t_.debug_registers_changed();
-      }
+  std::string s;
+  for (int n = 0; n < register_count(); ++n) {
+    auto v = read_register(cpu, n);
+    s += to_hex(v.data(), v.size());
+  }
+  return s;
+}
+
+// The 'G' packet: registers in order, as many as the data covers; all or none.
+std::string GdbStub::write_registers(const std::string& p) {
+  CpuState& cpu = t_.debug_cpu();
+  std::vector<uint8_t> all;
+  if (!from_hex(p.substr(1), all)) return "E01";
+  size_t off = 0;
+  CpuState saved = cpu;
+  for (int n = 0; n < register_count() && off < all.size(); ++n) {
+    size_t sz = read_register(cpu, n).size();
+    if (off + sz > all.size()) break;
+    if (!write_register(cpu, n, std::vector<uint8_t>(all.begin() + off, all.begin() + off + sz))) {
+      cpu = saved;
+      return "E01";
     }
-  };
-  if (p.empty()) return reply("");
+    off += sz;
+  }
+  t_.debug_registers_changed();
+  return "OK";
+}
+
+// 'pN': one register.
+std::string GdbStub::read_one_register(const std::string& p) {
+  auto n = parse_hex(p.substr(1));
+  if (!n || *n >= uint64_t(register_count())) return "E01";
+  auto v = read_register(t_.debug_cpu(), int(*n));
+  return to_hex(v.data(), v.size());
+}
+
+// 'PN=value': one register.
+std::string GdbStub::write_one_register(const std::string& p) {
+  size_t eq = p.find('=');
+  std::vector<uint8_t> v;
+  auto n = eq == std::string::npos ? std::nullopt : parse_hex(p.substr(1, eq - 1));
+  if (!n || *n >= uint64_t(register_count()) || !from_hex(p.substr(eq + 1), v) ||
+      !write_register(t_.debug_cpu(), int(*n), v))
+    return "E01";
+  t_.debug_registers_changed();
+  return "OK";
+}
+
+// The optional address of c/s/C/S: execution resumes there.
+void GdbStub::resume_at(const std::string& addr) {
+  if (addr.empty()) return;
+  auto a = parse_hex(addr);
+  if (a && *a <= 0xFFFFFFFFull) {
+    t_.debug_cpu().eip = uint32_t(*a);
+    t_.debug_registers_changed();
+  }
+}
+
+// gdb forgets its breakpoints and watchpoints when it detaches: so does the machine.
+void GdbStub::detach() {
+  send_packet("OK");
+  sw_.clear();
+  hw_.clear();
+  watch_.clear();
+  t_.debug_breakpoints({});
+  t_.debug_watchpoints({});
+}
+
+// c, s, C, S, k and D: the packets that end the stop.
+GdbStub::Reply GdbStub::resume(const std::string& p, Resume& how) {
   switch (p[0]) {
-    case '?': return reply(stop_reply(last_stop_));
-    case 'g': {
-      std::string s;
-      for (int n = 0; n < register_count(); ++n) {
-        auto v = read_register(cpu, n);
-        s += to_hex(v.data(), v.size());
-      }
-      return reply(s);
-    }
-    case 'G': {
-      std::vector<uint8_t> all;
-      if (!from_hex(p.substr(1), all)) return reply("E01");
-      size_t off = 0;
-      CpuState saved = cpu;
-      for (int n = 0; n < register_count() && off < all.size(); ++n) {
-        size_t sz = read_register(cpu, n).size();
-        if (off + sz > all.size()) break;
-        if (!write_register(cpu, n, std::vector<uint8_t>(all.begin() + off, all.begin() + off + sz))) {
-          cpu = saved;
-          return reply("E01");
-        }
-        off += sz;
-      }
-      t_.debug_registers_changed();
-      return reply("OK");
-    }
-    case 'p': {
-      auto n = parse_hex(p.substr(1));
-      if (!n || *n >= uint64_t(register_count())) return reply("E01");
-      auto v = read_register(cpu, int(*n));
-      return reply(to_hex(v.data(), v.size()));
-    }
-    case 'P': {
-      size_t eq = p.find('=');
-      std::vector<uint8_t> v;
-      auto n = eq == std::string::npos ? std::nullopt : parse_hex(p.substr(1, eq - 1));
-      if (!n || *n >= uint64_t(register_count()) || !from_hex(p.substr(eq + 1), v) ||
-          !write_register(cpu, int(*n), v))
-        return reply("E01");
-      t_.debug_registers_changed();
-      return reply("OK");
-    }
-    case 'm': return reply(read_memory(p.substr(1)));
-    case 'M': return reply(write_memory(p.substr(1), false));
-    case 'X': return reply(write_memory(p.substr(1), true));
-    case 'Z':
-    case 'z': return reply(breakpoint(p));
     case 'c':
-      resume_at(p.substr(1));
-      how = Resume::Continue;
-      return Reply::Resume;
     case 's':
       resume_at(p.substr(1));
-      how = Resume::Step;
-      return Reply::Resume;
+      how = p[0] == 'c' ? Resume::Continue : Resume::Step;
+      break;
     case 'C':
     case 'S': {  // the signal is not passed on: the guest has no signals to receive
       size_t semi = p.find(';');
       resume_at(semi == std::string::npos ? "" : p.substr(semi + 1));
       how = p[0] == 'C' ? Resume::Continue : Resume::Step;
-      return Reply::Resume;
+      break;
     }
-    case 'k':
-      how = Resume::Kill;
-      return Reply::Resume;
-    case 'D':
-      send_packet("OK");
-      sw_.clear();
-      hw_.clear();
-      watch_.clear();
-      t_.debug_breakpoints({});
-      t_.debug_watchpoints({});
+    case 'k': how = Resume::Kill; break;
+    default:  // 'D'
+      detach();
       how = Resume::Detach;
-      return Reply::Resume;
-    case 'H':
-    case 'T': return reply("OK");  // one CPU: thread 1
-    default: break;
+      break;
   }
+  return Reply::Resume;
+}
+
+// vCont? and vCont;ACTION; any other v packet is unknown.
+GdbStub::Reply GdbStub::v_packet(const std::string& p, Resume& how) {
   if (p == "vCont?") return reply("vCont;c;C;s;S");
-  if (starts_with(p, "vCont;")) {
-    // The first action decides (one thread): c/C run, s/S step.
-    char a = p.size() > 6 ? p[6] : 0;
-    if (a == 'c' || a == 'C') how = Resume::Continue;
-    else if (a == 's' || a == 'S') how = Resume::Step;
-    else return reply("E01");
-    return Reply::Resume;
-  }
+  if (!starts_with(p, "vCont;")) return reply("");
+  // The first action decides (one thread): c/C run, s/S step.
+  char a = p.size() > 6 ? p[6] : 0;
+  if (a == 'c' || a == 'C') how = Resume::Continue;
+  else if (a == 's' || a == 'S') how = Resume::Step;
+  else return reply("E01");
+  return Reply::Resume;
+}
+
+// The general queries (q...) and settings (Q...) gdb uses; unknown ones get "".
+GdbStub::Reply GdbStub::query(const std::string& p) {
   if (starts_with(p, "qSupported"))
     return reply("PacketSize=" + std::to_string(kMaxPacket) +
                  ";qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+");
@@ -425,6 +435,32 @@ GdbStub::Reply GdbStub::handle(const std::string& p, Resume& how) {
   if (p == "qsThreadInfo") return reply("l");
   if (p == "qSymbol::") return reply("OK");
   return reply("");  // unknown: the empty reply tells gdb so
+}
+
+GdbStub::Reply GdbStub::handle(const std::string& p, Resume& how) {
+  if (p.empty()) return reply("");
+  switch (p[0]) {
+    case '?': return reply(stop_reply(last_stop_));
+    case 'g': return reply(read_registers());
+    case 'G': return reply(write_registers(p));
+    case 'p': return reply(read_one_register(p));
+    case 'P': return reply(write_one_register(p));
+    case 'm': return reply(read_memory(p.substr(1)));
+    case 'M': return reply(write_memory(p.substr(1), false));
+    case 'X': return reply(write_memory(p.substr(1), true));
+    case 'Z':
+    case 'z': return reply(breakpoint(p));
+    case 'c':
+    case 's':
+    case 'C':
+    case 'S':
+    case 'k':
+    case 'D': return resume(p, how);
+    case 'H':
+    case 'T': return reply("OK");  // one CPU: thread 1
+    case 'v': return v_packet(p, how);
+    default: return query(p);
+  }
 }
 
 }  // namespace rs::gdb

@@ -74,7 +74,17 @@ class GdbStub {
   void send_packet(const std::string& payload);
   bool read_some(bool block);  // feeds the parser; false when the connection is gone
   Reply handle(const std::string& p, Resume& how);
+  Reply reply(const std::string& r);  // sends r; gdb stays stopped
+  Reply resume(const std::string& p, Resume& how);
+  Reply v_packet(const std::string& p, Resume& how);
+  Reply query(const std::string& p);
+  void resume_at(const std::string& addr);
+  void detach();
   std::string stop_reply(const StopReason& why) const;
+  std::string read_registers();
+  std::string write_registers(const std::string& p);
+  std::string read_one_register(const std::string& p);
+  std::string write_one_register(const std::string& p);
   std::string read_memory(const std::string& args);
   std::string write_memory(const std::string& args, bool binary);
   std::string breakpoint(const std::string& p);
