@@ -10,7 +10,7 @@ void Port92::out(uint16_t, int, uint32_t value) {
   const uint8_t old = value_;
   value_ = uint8_t(value);
   // Only the rising edge resets, so read-modify-write of the A20 bit never does.
-  if ((value_ & 1) && !(old & 1) ) board_.request_reset("port 0x92 fast reset");
+  if ((value_ & 1) && !(old & 1)) board_.request_reset("port 0x92 fast reset");
 }
 
 void Port92::reset() { value_ = 0x02; }
