@@ -44,10 +44,13 @@ struct Case {
   uint8_t stack[kStackBytes];
   uint8_t low[kLowBytes];
   uint64_t fill_seed = 0;        // x87/SSE, scratch and stack contents (gen.h fill_state)
+  // Run as 16-bit code: a code segment with D = 0 based at kCodeAddr, so EIP is the
+  // offset from kCodeAddr (DS, ES and SS stay flat; SS.B = 1, so the stack uses ESP).
+  bool code16 = false;
   uint32_t flags_undefined = 0;  // EFLAGS bits the SDM leaves undefined at the end
   // Where each generated form starts and which flags are undefined there (for faults).
   std::vector<std::pair<uint32_t, uint32_t>> undef_before;
-  uint32_t end_eip() const { return kCodeAddr + uint32_t(code.size()); }
+  uint32_t end_eip() const { return (code16 ? 0 : kCodeAddr) + uint32_t(code.size()); }
   uint32_t undefined_at(uint32_t eip) const {
     if (eip == end_eip() || undef_before.empty()) return flags_undefined;
     uint32_t u = 0;

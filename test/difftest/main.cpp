@@ -3,6 +3,7 @@
 //   difftest --fuzz SECONDS [--seed S]     (the robustness fuzzer, see fuzz.h)
 //   difftest --list 1 [--seed S] [--first I] [--count N]   (print the cases only)
 //   difftest --regressions DIR             (replay the saved cases, see regress.h)
+//   difftest --native16-check 1            (the 16-bit native runner against SDM values, see native16.h)
 // Mismatches are minimized and saved under --save DIR (default: the source tree's
 // test/difftest/regressions).
 // Generates N random user-mode instruction sequences (seed S), runs each natively in a
@@ -22,6 +23,7 @@
 #include "difftest/fuzz.h"
 #include "difftest/gen.h"
 #include "difftest/guest.h"
+#include "difftest/native16.h"
 #include "difftest/native.h"
 #include "difftest/regress.h"
 
@@ -221,7 +223,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
     if ((a != "--seed" && a != "--count" && a != "--first" && a != "--batch" && a != "--max-report" && a != "--fuzz" &&
-         a != "--list" && a != "--regressions" && a != "--save") ||
+         a != "--list" && a != "--regressions" && a != "--save" && a != "--native16-check") ||
         i + 1 >= argc) {
       std::fprintf(stderr,
                    "usage: difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]\n"
@@ -236,6 +238,7 @@ int main(int argc, char** argv) {
   const uint64_t count = arg(argc, argv, "--count", 1000), batch = std::max<uint64_t>(1, arg(argc, argv, "--batch", 4096));
   const uint64_t max_report = arg(argc, argv, "--max-report", 10);
   if (uint64_t secs = arg(argc, argv, "--fuzz", 0)) return fuzz(seed, double(secs));
+  if (arg(argc, argv, "--native16-check", 0)) return native16_check();
   std::string save_dir = DIFFTEST_REGRESSION_DIR;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--regressions") return run_regressions(argv[i + 1]);

@@ -1,7 +1,9 @@
 #include "difftest/native.h"
 
+#include <asm/ldt.h>
 #include <asmjit/x86.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -19,6 +21,9 @@ constexpr uint64_t kTramp = 0x00200000;  // trampolines and their data, below 2 
 constexpr uint64_t kEnter64 = kTramp, kEntry32 = kTramp + 0x400, kExit64 = kTramp + 0x800;
 constexpr uint64_t kSavedRsp = kTramp + 0xC00, kGprIn = kTramp + 0xC10, kMxcsrHost = kTramp + 0xC40;
 constexpr uint64_t kSavedFsBase = kTramp + 0xC50, kSavedGsBase = kTramp + 0xC58;
+constexpr uint64_t kEntryPtr = kTramp + 0xC60;    // which 32-bit entry kEnter64 goes to
+constexpr uint64_t kEntry16 = kTramp + 0x1800;    // the 32-bit entry that far-jumps to 16-bit code
+constexpr uint16_t kCode16Sel = (0 << 3) | 4 | 3;  // LDT entry 0, RPL 3
 constexpr uint64_t kFxIn = kTramp + 0x1000;
 constexpr int kSignals[] = {SIGTRAP, SIGSEGV, SIGFPE, SIGILL, SIGBUS};
 
@@ -52,7 +57,7 @@ void on_signal(int, siginfo_t*, void* ctx) {
   auto* uc = static_cast<ucontext_t*>(ctx);
   greg_t* g = uc->uc_mcontext.gregs;
   uint16_t cs = uint16_t(g[REG_CSGSFS] & 0xFFFF);
-  if (cs != 0x23 || !g_out) {
+  if ((cs != 0x23 && cs != kCode16Sel) || !g_out) {
     static const char msg[] = "difftest: unexpected signal outside a native run\n";
     ssize_t r = write(2, msg, sizeof msg - 1);
     (void)r;
@@ -74,7 +79,7 @@ void on_signal(int, siginfo_t*, void* ctx) {
 
 NativeRunner::NativeRunner() {
   using namespace asmjit;
-  map_fixed(kTramp, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC);
+  map_fixed(kTramp, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC);  // kEntry16 sits in the second page
   map_fixed(kCodeAddr, kCodeBytes, PROT_READ | PROT_WRITE | PROT_EXEC);
   map_fixed(kScratchAddr, kScratchBytes, PROT_READ | PROT_WRITE);
   map_fixed(kStackAddr, kStackBytes, PROT_READ | PROT_WRITE);
@@ -97,7 +102,7 @@ NativeRunner::NativeRunner() {
     a.mov(x86::es, x86::ax);
     a.mov(x86::ss, x86::ax);
     a.push(0x23);
-    a.push(Imm(int32_t(kEntry32)));
+    a.push(x86::qword_ptr(kEntryPtr));
     const uint8_t retfq[] = {0x48, 0xCB};
     a.embed(retfq, 2);
   });
@@ -112,6 +117,30 @@ NativeRunner::NativeRunner() {
       if (r != 4) a.mov(regs[r], x86::dword_ptr(uint64_t(kGprIn + 4 * r)));
     a.jmp(Imm(kCodeAddr));
   });
+  // The same, then a far jump to offset 0 of the 16-bit segment.
+  assemble_at(kEntry16, Arch::kX86, [](x86::Assembler& a) {
+    a.fxrstor(x86::ptr(uint64_t(kFxIn), 512));
+    a.mov(x86::esp, x86::dword_ptr(uint64_t(kGprIn + 16)));
+    a.lea(x86::esp, x86::ptr(x86::esp, -4));
+    a.popfd();
+    static const x86::Gp regs[8] = {x86::eax, x86::ecx, x86::edx, x86::ebx, x86::esp, x86::ebp, x86::esi, x86::edi};
+    for (int r = 0; r < 8; ++r)
+      if (r != 4) a.mov(regs[r], x86::dword_ptr(uint64_t(kGprIn + 4 * r)));
+    const uint8_t jmp_far[] = {0xEA, 0, 0, 0, 0, uint8_t(kCode16Sel), 0};  // jmp kCode16Sel:0
+    a.embed(jmp_far, sizeof jmp_far);
+  });
+  // A 16-bit code segment (D = 0) based at kCodeAddr, 64 KiB, in this process's LDT.
+  user_desc d{};
+  d.entry_number = 0;
+  d.base_addr = kCodeAddr;
+  d.limit = 0xFFFF;
+  d.seg_32bit = 0;
+  d.contents = MODIFY_LDT_CONTENTS_CODE;
+  d.read_exec_only = 0;
+  d.limit_in_pages = 0;
+  d.seg_not_present = 0;
+  d.useable = 1;
+  have_code16_ = syscall(SYS_modify_ldt, 1, &d, sizeof d) == 0;
   assemble_at(kExit64, Arch::kX64, [](x86::Assembler& a) {
     a.mov(x86::rsp, x86::qword_ptr(kSavedRsp));
     a.fninit();
@@ -163,6 +192,9 @@ Outcome NativeRunner::run(const Case& c) {
   std::memcpy(reinterpret_cast<void*>(uint64_t(kLowAddr)), c.low, kLowBytes);
   std::memcpy(reinterpret_cast<void*>(kGprIn), c.in.gpr, 32);
   std::memcpy(reinterpret_cast<void*>(kFxIn), c.in.fx, 512);
+  if (c.code16 && !have_code16_) throw std::runtime_error("16-bit code segments are not available (modify_ldt failed)");
+  const uint64_t entry = c.code16 ? kEntry16 : kEntry32;
+  std::memcpy(reinterpret_cast<void*>(kEntryPtr), &entry, 8);
   g_out = &out;
   enter_();
   g_out = nullptr;
