@@ -149,7 +149,7 @@ class Machine : public GuestEnv, public BoardControl {
   void deliver_pending();
   bool poll_devices();
   bool interrupt_ready() const;
-  void note_irq_waiting();
+  bool note_irq_waiting();
   void hold_for_debugger();
   void wait_for_interrupt();
 

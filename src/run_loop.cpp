@@ -181,9 +181,8 @@ void Machine::after_block(const Step& s, bool completed) {
 // and back is an FXSAVE, an FXRSTOR and a lookup), when it would have nothing to do.
 uint32_t Machine::continue_after_helper() {
   CpuState& c = cpu();
-  if (c.exit_request || must_leave() || debug_->stop_pending() || single_step_needed() || interrupt_ready())
+  if (c.exit_request || must_leave() || debug_->stop_pending() || single_step_needed() || note_irq_waiting())
     return uint32_t(Exit::Dispatch);
-  note_irq_waiting();
   try {
     Block* b = tr_->lookup_or_translate(c.eip);
     if (!b) return uint32_t(Exit::Dispatch);
@@ -218,9 +217,13 @@ bool Machine::interrupt_ready() const {
 }
 
 // IF = 0 with a request waiting: STI and POPF that set IF leave translated code.
-void Machine::note_irq_waiting() {
+// Returns interrupt_ready(), from the same look at the PIC (a kernel entry or exit
+// asks both, and the PIC's priority logic is not free).
+bool Machine::note_irq_waiting() {
   CpuState& c = cpu();
-  c.irq_waiting = !c.vif && pc_.pic->pending();
+  const bool pending = pc_.pic->pending();
+  c.irq_waiting = pending && !c.vif;
+  return pending && c.vif && !c.irq_inhibit;
 }
 
 void Machine::hold_for_debugger() {
