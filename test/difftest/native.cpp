@@ -106,7 +106,10 @@ NativeRunner::NativeRunner() {
     const uint8_t retfq[] = {0x48, 0xCB};
     a.embed(retfq, 2);
   });
-  assemble_at(kEntry32, Arch::kX86, [](x86::Assembler& a) {
+  // The 32-bit entry: the case's x87/SSE state, flags and registers, then its code, in
+  // this 32-bit segment or, for a 16-bit case, through a far jump to offset 0 of the
+  // 16-bit segment.
+  auto load_state = [](x86::Assembler& a) {
     a.fxrstor(x86::ptr(uint64_t(kFxIn), 512));
     // EFLAGS come from the stack slot below ESP (the case put them there, in the guest too).
     a.mov(x86::esp, x86::dword_ptr(uint64_t(kGprIn + 16)));
@@ -115,17 +118,13 @@ NativeRunner::NativeRunner() {
     static const x86::Gp regs[8] = {x86::eax, x86::ecx, x86::edx, x86::ebx, x86::esp, x86::ebp, x86::esi, x86::edi};
     for (int r = 0; r < 8; ++r)
       if (r != 4) a.mov(regs[r], x86::dword_ptr(uint64_t(kGprIn + 4 * r)));
+  };
+  assemble_at(kEntry32, Arch::kX86, [&](x86::Assembler& a) {
+    load_state(a);
     a.jmp(Imm(kCodeAddr));
   });
-  // The same, then a far jump to offset 0 of the 16-bit segment.
-  assemble_at(kEntry16, Arch::kX86, [](x86::Assembler& a) {
-    a.fxrstor(x86::ptr(uint64_t(kFxIn), 512));
-    a.mov(x86::esp, x86::dword_ptr(uint64_t(kGprIn + 16)));
-    a.lea(x86::esp, x86::ptr(x86::esp, -4));
-    a.popfd();
-    static const x86::Gp regs[8] = {x86::eax, x86::ecx, x86::edx, x86::ebx, x86::esp, x86::ebp, x86::esi, x86::edi};
-    for (int r = 0; r < 8; ++r)
-      if (r != 4) a.mov(regs[r], x86::dword_ptr(uint64_t(kGprIn + 4 * r)));
+  assemble_at(kEntry16, Arch::kX86, [&](x86::Assembler& a) {
+    load_state(a);
     const uint8_t jmp_far[] = {0xEA, 0, 0, 0, 0, uint8_t(kCode16Sel), 0};  // jmp kCode16Sel:0
     a.embed(jmp_far, sizeof jmp_far);
   });
