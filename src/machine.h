@@ -148,8 +148,7 @@ class Machine : public GuestEnv, public BoardControl {
   void deliver(int vector, EventKind kind, uint32_t error, const std::string& detail, uint32_t insn_eip);
   void deliver_pending();
   bool poll_devices();
-  bool interrupt_ready() const;
-  bool note_irq_waiting();
+  bool check_interrupts();
   void hold_for_debugger();
   void wait_for_interrupt();
 

@@ -63,7 +63,6 @@ bool Machine::before_block() {
     if (debug_->stepping()) debug_->step_into_interrupt();
     return false;
   }
-  note_irq_waiting();
   if (halted_) {
     if (!c.vif) request_stop(kExitHalted, "guest halted with interrupts disabled");
     else wait_for_interrupt();
@@ -181,7 +180,7 @@ void Machine::after_block(const Step& s, bool completed) {
 // and back is an FXSAVE, an FXRSTOR and a lookup), when it would have nothing to do.
 uint32_t Machine::continue_after_helper() {
   CpuState& c = cpu();
-  if (c.exit_request || must_leave() || debug_->stop_pending() || single_step_needed() || note_irq_waiting())
+  if (c.exit_request || must_leave() || debug_->stop_pending() || single_step_needed() || check_interrupts())
     return uint32_t(Exit::Dispatch);
   try {
     Block* b = tr_->lookup_or_translate(c.eip);
@@ -208,18 +207,13 @@ bool Machine::poll_devices() {
   }
   if (console_->service(now)) request_stop(kExitHalted, "quit from the console (Ctrl-A x)");
   debug_->poll(now);
-  return interrupt_ready();
+  return check_interrupts();
 }
 
-bool Machine::interrupt_ready() const {
-  const CpuState& c = page_->cpu;
-  return c.vif && !c.irq_inhibit && pc_.pic->pending();
-}
-
-// IF = 0 with a request waiting: STI and POPF that set IF leave translated code.
-// Returns interrupt_ready(), from the same look at the PIC (a kernel entry or exit
-// asks both, and the PIC's priority logic is not free).
-bool Machine::note_irq_waiting() {
+// Whether an interrupt can be taken now (IF set, no interrupt shadow, a PIC request),
+// and, from the same look at the PIC, CpuState::irq_waiting: with IF = 0 and a request
+// waiting, STI and POPF that set IF leave translated code.
+bool Machine::check_interrupts() {
   CpuState& c = cpu();
   const bool pending = pc_.pic->pending();
   c.irq_waiting = pending && !c.vif;

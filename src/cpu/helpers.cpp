@@ -54,42 +54,40 @@ uint32_t bound(Ctx& c) {
 
 uint32_t emulate(Ctx& c) {
   const Insn& in = c.in;
-  {
-    if (in.z.length == 0) return raise(c, kUD, 0, "undecodable instruction");
-    if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
-      return raise(c, kUD, 0, "VEX/EVEX/XOP instructions are not in this CPU's CPUID");
-    switch (in.mn()) {
-      case ZYDIS_MNEMONIC_CPUID:
-        return emulate_cpuid(c);
-      case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
-      case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
-      case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
-        return emulate_port_io(c);
-      case ZYDIS_MNEMONIC_DAA: case ZYDIS_MNEMONIC_DAS: case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS:
-      case ZYDIS_MNEMONIC_AAM: case ZYDIS_MNEMONIC_AAD:
-        return emulate_bcd(c);
-      case ZYDIS_MNEMONIC_POP:
-      case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
-      case ZYDIS_MNEMONIC_LSS:
-      case ZYDIS_MNEMONIC_ARPL: case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL:
-      case ZYDIS_MNEMONIC_VERR: case ZYDIS_MNEMONIC_VERW:
-        return emulate_segments(c);
-      case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
-      case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
-        return emulate_far_transfer(c);
-      case ZYDIS_MNEMONIC_MOV:
-        for (int i = 0; i < 2; ++i) {
-          if (in.ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
-          const ZydisRegisterClass rc = ZydisRegisterGetClass(in.ops[i].reg.value);
-          if (rc == ZYDIS_REGCLASS_SEGMENT) return emulate_segments(c);
-          if (rc == ZYDIS_REGCLASS_DEBUG) return mov_dr(c, i);
-        }
-        return emulate_system(c);
-      case ZYDIS_MNEMONIC_BOUND:
-        return bound(c);
-      default:
-        return emulate_system(c);
-    }
+  if (in.z.length == 0) return raise(c, kUD, 0, "undecodable instruction");
+  if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
+    return raise(c, kUD, 0, "VEX/EVEX/XOP instructions are not in this CPU's CPUID");
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_CPUID:
+      return emulate_cpuid(c);
+    case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+    case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+    case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+      return emulate_port_io(c);
+    case ZYDIS_MNEMONIC_DAA: case ZYDIS_MNEMONIC_DAS: case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS:
+    case ZYDIS_MNEMONIC_AAM: case ZYDIS_MNEMONIC_AAD:
+      return emulate_bcd(c);
+    case ZYDIS_MNEMONIC_POP:
+    case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
+    case ZYDIS_MNEMONIC_LSS:
+    case ZYDIS_MNEMONIC_ARPL: case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL:
+    case ZYDIS_MNEMONIC_VERR: case ZYDIS_MNEMONIC_VERW:
+      return emulate_segments(c);
+    case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
+    case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD:
+      return emulate_far_transfer(c);
+    case ZYDIS_MNEMONIC_MOV:
+      for (int i = 0; i < 2; ++i) {
+        if (in.ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
+        const ZydisRegisterClass rc = ZydisRegisterGetClass(in.ops[i].reg.value);
+        if (rc == ZYDIS_REGCLASS_SEGMENT) return emulate_segments(c);
+        if (rc == ZYDIS_REGCLASS_DEBUG) return mov_dr(c, i);
+      }
+      return emulate_system(c);
+    case ZYDIS_MNEMONIC_BOUND:
+      return bound(c);
+    default:
+      return emulate_system(c);
   }
 }
 
