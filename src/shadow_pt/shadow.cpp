@@ -38,12 +38,6 @@ bool Shadow::owns(uint64_t host_addr) const {
   return false;
 }
 
-uint32_t Shadow::read_phys32(uint32_t addr) const {
-  uint32_t v = 0;
-  mem_.read(addr, &v, 4);
-  return v;
-}
-
 bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
   const uint32_t ppn = r.phys >> kPageShift;
   Win& win = wins_[w];

@@ -132,10 +132,18 @@ class Shadow {
   static int ref_win(uint32_t r) { return int(r >> 21); }
   static uint32_t ref_page(uint32_t r) { return r & 0x1FFFFF; }
 
-  uint8_t desired(const Entry& e) const;
+  // The small per-entry steps are defined here so that the loops of all three .cpp files
+  // (fills, mappings, resync) inline them.
+  // Read-only while the guest PTE is clean (so the first write sets D), and while the
+  // page holds translations or guest page tables (so writes are seen).
+  uint8_t desired(const Entry& e) const {
+    if (!e.write_ok || !(e.pte & kPteD)) return kR;
+    if (mem_.page_flags(e.ppn) & (PhysMem::kPageCode | PhysMem::kPageTable)) return kR;
+    return kRW;
+  }
   void set_prot(int w, uint32_t wp, Entry& e, uint8_t prot);
   void apply_pending_prot(int s);
-  Entry* find(uint32_t r);
+  Entry* find(uint32_t r) { return wins_[ref_win(r)].entries.find(ref_page(r)); }
   bool install(int w, uint32_t wp, const WalkResult& r, bool exec);
   bool install_large_chunk(int w, uint32_t wp, const WalkResult& r);
   void drop(int w, uint32_t wp);
@@ -161,7 +169,11 @@ class Shadow {
   void make_room(int w);
   void note_mapped(int w, uint32_t wp, uint32_t ppn);  // a new host mapping: reverse map and counts
   void protect_phys_code();
-  uint32_t read_phys32(uint32_t addr) const;
+  uint32_t read_phys32(uint32_t addr) const {
+    uint32_t v = 0;
+    mem_.read(addr, &v, 4);
+    return v;
+  }
 
   PhysMem& mem_;
   CpuState& cpu_;

@@ -17,14 +17,6 @@ namespace rs {
 
 using namespace shadow_detail;
 
-// Read-only while the guest PTE is clean (so the first write sets D), and while the
-// page holds translations or guest page tables (so writes are seen).
-uint8_t Shadow::desired(const Entry& e) const {
-  if (!e.write_ok || !(e.pte & kPteD)) return kR;
-  if (mem_.page_flags(e.ppn) & (PhysMem::kPageCode | PhysMem::kPageTable)) return kR;
-  return kRW;
-}
-
 // Only the running address space's windows are reachable from translated code, so the
 // others are brought up to date when they become active again (apply_pending_prot): a
 // page-table page is watched and released over and over, and it has an alias in the
@@ -55,10 +47,6 @@ void Shadow::apply_pending_prot(int s) {
     e->prot = want;
   }
   v.clear();
-}
-
-Shadow::Entry* Shadow::find(uint32_t r) {
-  return wins_[ref_win(r)].entries.find(ref_page(r));
 }
 
 uint32_t Shadow::forget(int w, uint32_t wp) {
