@@ -24,6 +24,10 @@ bool write_op(Ctx& c, int i, uint32_t value);
 uint32_t read_gpr(const CpuState& cpu, ZydisRegister r);
 void write_gpr(CpuState& cpu, ZydisRegister r, uint32_t v);
 uint32_t linear(const CpuState& cpu, ZydisRegister seg, uint32_t offset);
+// The stack: SS:[ESP + disp] (SP + disp, wrapped, on a 16-bit stack); a new stack
+// pointer (only SP changes on a 16-bit stack).
+uint32_t stack_linear(const CpuState& cpu, int32_t disp);
+void set_stack_pointer(CpuState& cpu, uint32_t value);
 
 uint32_t emulate_cpuid(Ctx& c);
 // Whether PUSH Sreg with a 32-bit operand writes a zero-extended dword (AMD) rather than
@@ -41,6 +45,9 @@ uint32_t load_data_segment(Ctx& c, int s, uint16_t sel);
 // The 16:32 (or 16:16) far pointer at a memory operand.
 bool far_pointer(Ctx& c, const ZydisDecodedOperand& op, uint16_t& sel, uint32_t& off);
 uint32_t emulate_system(Ctx& c);    // control registers, descriptor tables, MSRs, HLT...
+// MOVS/STOS/LODS/CMPS/SCAS (strings.cpp): what the translator runs in C++ (16-bit addressing).
+bool is_string_insn(const Insn& in);
+uint32_t emulate_string(Ctx& c);
 
 // Raises a guest fault at the instruction: records it for the run loop, which delivers
 // it through the IDT after the helper has put the pre-instruction state back.

@@ -11,8 +11,11 @@ namespace {
 
 // Far JMP/CALL to sel:offset. Only code segments (no call gates or task switches):
 // a non-conforming one at the current privilege level or a conforming one at or above it.
+uint32_t real_mode_jump(Ctx& c, uint16_t sel, uint32_t offset);
+
 uint32_t load_code_segment(Ctx& c, uint16_t sel, uint32_t offset) {
   CpuState& cpu = c.cpu;
+  if (!(cpu.cr0 & 1)) return real_mode_jump(c, sel, offset);
   if ((sel & ~3u) == 0) return raise(c, kGP, 0, "null code selector");
   uint64_t raw;
   if (!fetch_descriptor(c, sel, raw)) return raise(c, kGP, sel & ~3u, "code selector outside the descriptor table");
@@ -54,6 +57,7 @@ void null_inaccessible_segments(CpuState& cpu) {
 // stack from ss_sel:esp. Checks come before any state changes.
 uint32_t return_far(Ctx& c, uint16_t sel, uint32_t offset, uint16_t ss_sel, uint32_t esp) {
   CpuState& cpu = c.cpu;
+  if (!(cpu.cr0 & 1)) return real_mode_jump(c, sel, offset);
   if ((sel & ~3u) == 0) return raise(c, kGP, 0, "return to a null code selector");
   uint64_t raw;
   if (!fetch_descriptor(c, sel, raw)) return raise(c, kGP, sel & ~3u, "return selector outside the descriptor table");
@@ -90,17 +94,25 @@ uint32_t return_far(Ctx& c, uint16_t sel, uint32_t offset, uint16_t ss_sel, uint
 
 bool pop(Ctx& c, uint32_t bytes, uint32_t& v) {
   v = 0;
-  uint32_t esp = c.cpu.reg(ESP);
-  if (!c.env.read_linear(linear(c.cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return false;
-  c.cpu.set_reg(ESP, esp + bytes);
+  if (!c.env.read_linear(stack_linear(c.cpu, 0), &v, bytes)) return false;
+  set_stack_pointer(c.cpu, c.cpu.reg(ESP) + bytes);
   return true;
 }
 
 bool push(Ctx& c, uint32_t bytes, uint32_t v) {
-  uint32_t esp = c.cpu.reg(ESP) - bytes;
-  if (!c.env.write_linear(linear(c.cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return false;
-  c.cpu.set_reg(ESP, esp);
+  if (!c.env.write_linear(stack_linear(c.cpu, -int32_t(bytes)), &v, bytes)) return false;
+  set_stack_pointer(c.cpu, c.cpu.reg(ESP) - bytes);
   return true;
+}
+
+// Real mode: CS = sel, base sel << 4; nothing is checked (the limit and attributes
+// the descriptor cache holds stay, as for data segments).
+uint32_t real_mode_jump(Ctx& c, uint16_t sel, uint32_t offset) {
+  c.cpu.seg[CS].sel = sel;
+  c.cpu.seg[CS].base = uint32_t(sel) << 4;
+  c.cpu.eip = offset;
+  c.env.segments_changed();
+  return uint32_t(Exit::Dispatch);
 }
 
 // Far JMP and CALL (a direct pointer or m16:32).
@@ -140,7 +152,7 @@ uint32_t far_ret(Ctx& c) {
     cpu.set_reg(ESP, esp0);
     return outside_ram(c);
   }
-  bool outer = (sel & 3) > cpu.cpl;
+  bool outer = (cpu.cr0 & 1) && (sel & 3) > cpu.cpl;
   if (outer) {
     cpu.set_reg(ESP, cpu.reg(ESP) + imm);
     if (!pop(c, bytes, new_esp) || !pop(c, bytes, new_ss)) {
@@ -153,14 +165,35 @@ uint32_t far_ret(Ctx& c) {
   if (bytes == 2) off &= 0xFFFF;
   uint32_t r = return_far(c, uint16_t(sel), off, uint16_t(new_ss), new_esp);
   if (r != uint32_t(Exit::Dispatch)) return r;
-  cpu.set_reg(ESP, (outer ? cpu.reg(ESP) : after) + imm);
+  if (outer)
+    cpu.set_reg(ESP, cpu.reg(ESP) + imm);
+  else
+    set_stack_pointer(cpu, after + imm);
   return r;
 }
 
 // IRET/IRETD in protected mode: the frame, the outer stack, and which flags may change.
+// IRET in real mode: IP, CS, FLAGS from the stack; every flag may change but VM (and
+// RF, which is not kept).
+uint32_t iret_real(Ctx& c) {
+  CpuState& cpu = c.cpu;
+  const uint32_t bytes = c.in.z.operand_width / 8;
+  const uint32_t esp0 = cpu.reg(ESP);
+  uint32_t off, sel, fl;
+  if (!pop(c, bytes, off) || !pop(c, bytes, sel) || !pop(c, bytes, fl)) {
+    cpu.set_reg(ESP, esp0);
+    return outside_ram(c);
+  }
+  uint32_t changeable = FL_HOST | FL_VIRT;
+  if (bytes == 2) changeable &= 0xFFFF;
+  cpu.set_eflags(((cpu.eflags() & ~changeable) | (fl & changeable)) & ~(FL_RF | FL_VM));
+  return real_mode_jump(c, uint16_t(sel), bytes == 2 ? off & 0xFFFF : off);
+}
+
 uint32_t iret(Ctx& c) {
   CpuState& cpu = c.cpu;
   const Insn& in = c.in;
+  if (!(cpu.cr0 & 1)) return iret_real(c);
   const uint32_t bytes = in.z.operand_width / 8;
   uint32_t esp0 = cpu.reg(ESP), off, sel, fl, new_esp = 0, new_ss = 0;
   if (!pop(c, bytes, off) || !pop(c, bytes, sel) || !pop(c, bytes, fl)) {

@@ -57,6 +57,7 @@ uint32_t emulate(Ctx& c) {
   if (in.z.length == 0) return raise(c, kUD, 0, "undecodable instruction");
   if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
     return raise(c, kUD, 0, "VEX/EVEX/XOP instructions are not in this CPU's CPUID");
+  if (is_string_insn(in)) return emulate_string(c);
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_CPUID:
       return emulate_cpuid(c);

@@ -80,8 +80,30 @@ std::optional<Nested> inner_stack(GuestEnv& env, const CpuState& cpu, int new_cp
   return std::nullopt;
 }
 
+// Real mode: the vector's far pointer in the IVT (at IDTR.base, 4 bytes each); FLAGS,
+// CS and IP pushed as words; IF, TF and AC cleared. No error code is pushed.
+std::optional<Nested> deliver_real(GuestEnv& env, CpuState& cpu, int vector) {
+  if (uint32_t(vector) * 4 + 3 > cpu.idtr.limit) return Nested{13, 0};
+  uint32_t ptr = 0;
+  if (!env.read_linear(cpu.idtr.base + uint32_t(vector) * 4, &ptr, 4, true)) return Nested{13, 0};
+  Frame f;
+  f.push(cpu.eflags() & 0xFFFF);
+  f.push(cpu.seg[CS].sel);
+  f.push(cpu.eip & 0xFFFF);
+  uint32_t top;
+  if (!write_frame(env, cpu.seg[SS], cpu.reg(ESP), 2, f, top, true)) return Nested{12, 0};
+  cpu.set_reg(ESP, top);
+  cpu.seg[CS].sel = uint16_t(ptr >> 16);
+  cpu.seg[CS].base = (ptr >> 16) << 4;
+  cpu.eip = ptr & 0xFFFF;
+  cpu.set_eflags(cpu.eflags() & ~(FL_IF | FL_TF | FL_AC | FL_RF));
+  env.segments_changed();
+  return std::nullopt;
+}
+
 std::optional<Nested> deliver_once(GuestEnv& env, CpuState& cpu, int vector, EventKind kind, bool push_error,
                                    uint32_t error, bool& unsupported) {
+  if (!(cpu.cr0 & 1)) return deliver_real(env, cpu, vector);
   const uint32_t ext = (kind == EventKind::Software) ? 0 : 1;
   const uint32_t idt_err = uint32_t(vector) * 8 + 2 + ext;
   if (uint32_t(vector) * 8 + 7 > cpu.idtr.limit) return Nested{13, idt_err};

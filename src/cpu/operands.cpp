@@ -35,6 +35,18 @@ uint32_t linear(const CpuState& cpu, ZydisRegister seg, uint32_t offset) {
   return cpu.seg[s].base + offset;
 }
 
+uint32_t stack_linear(const CpuState& cpu, int32_t disp) {
+  const uint32_t off = cpu.reg(ESP) + uint32_t(disp);
+  return cpu.seg[SS].base + ((cpu.seg[SS].attr & 0x4000) ? off : off & 0xFFFF);
+}
+
+void set_stack_pointer(CpuState& cpu, uint32_t value) {
+  if (cpu.seg[SS].attr & 0x4000)
+    cpu.set_reg(ESP, value);
+  else
+    cpu.set_reg(ESP, (cpu.reg(ESP) & 0xFFFF0000u) | (value & 0xFFFF));
+}
+
 uint32_t read_op(Ctx& c, int i, bool& ok) {
   const auto& op = c.in.ops[i];
   switch (op.type) {

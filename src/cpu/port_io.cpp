@@ -36,7 +36,9 @@ uint32_t string_port_io(Ctx& c) {
   bool is_in = in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_INSW || in.mn() == ZYDIS_MNEMONIC_INSD;
   int size = in.z.operand_width / 8;
   if (in.mn() == ZYDIS_MNEMONIC_INSB || in.mn() == ZYDIS_MNEMONIC_OUTSB) size = 1;
-  if (in.z.address_width != 32) return raise(c, kUD, 0, "16-bit address-size string I/O is not supported yet");
+  // 16-bit addressing: SI, DI and CX wrap at 64 KiB.
+  const uint32_t amask = in.z.address_width == 16 ? 0xFFFFu : 0xFFFFFFFFu;
+  auto bump = [&](int r, uint32_t delta) { cpu.set_reg(r, (cpu.reg(r) & ~amask) | ((cpu.reg(r) + delta) & amask)); };
   bool rep = in.has(ZYDIS_ATTRIB_HAS_REP);
   int32_t step = (cpu.rflags & FL_DF) ? -size : size;
   ZydisRegister seg = ZYDIS_REGISTER_DS;
@@ -44,21 +46,21 @@ uint32_t string_port_io(Ctx& c) {
     if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && in.ops[i].mem.base == ZYDIS_REGISTER_ESI)
       seg = in.ops[i].mem.segment;
   uint16_t port = uint16_t(cpu.reg(EDX));
-  while (!rep || cpu.reg(ECX) != 0) {
+  while (!rep || (cpu.reg(ECX) & amask) != 0) {
     uint32_t v = 0;
     if (is_in) {
       v = io.port_in(port, size);
-      if (!c.env.write_linear(linear(cpu, ZYDIS_REGISTER_ES, cpu.reg(EDI)), &v, uint32_t(size)))
+      if (!c.env.write_linear(linear(cpu, ZYDIS_REGISTER_ES, cpu.reg(EDI) & amask), &v, uint32_t(size)))
         return outside_ram(c);
-      cpu.set_reg(EDI, cpu.reg(EDI) + uint32_t(step));
+      bump(EDI, uint32_t(step));
     } else {
-      if (!c.env.read_linear(linear(cpu, seg, cpu.reg(ESI)), &v, uint32_t(size)))
+      if (!c.env.read_linear(linear(cpu, seg, cpu.reg(ESI) & amask), &v, uint32_t(size)))
         return outside_ram(c);
       io.port_out(port, size, v);
-      cpu.set_reg(ESI, cpu.reg(ESI) + uint32_t(step));
+      bump(ESI, uint32_t(step));
     }
     if (!rep) break;
-    cpu.set_reg(ECX, cpu.reg(ECX) - 1);
+    bump(ECX, uint32_t(-1));
     if (c.env.must_leave()) break;
   }
   return 0;

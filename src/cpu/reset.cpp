@@ -8,11 +8,16 @@ void cpu_reset(CpuState& c) {
   for (auto& r : c.regs) r = 0;
   c.set_eflags(2);
   c.eip = 0xFFF0;
-  for (auto& s : c.seg) s = Segment{};
+  // Real mode: every segment a 64 KiB read/write data segment at base 0, CS = F000.
+  // The CPU starts with CS base FFFF0000 until the first far jump; ringshift starts at
+  // the same ROM bytes through base F0000, where the BIOS image sits (src/bios).
+  for (auto& s : c.seg) s = Segment{0, 0x93, 0, 0xFFFF};
+  c.seg[CS] = Segment{0xF000, 0x93, 0xF0000, 0xFFFF};
   c.gdtr = c.idtr = DescTable{};
   c.idtr.limit = 0x3FF;
   c.clear_seg_cache();
-  c.ldtr = c.tr = Segment{};
+  c.ldtr = Segment{0, 0x82, 0, 0xFFFF};
+  c.tr = Segment{0, 0x8B, 0, 0xFFFF};
   c.cr0 = 0x60000010;
   c.cr2 = c.cr3 = c.cr4 = 0;
   c.cpl = 0;

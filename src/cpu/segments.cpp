@@ -104,9 +104,9 @@ uint32_t pop_sreg(Ctx& c) {
   const uint32_t bytes = in.z.operand_width / 8;
   int dst = seg_index(in.ops[0].reg.value);
   uint32_t esp = cpu.reg(ESP), v = 0;
-  if (!c.env.read_linear(linear(cpu, ZYDIS_REGISTER_SS, esp), &v, bytes)) return outside_ram(c);
+  if (!c.env.read_linear(stack_linear(cpu, 0), &v, bytes)) return outside_ram(c);
   if (uint32_t r = load_data_segment(c, dst, uint16_t(v))) return r;
-  cpu.set_reg(ESP, esp + bytes);
+  set_stack_pointer(cpu, esp + bytes);
   return dst == SS ? inhibit_interrupts(c) : 0;
 }
 
@@ -183,6 +183,14 @@ bool fetch_descriptor(Ctx& c, uint16_t sel, uint64_t& raw) { return read_descrip
 // Loads a data/stack segment register with the checks of the SDM (MOV Sreg).
 uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
   CpuState& cpu = c.cpu;
+  if (!(cpu.cr0 & 1)) {
+    // Real mode: only the selector and the base change; the limit and attributes the
+    // descriptor cache holds stay ("unreal mode" keeps a 4 GiB limit this way).
+    cpu.seg[s].sel = sel;
+    cpu.seg[s].base = uint32_t(sel) << 4;
+    c.env.segments_changed();
+    return 0;
+  }
   if ((sel & ~3u) == 0) {
     if (s == SS) return raise(c, kGP, 0, "null selector loaded into SS");
     cpu.seg[s] = Segment{};

@@ -45,9 +45,11 @@ uint32_t mov_cr(Ctx& c) {
     case 0:
       if ((v & 0x80000000u) && !(v & 1)) return raise(c, kGP, 0, "CR0.PG without CR0.PE");
       if ((v & 0x20000000u) && !(v & 0x40000000u)) return raise(c, kGP, 0, "CR0.NW without CR0.CD");
-      if (!(v & 1)) return unsupported_insn(c, in, "a switch back to real mode");
       cpu.cr0 = v | 0x10;  // ET is hard-wired to 1
+      // Back in real mode the CPL is 0; the segment caches keep what they held.
+      if (!(v & 1)) cpu.cpl = 0;
       c.env.paging_changed(old_cr0, old_cr4);
+      if ((old_cr0 ^ v) & 1) c.env.segments_changed();
       break;
     case 2: cpu.cr2 = v; break;
     case 3:

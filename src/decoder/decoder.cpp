@@ -13,6 +13,7 @@ bool Decoder::decode(const uint8_t* p, size_t avail, uint32_t eip, bool code32, 
   size_t n = avail < ZYDIS_MAX_INSTRUCTION_LENGTH ? avail : ZYDIS_MAX_INSTRUCTION_LENGTH;
   if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(code32 ? &d32_ : &d16_, p, n, &out.z, out.ops))) return false;
   out.eip = eip;
+  out.code16 = !code32;
   std::memset(out.bytes, 0, sizeof out.bytes);
   std::memcpy(out.bytes, p, out.z.length);
   return true;

@@ -12,9 +12,10 @@ struct Insn {
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   uint32_t eip;
   uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  bool code16 = false;  // decoded with 16-bit default sizes (CS.D = 0): IP wraps at 64 KiB
 
   uint32_t len() const { return z.length; }
-  uint32_t next() const { return eip + z.length; }
+  uint32_t next() const { return code16 ? (eip + z.length) & 0xFFFF : eip + z.length; }
   ZydisMnemonic mn() const { return z.mnemonic; }
   bool has(uint64_t attrib) const { return (z.attributes & attrib) != 0; }
   // The explicit memory operand, or nullptr.

@@ -41,7 +41,7 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
     single_ = std::move(blk);  // frees the previous one
     return b;
   }
-  auto k = key(b->eip, b->mode, b->phys_first);
+  auto k = key(b->eip, b->mode, b->phys_start);
   if (auto old = blocks_.find(k); old != blocks_.end()) unlink(old->second.get());
   blocks_[k] = std::move(blk);
   for (uint32_t p : {b->phys_first, b->phys_last}) {
@@ -77,7 +77,8 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
 }
 
 void Translator::remember(Block* b) {
-  if (!b->cached) return;
+  // Outside flat modes the table's EIP key would not say which code segment (translator.h).
+  if (!b->cached || !(b->mode & kModeFlatStack)) return;
   JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
   const uint32_t i = 2 * jtable_index(b->eip);
   const uint64_t neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | b->eip);
@@ -132,7 +133,7 @@ void Translator::unlink(Block* b) {
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
   }
-  auto it = blocks_.find(key(b->eip, b->mode, b->phys_first));
+  auto it = blocks_.find(key(b->eip, b->mode, b->phys_start));
   if (it != blocks_.end() && it->second.get() == b) {
     graveyard_.push_back(std::move(it->second));
     blocks_.erase(it);

@@ -19,7 +19,8 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
     if (!b) return uint32_t(Exit::Dispatch);
     // With paging, only a branch within the page is bound for good (see the header).
     Block* from = site->from;
-    const bool same_page = !(from->mode & kModePaging) || (site->target >> kPageShift) == from->page_first;
+    const bool same_page =
+        !(from->mode & kModePaging) || ((from->cs_base + site->target) >> kPageShift) == from->page_first;
     if (from->cached && !from->dead && b->mode == from->mode && same_page) tr.chain(const_cast<ExitSite*>(site), b);
     cpu->ret_addr = uint64_t(b->code);
     return 0;

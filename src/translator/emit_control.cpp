@@ -22,8 +22,9 @@ uint8_t condition_code(const Insn& in) {
 void push_return(Emitter& e, const Insn& in) {
   int bytes = in.z.operand_width / 8;
   uint32_t ret = in.next() & (bytes == 2 ? 0xFFFF : 0xFFFFFFFF);
-  e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), Imm(ret));
-  e.a.lea(x86::esp, x86::ptr(x86::rsp, -bytes));
+  Emitter::Stack st(e);
+  e.a.mov(st.at(-bytes, uint32_t(bytes)), Imm(ret));
+  st.adjust(-bytes);
 }
 
 }  // namespace
@@ -72,11 +73,12 @@ bool emit_control(Emitter& e, const Insn& in) {
     case ZYDIS_MNEMONIC_RET: {
       int bytes = in.z.operand_width / 8;
       int32_t extra = in.z.operand_count_visible ? int32_t(in.ops[0].imm.value.u & 0xFFFF) : 0;
+      Emitter::Stack st(e);
       if (bytes == 2)
-        e.a.movzx(x86::r9d, Emitter::guest(x86::esp, 0, 2));
+        e.a.movzx(x86::r9d, st.at(0, 2));
       else
-        e.a.mov(x86::r9d, Emitter::guest(x86::esp, 0, 4));
-      e.a.lea(x86::esp, x86::ptr(x86::rsp, bytes + extra));
+        e.a.mov(x86::r9d, st.at(0, 4));
+      st.adjust(bytes + extra);
       e.exit_indirect();
       return true;
     }

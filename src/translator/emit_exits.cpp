@@ -74,6 +74,11 @@ void Emitter::exit_indirect() {
     a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
     return;
   }
+  if (!(blk.mode & kModeFlatStack)) {  // no table outside flat modes (translator.h)
+    a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+    return;
+  }
   jtable_jump();
 }
 
@@ -152,7 +157,8 @@ void Emitter::finish_exits() {
   for (auto& p : pending_) {
     a.bind(p.stub);
     // With paging, a branch to another page is never chained (translator.h): look it up.
-    if (blk.cached && (blk.mode & kModePaging) && (p.info->target >> kPageShift) != blk.page_first) {
+    if (blk.cached && (blk.mode & kModePaging) && (blk.mode & kModeFlatStack) &&
+        (p.info->target >> kPageShift) != blk.page_first) {
       a.mov(x86::r9d, Imm(p.info->target));
       jtable_jump();
       continue;

@@ -15,12 +15,13 @@ x86::Gp gp32(int r) { return x86::gpd(uint32_t(r)); }
 x86::Gp gp16(int r) { return x86::gpw(uint32_t(r)); }
 x86::Gp gpw(int r, int width) { return width == 16 ? gp16(r) : gp32(r); }
 
-void adjust_esp(Emitter& e, int32_t delta) { e.a.lea(x86::esp, x86::ptr(x86::rsp, delta)); }
+void adjust_esp(Emitter& e, int32_t delta) { Emitter::Stack(e).adjust(delta); }
 
+x86::Mem top(Emitter& e, int32_t disp, uint32_t size) { return Emitter::Stack(e).at(disp, size); }
 
 void push_value(Emitter& e, const x86::Gp& v, int width) {
   int bytes = width / 8;
-  e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), v);
+  e.a.mov(top(e, -bytes, uint32_t(bytes)), v);
   adjust_esp(e, -bytes);
 }
 
@@ -29,15 +30,15 @@ void emit_push(Emitter& e, const Insn& in) {
   int bytes = width / 8;
   const auto& op = in.ops[0];
   if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-    e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), Imm(int64_t(op.imm.value.s)));
+    e.a.mov(top(e, -bytes, uint32_t(bytes)), Imm(int64_t(op.imm.value.s)));
     adjust_esp(e, -bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(op.reg.value) >= 0) {
     // A 32-bit push writes the selector zero-extended (AMD) or as a word (Intel).
     e.a.movzx(x86::r9d, Emitter::cpu_field(offsetof(CpuState, seg) + sizeof(Segment) * seg_index(op.reg.value), 2));
     if (bytes == 4 && sreg_push_zero_extends())
-      e.a.mov(Emitter::guest(x86::esp, -bytes, 4), x86::r9d);
+      e.a.mov(top(e, -bytes, 4), x86::r9d);
     else
-      e.a.mov(Emitter::guest(x86::esp, -bytes, 2), x86::r9w);
+      e.a.mov(top(e, -bytes, 2), x86::r9w);
     adjust_esp(e, -bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
     push_value(e, gpw(gpr_index(op.reg.value), width), width);
@@ -54,18 +55,18 @@ void emit_pop(Emitter& e, const Insn& in) {
   if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
     int r = gpr_index(op.reg.value);
     if (r == ESP) {  // ESP gets the value read at the old top of stack
-      e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
+      e.a.mov(gpw(kR9, width), top(e, 0, uint32_t(bytes)));
       adjust_esp(e, bytes);
       e.a.mov(gpw(ESP, width), gpw(kR9, width));
     } else {
-      e.a.mov(gpw(r, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
+      e.a.mov(gpw(r, width), top(e, 0, uint32_t(bytes)));
       adjust_esp(e, bytes);
     }
     return;
   }
   // pop r/m: the destination address uses ESP after the increment, so an ESP base
   // gets the increment in its displacement and the store can still go first.
-  e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
+  e.a.mov(gpw(kR9, width), top(e, 0, uint32_t(bytes)));
   const auto& raw = in.z.raw;
   bool esp_base = raw.modrm.mod != 3 && raw.modrm.rm == 4 && (in.bytes[raw.sib.offset] & 7) == 4;
   if (raw.modrm.mod != 3) e.seg_enter(in);
@@ -76,18 +77,18 @@ void emit_pop(Emitter& e, const Insn& in) {
 
 void emit_pusha(Emitter& e, const Insn& in) {
   int width = in.z.operand_width, bytes = width / 8;
-  for (int r = 0; r < 8; ++r) e.a.mov(Emitter::guest(x86::esp, -bytes * (r + 1), uint32_t(bytes)), gpw(r, width));
+  for (int r = 0; r < 8; ++r) e.a.mov(top(e, -bytes * (r + 1), uint32_t(bytes)), gpw(r, width));
   adjust_esp(e, -8 * bytes);
 }
 
 void emit_popa(Emitter& e, const Insn& in) {
   int width = in.z.operand_width, bytes = width / 8;
   // Touch both ends first: after that no load can fault, so registers change only on success.
-  e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 0, uint32_t(bytes)));
-  e.a.mov(gpw(kR9, width), Emitter::guest(x86::esp, 7 * bytes, uint32_t(bytes)));
+  e.a.mov(gpw(kR9, width), top(e, 0, uint32_t(bytes)));
+  e.a.mov(gpw(kR9, width), top(e, 7 * bytes, uint32_t(bytes)));
   for (int r = 7; r >= 0; --r) {
     if (r == ESP) continue;
-    e.a.mov(gpw(r, width), Emitter::guest(x86::esp, (7 - r) * bytes, uint32_t(bytes)));
+    e.a.mov(gpw(r, width), top(e, (7 - r) * bytes, uint32_t(bytes)));
   }
   adjust_esp(e, 8 * bytes);
 }
@@ -116,9 +117,9 @@ void emit_popf(Emitter& e, const Insn& in) {
   int width = in.z.operand_width, bytes = width / 8;
   const uint32_t mode = e.blk.mode;
   if (width == 16)
-    e.a.movzx(x86::r9d, Emitter::guest(x86::esp, 0, 2));
+    e.a.movzx(x86::r9d, top(e, 0, 2));
   else
-    e.a.mov(x86::r9d, Emitter::guest(x86::esp, 0, 4));
+    e.a.mov(x86::r9d, top(e, 0, 4));
   adjust_esp(e, bytes);
   // Which virtual bits POPF may change depends on CPL and IOPL (known from the mode);
   // the others keep their value silently, as on hardware.
@@ -159,36 +160,37 @@ void emit_popf(Emitter& e, const Insn& in) {
 
 void emit_enter(Emitter& e, const Insn& in) {
   int width = in.z.operand_width, bytes = width / 8;
+  Emitter::Stack st(e);
   uint32_t size = uint32_t(in.ops[0].imm.value.u) & 0xFFFF;
   uint32_t level = uint32_t(in.ops[1].imm.value.u) & 31;
   // Level > 0 copies the enclosing frame pointers: read them before anything is written.
-  for (uint32_t i = 1; i < level; ++i)
-    e.a.mov(gpw(kR9, width), Emitter::guest(x86::ebp, -int32_t(i * bytes), uint32_t(bytes)));
-  e.a.mov(Emitter::guest(x86::esp, -bytes, uint32_t(bytes)), gpw(EBP, width));
+  for (uint32_t i = 1; i < level; ++i) e.a.mov(gpw(kR9, width), st.rel(x86::rbp, -int32_t(i * bytes), uint32_t(bytes)));
+  e.a.mov(st.at(-bytes, uint32_t(bytes)), gpw(EBP, width));
   for (uint32_t i = 1; i < level; ++i) {
-    e.a.mov(gpw(kR9, width), Emitter::guest(x86::ebp, -int32_t(i * bytes), uint32_t(bytes)));
-    e.a.mov(Emitter::guest(x86::esp, -int32_t((i + 1) * bytes), uint32_t(bytes)), gpw(kR9, width));
+    e.a.mov(gpw(kR9, width), st.rel(x86::rbp, -int32_t(i * bytes), uint32_t(bytes)));
+    e.a.mov(st.at(-int32_t((i + 1) * bytes), uint32_t(bytes)), gpw(kR9, width));
   }
   if (level > 0) {
     e.a.lea(x86::r9d, x86::ptr(x86::rsp, -bytes));
-    e.a.mov(Emitter::guest(x86::esp, -int32_t((level + 1) * bytes), uint32_t(bytes)), gpw(kR9, width));
+    e.a.mov(st.at(-int32_t((level + 1) * bytes), uint32_t(bytes)), gpw(kR9, width));
   }
   // Intel: the new frame must be writable; touch its lowest byte before committing.
   int32_t frame = int32_t(bytes * (level + 1) + size);
-  if (size) e.a.mov(x86::r9b, Emitter::guest(x86::esp, -frame, 1));
-  if (width == 16) {
+  if (size) e.a.mov(x86::r9b, st.at(-frame, 1));
+  if (width == 16 || st.sp16) {
     e.a.lea(x86::r9d, x86::ptr(x86::rsp, -bytes));
     e.a.mov(x86::bp, x86::r9w);
   } else {
     e.a.lea(x86::ebp, x86::ptr(x86::rsp, -bytes));
   }
-  adjust_esp(e, -frame);
+  st.adjust(-frame);
 }
 
 void emit_leave(Emitter& e, const Insn& in) {
   int width = in.z.operand_width, bytes = width / 8;
-  e.a.mov(gpw(kR9, width), Emitter::guest(x86::ebp, 0, uint32_t(bytes)));
-  e.a.lea(x86::esp, x86::ptr(x86::rbp, bytes));
+  Emitter::Stack st(e);
+  e.a.mov(gpw(kR9, width), st.rel(x86::rbp, 0, uint32_t(bytes)));
+  st.set_sp(x86::rbp, bytes);
   e.a.mov(gpw(EBP, width), gpw(kR9, width));
 }
 

@@ -38,7 +38,6 @@ bool is_string(const Insn& in) {
 }
 
 bool emit_string(Emitter& e, const Insn& in) {
-  if (in.z.address_width != 32) throw GuestError("16-bit address-size string instructions are not supported yet");
   bool rep = in.has(ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
   int src = source_segment(in);
   auto field = [](size_t base, int seg) { return Emitter::cpu_field(base + 8 * size_t(seg), 8); };
@@ -53,11 +52,7 @@ bool emit_string(Emitter& e, const Insn& in) {
     e.a.lea(x86::rsi, x86::ptr(x86::rsi, x86::r11));
   }
   uint8_t out[16];
-  unsigned n = 0;
-  for (unsigned i = 0; i < in.z.raw.prefix_count; ++i) {
-    uint8_t p = in.bytes[i];
-    if (p == 0xF2 || p == 0xF3 || p == 0x66 || p == 0xF0) out[n++] = p;
-  }
+  unsigned n = Emitter::host_prefixes(in, out, 0);
   out[n++] = in.bytes[in.z.raw.prefix_count];
   e.a.embed(out, n);
   e.a.mov(x86::r10, field(offsetof(CpuState, neg_seg_window), ES));

@@ -45,6 +45,9 @@ int rebased_seg(const Insn& in, uint32_t mode) {
       case ZYDIS_REGISTER_GS: return GS;
       case ZYDIS_REGISTER_DS: if (mode & kModeDsBase) return DS; break;
       case ZYDIS_REGISTER_ES: if (mode & kModeEsBase) return ES; break;
+      // Outside flat modes CS and SS may have bases ([ebp+x], cs: overrides).
+      case ZYDIS_REGISTER_SS: if (!(mode & kModeFlatStack)) return SS; break;
+      case ZYDIS_REGISTER_CS: if (!(mode & kModeFlatStack)) return CS; break;
       default: break;
     }
   }
@@ -56,6 +59,13 @@ bool addr16_mem(const Insn& in) { return in.z.address_width == 16 && touches_mem
 void require_addr32(const Insn& in) {
   if (addr16_mem(in) && !in.has(ZYDIS_ATTRIB_HAS_MODRM))
     throw GuestError("16-bit addressing without a ModRM operand is not supported yet: " + in.text());
+}
+
+// MOV AL/AX/EAX <-> [moffs] (A0..A3): the ModRM form of the same move, for when the
+// address has to be computed (16-bit addressing).
+bool is_moffs(const Insn& in) {
+  const uint8_t op = in.bytes[in.z.raw.prefix_count];
+  return in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && op >= 0xA0 && op <= 0xA3 && in.mn() == ZYDIS_MNEMONIC_MOV;
 }
 
 
@@ -76,6 +86,30 @@ unsigned rebuild_abs0(const Insn& in, uint8_t* out, unsigned n, unsigned op_star
 }
 
 }  // namespace
+
+// The instruction's legacy prefixes for the host, without segment overrides and 67
+// (the memory operand is rebuilt). 16-bit code (CS.D = 0) has the opposite default
+// operand size to the host's: an operand-size 66 goes, and one is added where the
+// guest operand is 16 bits wide. A mandatory 66 (SSE) stays as it is.
+unsigned Emitter::host_prefixes(const Insn& in, uint8_t* out, unsigned n) {
+  bool had66 = false;
+  for (unsigned i = 0; i < in.z.raw.prefix_count; ++i) {
+    const uint8_t p = in.bytes[i];
+    if (is_seg_prefix(p) || p == 0x67) continue;
+    if (in.code16 && p == 0x66 && in.z.raw.prefixes[i].type != ZYDIS_PREFIX_TYPE_MANDATORY) {
+      had66 = true;
+      continue;
+    }
+    out[n++] = p;
+  }
+  if (in.code16 && !had66 && in.z.operand_width == 16 && !in.has(ZYDIS_ATTRIB_HAS_OPERANDSIZE)) {
+    // The prefix goes first: other prefixes (F2/F3 with a mandatory role) must stay next to the opcode.
+    for (unsigned i = n; i > 0; --i) out[i] = out[i - 1];
+    out[0] = 0x66;
+    ++n;
+  }
+  return n;
+}
 
 void Emitter::seg_enter(const Insn& in) {
   int s = rebased_seg(in, blk.mode);
@@ -107,13 +141,39 @@ void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {
   a.wrgsbase(x86::r10);
 }
 
+x86::Mem Emitter::Stack::rel(const x86::Gp& base64, int32_t disp, uint32_t size) {
+  if (flat) return Emitter::guest(base64.r32(), disp, size);
+  e.a.lea(x86::r11d, x86::ptr(base64, disp));
+  if (sp16) e.a.movzx(x86::r11d, x86::r11w);
+  e.a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * SS, 8));
+  return x86::Mem(x86::r10, x86::r11, 0, 0, size);
+}
+
+void Emitter::Stack::set_sp(const x86::Gp& base64, int32_t delta) {
+  if (!sp16) {
+    e.a.lea(x86::esp, x86::ptr(base64, delta));
+    return;
+  }
+  e.a.lea(x86::r11d, x86::ptr(base64, delta));
+  e.a.mov(x86::sp, x86::r11w);  // the high half of ESP stays
+}
+
 void Emitter::gs_restore() {
   a.mov(x86::r10, cpu_field(offsetof(CpuState, window), 8));
   a.wrgsbase(x86::r10);
 }
 
 void Emitter::ident(const Insn& in) {
+  if (addr16_mem(in) && is_moffs(in)) {
+    moffs16(in);
+    return;
+  }
+  if (addr16_mem(in) && in.mn() == ZYDIS_MNEMONIC_XLAT) {
+    xlat16(in);
+    return;
+  }
   require_addr32(in);
+  if (in.code16) check_host_form(in);
   if (addr16_mem(in)) {
     const ZydisDecodedOperand* m = in.mem_operand();
     if (in.mn() == ZYDIS_MNEMONIC_LEA) {
@@ -136,8 +196,7 @@ void Emitter::ident(const Insn& in) {
     out[n++] = 0x65;
     out[n++] = 0x67;
   }
-  for (unsigned i = 0; i < k; ++i)
-    if (!is_seg_prefix(b[i]) && b[i] != 0x67) out[n++] = b[i];
+  n = host_prefixes(in, out, n);
   unsigned op = k;
   // 0x82 is an alias of 0x80 that 64-bit mode does not have.
   if (in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && b[op] == 0x82) {
@@ -194,9 +253,7 @@ bool Emitter::ident_rebased(const Insn& in, int seg) {
   else
     a.mov(x86::r11d, Imm(uint32_t(disp)));
   uint8_t out[24];
-  unsigned n = 0;
-  for (unsigned k = 0; k < r.prefix_count; ++k)
-    if (!is_seg_prefix(in.bytes[k]) && in.bytes[k] != 0x67) out[n++] = in.bytes[k];
+  unsigned n = host_prefixes(in, out, 0);
   out[n++] = 0x43;  // REX.X (index R11) and REX.B (base R10)
   unsigned op = r.prefix_count;
   if (in.bytes[op] == 0x82) {
@@ -217,8 +274,7 @@ void Emitter::ident_gs0(const Insn& in) {
   unsigned n = 0;
   out[n++] = 0x65;
   out[n++] = 0x67;
-  for (unsigned i = 0; i < in.z.raw.prefix_count; ++i)
-    if (!is_seg_prefix(in.bytes[i]) && in.bytes[i] != 0x67) out[n++] = in.bytes[i];
+  n = host_prefixes(in, out, n);
   unsigned op = in.z.raw.prefix_count;
   if (in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.bytes[op] == 0x82) {
     out[n++] = 0x80;
@@ -226,6 +282,60 @@ void Emitter::ident_gs0(const Insn& in) {
   }
   n = rebuild_abs0(in, out, n, op);
   a.embed(out, n);
+}
+
+// MOV between AL/AX/EAX and [moffs16]: GS rebased to the segment + offset, then the
+// ModRM form (8A/8B/88/89 /0) at gs:[0].
+void Emitter::moffs16(const Insn& in) {
+  const ZydisDecodedOperand* m = nullptr;
+  for (int i = 0; i < in.z.operand_count; ++i)
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) m = &in.ops[i];
+  ea16(*m, true);
+  static const uint8_t modrm_form[] = {0x8A, 0x8B, 0x88, 0x89};
+  uint8_t out[16];
+  unsigned n = 0;
+  out[n++] = 0x65;
+  out[n++] = 0x67;
+  n = host_prefixes(in, out, n);
+  out[n++] = modrm_form[in.bytes[in.z.raw.prefix_count] - 0xA0];
+  out[n++] = 0x04;  // reg = AL/AX/EAX, SIB follows
+  out[n++] = 0x25;  // no base, no index: [disp32]
+  for (int i = 0; i < 4; ++i) out[n++] = 0;
+  a.embed(out, n);
+  gs_restore();
+}
+
+// XLAT with 16-bit addressing: AL = seg:[(BX + AL) mod 64 KiB].
+void Emitter::xlat16(const Insn& in) {
+  int seg = DS;
+  for (int i = 0; i < in.z.operand_count; ++i)
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && seg_index(in.ops[i].mem.segment) >= 0)
+      seg = seg_index(in.ops[i].mem.segment);
+  a.movzx(x86::r11d, x86::al);
+  a.lea(x86::r11d, x86::ptr(x86::rbx, x86::r11));
+  a.movzx(x86::r11d, x86::r11w);
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg), 8));
+  a.mov(x86::al, x86::byte_ptr(x86::r10, x86::r11));
+}
+
+// 16-bit code runs as host code with its operand size turned around (host_prefixes).
+// The host's reading of the result must be the guest's: same mnemonic, operand size
+// and operands; anything else is refused rather than run wrong.
+void Emitter::check_host_form(const Insn& in) {
+  uint8_t out[24];
+  unsigned n = host_prefixes(in, out, 0);
+  const unsigned k = in.z.raw.prefix_count;
+  for (unsigned i = k; i < in.len(); ++i) out[n++] = in.bytes[i];
+  Insn host;
+  if (!tr.decoder().decode(out, n, 0, true, host) || host.mn() != in.mn() ||
+      host.z.operand_width != in.z.operand_width || host.z.operand_count != in.z.operand_count)
+    throw GuestError("16-bit form not translatable: " + in.text());
+  for (int i = 0; i < in.z.operand_count; ++i) {
+    if (host.ops[i].type != in.ops[i].type || host.ops[i].size != in.ops[i].size)
+      throw GuestError("16-bit form not translatable: " + in.text());
+    if (in.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && host.ops[i].reg.value != in.ops[i].reg.value)
+      throw GuestError("16-bit form not translatable: " + in.text());
+  }
 }
 
 void Emitter::modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, int reg, int32_t disp_adjust,

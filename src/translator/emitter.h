@@ -38,6 +38,11 @@ class Emitter {
   // touches memory, with the absolute [disp32] form turned into its SIB equivalent.
   void ident(const Insn& in);
   bool ident_rebased(const Insn& in, int seg);
+  // Legacy prefixes for the host copy (see emitter.cpp); returns the new length.
+  static unsigned host_prefixes(const Insn& in, uint8_t* out, unsigned n);
+  void moffs16(const Insn& in);
+  void xlat16(const Insn& in);
+  void check_host_form(const Insn& in);
   // The instruction with its ModRM memory operand replaced by gs:[0] (GS already set).
   void ident_gs0(const Insn& in);
   // Re-encodes the instruction's ModRM operand (memory or register) with another
@@ -49,6 +54,21 @@ class Emitter {
   // Wraps accesses with an fs:/gs: override: GS = window + segment base meanwhile.
   void seg_enter(const Insn& in);
   void seg_leave(const Insn& in);
+
+  // The guest stack. Flat modes reach it as gs:[esp + disp]; the others (real mode,
+  // 16-bit stacks, SS with a base) as [R10 + R11]: R10 = window + SS base, R11 = the
+  // offset, wrapped to 16 bits on a 16-bit stack. at() clobbers R10/R11 there.
+  struct Stack {
+    Emitter& e;
+    bool flat, sp16;
+    explicit Stack(Emitter& em)
+        : e(em), flat(em.blk.mode & kModeFlatStack), sp16(em.blk.mode & kModeStack16) {}
+    x86::Mem at(int32_t disp, uint32_t size) { return rel(x86::rsp, disp, size); }
+    x86::Mem rel(const x86::Gp& base64, int32_t disp, uint32_t size);  // SS:[base + disp]
+    // ESP (SP on a 16-bit stack) = base + delta; flag-free.
+    void set_sp(const x86::Gp& base64, int32_t delta);
+    void adjust(int32_t delta) { set_sp(x86::rsp, delta); }
+  };
 
   // Block exits.
   void exit_direct(uint32_t target);

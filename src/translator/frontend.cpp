@@ -5,6 +5,7 @@
 // debugger breakpoint, or after kMaxBlockInsns instructions.
 #include <algorithm>
 
+#include "cpu/emulate.h"
 #include "error.h"
 #include "translator/emitter.h"
 #include "translator/translator.h"
@@ -22,7 +23,13 @@ bool emit_insn(Emitter& e, const Insn& in) {
   }
   if (in.mn() == ZYDIS_MNEMONIC_RDTSC && (e.blk.mode & kModeTscSlow)) return emit_system(e, in);
   // Instructions start in the block's first page.
-  if (e.tr.is_mmio((e.blk.phys_first << kPageShift) | (in.eip & (kPageSize - 1)))) return emit_mmio(e, in);
+  if (e.tr.is_mmio((e.blk.phys_first << kPageShift) | ((e.blk.cs_base + in.eip) & (kPageSize - 1))))
+    return emit_mmio(e, in);
+  // 16-bit addressing wraps SI/DI/CX at 64 KiB, which native string instructions cannot.
+  if (in.z.address_width == 16 && is_string_insn(in)) {
+    e.call_helper(in, &helper_emulate, false, &in);
+    return false;
+  }
   if (is_string(in)) return emit_string(e, in);
   if (is_stack(in)) return emit_stack(e, in);
   if (is_control(in)) return emit_control(e, in);
@@ -36,19 +43,20 @@ bool emit_insn(Emitter& e, const Insn& in) {
 
 // The instruction's bytes come from this page, and from the next one only when it does
 // not fit (the next page is fetched, and may fault, only then).
-bool Translator::fetch_insn(Fetch& f, uint32_t pc, Insn& in) {
+bool Translator::fetch_insn(Fetch& f, uint32_t pc, bool code32, Insn& in) {
   uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
-  const uint32_t here = std::min<uint32_t>(kPageSize - (pc & (kPageSize - 1)), ZYDIS_MAX_INSTRUCTION_LENGTH);
-  const uint32_t pa = (f.phys0 & ~(kPageSize - 1)) | (pc & (kPageSize - 1));
+  const uint32_t lin = f.cs_base + pc;
+  const uint32_t here = std::min<uint32_t>(kPageSize - (lin & (kPageSize - 1)), ZYDIS_MAX_INSTRUCTION_LENGTH);
+  const uint32_t pa = (f.phys0 & ~(kPageSize - 1)) | (lin & (kPageSize - 1));
   size_t avail = std::min<uint64_t>(here, mem_.contains(pa, 0) ? mem_.size() - pa : 0);
   mem_.read(pa, buf, avail);
-  bool ok = dec_.decode(buf, avail, pc, true, in);
+  bool ok = dec_.decode(buf, avail, pc, code32, in);
   f.next_fault = false;
   if (!ok && avail == here && here < ZYDIS_MAX_INSTRUCTION_LENGTH) {
     if (!f.next_ok) f.next_ok = shadow_.fetch((f.page0 + 1) << kPageShift, f.user, f.next_phys, f.next_error);
     f.next_fault = !f.next_ok;
     if (f.next_ok && mem_.read(f.next_phys & ~(kPageSize - 1), buf + here, ZYDIS_MAX_INSTRUCTION_LENGTH - here))
-      ok = dec_.decode(buf, ZYDIS_MAX_INSTRUCTION_LENGTH, pc, true, in);
+      ok = dec_.decode(buf, ZYDIS_MAX_INSTRUCTION_LENGTH, pc, code32, in);
   }
   return ok;
 }
@@ -59,6 +67,10 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
   insns.clear();
   insns.reserve(kMaxBlockInsns + 1);
   uint32_t pc = blk.eip;
+  const bool code32 = blk.mode & kModeCode32;
+  // 16-bit code: IP wraps at 64 KiB.
+  const uint32_t ip_mask = code32 ? 0xFFFFFFFFu : 0xFFFFu;
+  auto page_of = [&](uint32_t off) { return (blk.cs_base + off) >> kPageShift; };
   int n = 0;
   // The block's last instruction is a helper call that ends it (an undecodable
   // instruction's #UD, a breakpoint's stop).
@@ -69,9 +81,9 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
     return Body{n + 1, pc, false};
   };
   for (;;) {
-    if (n == limit || (n > 0 && (pc >> kPageShift) != f.page0)) break;
+    if (n == limit || (n > 0 && page_of(pc) != f.page0)) break;
     Insn& in = insns.emplace_back();
-    if (!fetch_insn(f, pc, in)) {
+    if (!fetch_insn(f, pc, code32, in)) {
       if (n > 0) {  // the next block starts there (and reports the fault)
         insns.pop_back();
         break;
@@ -100,11 +112,11 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
       return Body{n, pc, true};  // stop the block before it; the error surfaces if execution gets there
     }
     ++n;
-    if (((pc + in.len() - 1) >> kPageShift) != f.page0) {
+    if (page_of(pc + in.len() - 1) != f.page0) {
       blk.page_last = f.page0 + 1;
       blk.phys_last = f.next_phys >> kPageShift;
     }
-    pc = in.next();
+    pc = in.next() & ip_mask;
     if (end) return Body{n, pc, false};
   }
   e.exit_direct(pc);

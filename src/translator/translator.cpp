@@ -57,7 +57,9 @@ uint32_t Translator::mode() const {
   const Segment* s = c.seg;
   uint32_t m = c.cpl;
   if ((s[CS].attr >> 14) & 1) m |= kModeCode32;
-  if (s[CS].base == 0 && s[SS].base == 0) m |= kModeFlatStack;
+  const bool stack16 = !((s[SS].attr >> 14) & 1);
+  if (stack16) m |= kModeStack16;
+  if (s[CS].base == 0 && s[SS].base == 0 && !stack16) m |= kModeFlatStack;
   if (c.cr0 & 1) m |= kModePE;
   if (c.cpl > ((c.vflags & FL_IOPL) >> 12)) m |= kModeIoRestricted;
   if (c.cr0 & 0xC) m |= kModeFpuTrap;
@@ -72,8 +74,8 @@ uint32_t Translator::mode() const {
 Block* Translator::lookup(uint32_t eip) {
   const uint32_t m = mode();
   const bool user = cpu_.cpl == 3;
-  const uint32_t phys = fetch_phys(eip, user);
-  auto it = blocks_.find(key(eip, m, phys >> kPageShift));
+  const uint32_t phys = fetch_phys(cpu_.seg[CS].base + eip, user);
+  auto it = blocks_.find(key(eip, m, phys));
   if (it == blocks_.end()) return nullptr;
   Block* b = it->second.get();
   // A block that runs into the next page is only good while that page maps the same.
@@ -96,18 +98,20 @@ Block* Translator::lookup_or_translate(uint32_t eip) {
 Block* Translator::translate(uint32_t eip, bool single) {
   const auto t0 = std::chrono::steady_clock::now();
   const uint32_t m = mode();
-  if (!(m & kModePE)) throw GuestError("real mode is not supported yet");
-  if (!(m & kModeCode32)) throw GuestError("16-bit protected-mode code is not supported yet");
-  if (!(m & kModeFlatStack)) throw GuestError("CS or SS segment bases other than zero are not supported yet");
+  if (cpu_.vflags & FL_VM) throw GuestError("virtual-8086 mode is not supported yet");
   Fetch f;
   f.user = cpu_.cpl == 3;
-  f.page0 = eip >> kPageShift;
-  f.phys0 = fetch_phys(eip, f.user);
+  f.cs_base = cpu_.seg[CS].base;
+  const uint32_t linear = f.cs_base + eip;
+  f.page0 = linear >> kPageShift;
+  f.phys0 = fetch_phys(linear, f.user);
   if (!mem_.contains(f.phys0, 1)) throw GuestError("execution outside guest RAM");
   for (int limit = single ? 1 : kMaxBlockInsns;;) {
     auto blk = std::make_unique<Block>();
     blk->eip = eip;
     blk->mode = m;
+    blk->cs_base = f.cs_base;
+    blk->phys_start = f.phys0;
     blk->cached = !single;
     blk->page_first = blk->page_last = f.page0;
     blk->phys_first = blk->phys_last = f.phys0 >> kPageShift;

@@ -38,7 +38,11 @@ inline constexpr uint32_t kResumeNewView = 0x100;
 
 inline constexpr uint32_t kModeCpl = 3;            // CPL
 inline constexpr uint32_t kModeCode32 = 1u << 2;   // CS.D
-inline constexpr uint32_t kModeFlatStack = 1u << 3;  // CS and SS bases are 0
+// Flat: CS and SS bases are 0 and SS is a 32-bit stack. Blocks in a flat mode use
+// ESP-relative gs: accesses for the stack and the indirect-branch table; others
+// (real mode, 16-bit stacks, based code) address the stack through SS's window and
+// look indirect targets up in C++ (a block's EIP is an offset in its code segment).
+inline constexpr uint32_t kModeFlatStack = 1u << 3;
 inline constexpr uint32_t kModePE = 1u << 4;       // CR0.PE
 inline constexpr uint32_t kModeIoRestricted = 1u << 5;  // CPL > IOPL: CLI/STI fault, POPF keeps IF
 inline constexpr uint32_t kModeFpuTrap = 1u << 6;  // CR0.TS or CR0.EM: x87/MMX/SSE go through #NM/#UD checks
@@ -47,6 +51,7 @@ inline constexpr uint32_t kModeDsBase = 1u << 8;   // DS base is not 0: DS acces
 inline constexpr uint32_t kModeEsBase = 1u << 9;   // ES base is not 0
 inline constexpr uint32_t kModeNoFxsr = 1u << 10;  // CR4.OSFXSR clear: SSE instructions raise #UD
 inline constexpr uint32_t kModePaging = 1u << 11;  // CR0.PG: no chaining across pages
+inline constexpr uint32_t kModeStack16 = 1u << 12;  // SS.B = 0: the stack pointer is SP
 
 // Instruction fetch hit a page the guest cannot execute from: a #PF at `linear`.
 struct FetchFault {
@@ -81,8 +86,10 @@ inline constexpr uint8_t kNoSource = 0xFF;  // STOS/SCAS: ESI is not touched, so
 
 struct Block {
   uint32_t eip = 0, mode = 0;
+  uint32_t cs_base = 0;  // the code segment's base: eip is an offset, pages are linear
   uint32_t page_first = 0, page_last = 0;  // linear pages
   uint32_t phys_first = 0, phys_last = 0;  // the physical pages the code came from
+  uint32_t phys_start = 0;                 // the physical address of the first byte (the key)
   uint8_t* code = nullptr;
   uint32_t size = 0;
   uint32_t guest_insns = 0;
@@ -213,6 +220,7 @@ class Translator {
   // The pages a block's code is fetched from (frontend.cpp).
   struct Fetch {
     bool user = false;
+    uint32_t cs_base = 0;
     uint32_t page0 = 0, phys0 = 0;   // the first page (linear) and where it maps
     bool next_ok = false;            // the next page was fetched: next_phys
     uint32_t next_phys = 0;
@@ -224,7 +232,7 @@ class Translator {
     uint32_t end;   // EIP after the last one
     bool retry;     // instruction `insns` cannot be translated: make the block without it
   };
-  bool fetch_insn(Fetch& f, uint32_t pc, Insn& in);
+  bool fetch_insn(Fetch& f, uint32_t pc, bool code32, Insn& in);
   Body emit_body(Emitter& e, Fetch& f, int limit, bool single);
   Block* install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single);
   void write_perf_map(const Block& b);
@@ -232,6 +240,9 @@ class Translator {
   void unlink(Block* b);
   void remember(Block* b);
   uint32_t fetch_phys(uint32_t linear, bool user);
+  // phys is where the block's first byte is: with a code segment base, the same offset
+  // and mode can hold other code, and the same bytes seen through two bases are the
+  // same translation.
   static Key key(uint32_t eip, uint32_t mode, uint32_t phys) { return Key{(uint64_t(mode) << 32) | eip, phys}; }
 
   PhysMem& mem_;
