@@ -79,6 +79,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("memory,m", po::value<std::string>(&memory), "guest RAM size, e.g. 256M or 1G (default 128M)")
       ("kernel", po::value<std::string>(&out.run.kernel), "kernel image: a Linux bzImage or a multiboot v1 ELF32 file")
       ("append", po::value<std::string>(&out.run.append), "kernel command line")
+      ("bios", po::value<std::string>(&out.run.bios), "firmware image (a multiple of 64 KiB, up to 256 KiB) run from the reset vector instead of ringshift's BIOS")
       ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (Linux initrd, or multiboot module 0)")
       ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")
       ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
@@ -110,7 +111,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   if (vm.count("help")) return out.cmd = Command::Help, out;
   out.cmd = Command::Run;
   out.run.memory = parse_size(memory);
-  if (out.run.kernel.empty()) throw UsageError("missing --kernel FILE (try 'ringshift --help')");
+  if (out.run.kernel.empty() && out.run.bios.empty())
+    throw UsageError("missing --kernel FILE (try 'ringshift --help')");
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= out.run.log_level == l;
   if (!level_ok) throw UsageError("bad --log-level '" + out.run.log_level + "' (trace, debug, info, warn, error, off)");

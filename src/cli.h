@@ -9,6 +9,7 @@ namespace rs {
 struct RunOptions {
   uint64_t memory = 128ull << 20;
   std::string kernel, append, initrd;
+  std::string bios;  // -bios: a firmware image instead of ringshift's BIOS (ends at 0xFFFFF)
   std::string log_level = "warn";
   bool stats = false;
   bool perf_map = false;

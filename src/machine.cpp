@@ -71,6 +71,16 @@ void Machine::load_multiboot(const std::vector<uint8_t>& kernel, const std::stri
   });
 }
 
+void Machine::load_firmware(const std::vector<uint8_t>& rom, const std::string& name) {
+  if (rom.empty() || rom.size() % 0x10000 || rom.size() > 0x40000)
+    throw UsageError("firmware image '" + name + "': " + std::to_string(rom.size()) +
+                     " bytes (expected a multiple of 64 KiB, up to 256 KiB)");
+  if (mem_.size() < (1u << 20)) throw UsageError("firmware boot needs at least 1 MiB of guest RAM");
+  auto image = std::make_shared<std::vector<uint8_t>>(rom);
+  boot_ = [this, image] { mem_.write(0x100000 - image->size(), image->data(), image->size()); };
+  boot_();
+}
+
 void Machine::load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                          const std::vector<uint8_t>* initrd, const std::string& initrd_name) {
   std::vector<uint8_t> initrd_copy = initrd ? *initrd : std::vector<uint8_t>{};
@@ -107,6 +117,16 @@ void Machine::request_stop(int exit_status, const std::string& why) {
   stopping_ = true;
   exit_status_ = exit_status;
   stop_reason_ = why;
+}
+
+void Machine::set_a20(bool on) {
+  if (on == shadow_->a20()) return;
+  shadow_->set_a20(on);
+  // Chained exits into the two megabytes' first 64 KiB were bound under the old gate.
+  for (uint32_t p = 0; p < 16; ++p) {
+    tr_->drop_page(p);
+    tr_->drop_page(0x100 + p);
+  }
 }
 
 void Machine::request_reset(const std::string& how) {

@@ -52,6 +52,8 @@ class Machine : public GuestEnv, public BoardControl {
   void load_multiboot(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                       const std::vector<uint8_t>* initrd, const std::string& initrd_name);
   // Loads a Linux bzImage by the 32-bit boot protocol (see boot/linux_boot.h).
+  // A firmware image (-bios) in the top of the first megabyte, run from the reset vector.
+  void load_firmware(const std::vector<uint8_t>& rom, const std::string& name);
   void load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                   const std::vector<uint8_t>* initrd, const std::string& initrd_name);
   // Starts the gdbstub on host:port; with wait, the guest stays stopped before its
@@ -68,6 +70,7 @@ class Machine : public GuestEnv, public BoardControl {
   // A reset line pulled by a device: the machine restarts, or with --no-reboot ringshift
   // exits with status 0.
   void request_reset(const std::string& how) override;
+  void set_a20(bool on) override;
 
   // GuestEnv: what the CPU helpers ask (see cpu/guest_env.h).
   bool read_linear(uint32_t addr, void* dst, uint32_t len, bool supervisor = false) override {

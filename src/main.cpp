@@ -67,11 +67,12 @@ void load_kernel(rs::Machine& m, const rs::RunOptions& o, bool linux, const std:
 }
 
 int run(const rs::RunOptions& o) {
-  auto kernel = rs::read_file(o.kernel, "kernel image", o.memory);
+  std::vector<uint8_t> kernel;
+  if (!o.kernel.empty()) kernel = rs::read_file(o.kernel, "kernel image", o.memory);
   std::vector<uint8_t> initrd;
   if (!o.initrd.empty()) initrd = rs::read_file(o.initrd, "initrd", o.memory);
   bool linux = rs::is_bzimage(kernel);
-  if (!linux && !rs::has_multiboot_header(kernel))
+  if (!o.kernel.empty() && !linux && !rs::has_multiboot_header(kernel))
     throw rs::UsageError("kernel image '" + o.kernel +
                          "': neither a Linux bzImage nor a multiboot v1 kernel (no setup header, no multiboot "
                          "header in the first 8 KiB)");
@@ -89,7 +90,10 @@ int run(const rs::RunOptions& o) {
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
-  load_kernel(m, o, linux, kernel, rd);
+  if (!o.kernel.empty())
+    load_kernel(m, o, linux, kernel, rd);
+  else
+    m.load_firmware(rs::read_file(o.bios, "firmware image", o.memory), o.bios);
   if (o.gdb_port) m.enable_gdb(o.gdb_host, o.gdb_port, o.wait_gdb);
   if (o.stats) m.profile().start_sampling();
   int status = m.run();

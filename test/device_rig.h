@@ -19,6 +19,8 @@ struct RecordingBoard : rs::BoardControl {
     ++resets;
     reset_how = how;
   }
+  std::vector<bool> a20;  // every A20 line change, in order
+  void set_a20(bool on) override { a20.push_back(on); }
 };
 
 struct IrqRecorder : rs::IrqSink {

@@ -43,6 +43,9 @@ class BoardControl {
   virtual void request_stop(int exit_status, const std::string& why) = 0;
   // A reset line pulled (keyboard controller, port 0x92): the machine restarts.
   virtual void request_reset(const std::string& how) = 0;
+  // The A20 gate line (port 0x92, the keyboard controller's output port): the last
+  // device to drive it wins, as on a PC where both pull the same line.
+  virtual void set_a20(bool on) = 0;
 };
 
 struct PortRange {

@@ -9,6 +9,7 @@ uint32_t Port92::in(uint16_t, int) { return value_; }
 void Port92::out(uint16_t, int, uint32_t value) {
   const uint8_t old = value_;
   value_ = uint8_t(value);
+  if ((value_ ^ old) & 2) board_.set_a20(value_ & 2);
   // Only the rising edge resets, so read-modify-write of the A20 bit never does.
   if ((value_ & 1) && !(old & 1)) board_.request_reset("port 0x92 fast reset");
 }

@@ -1,7 +1,7 @@
 // System control port A at 0x92 (PS/2 and PIIX "fast A20 and init"). No IRQ.
 //
-// Bit 1 (fast A20 gate) is stored and read back; A20 masking itself is not emulated,
-// the address line is always enabled. Bit 0 (fast reset): a 0-to-1 transition resets
+// Bit 1 (fast A20 gate) drives the A20 line (BoardControl::set_a20) and reads back.
+// Bit 0 (fast reset): a 0-to-1 transition resets
 // the system (BoardControl::request_reset); it reads back as written until reset() clears it.
 // The other bits (security lock, disk LED) are stored and have no effect.
 #pragma once

@@ -93,7 +93,7 @@ bool LinearMemory::probe(uint32_t linear, uint32_t& phys) {
 }
 
 const void* LinearMemory::ram_pointer(uint32_t linear, uint32_t len) {
-  uint32_t phys = linear;
+  uint32_t phys = linear & shadow_.a20_mask();
   if ((cpu_.cr0 & 0x80000000u) && !probe(linear, phys)) return nullptr;
   return mem_.ptr(phys, len);
 }

@@ -120,12 +120,13 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
   if (phys_.in_span(host_addr)) {
     if (paging()) return f;
     const uint32_t pa = uint32_t(host_addr - phys_.base());
-    f.linear = f.phys = pa;
+    f.linear = pa;
+    f.phys = pa & a20_mask();
     if (!mem_.contains(pa, 1)) {
       f.outcome = Outcome::Mmio;
       return f;
     }
-    f.outcome = write && mem_.is_code_page(pa >> kPageShift) ? Outcome::Smc : Outcome::NotOurs;
+    f.outcome = write && mem_.is_code_page(f.phys >> kPageShift) ? Outcome::Smc : Outcome::NotOurs;
     return f;
   }
   if (active_ == kPhysSlot) return f;
@@ -184,7 +185,7 @@ WalkResult Shadow::translate(uint32_t linear, bool write, bool user, bool set_ad
   if (!paging()) {
     WalkResult r;
     r.ok = true;
-    r.phys = linear;
+    r.phys = linear & a20_mask();
     r.writable = r.user_ok = r.dirty = true;
     return r;
   }
@@ -193,7 +194,7 @@ WalkResult Shadow::translate(uint32_t linear, bool write, bool user, bool set_ad
 
 bool Shadow::fetch(uint32_t linear, bool user, uint32_t& phys, uint32_t& error) {
   if (!paging()) {
-    phys = linear;
+    phys = linear & a20_mask();
     return true;
   }
   WalkResult r = walk(mem_, WalkRequest{linear, false, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, true});

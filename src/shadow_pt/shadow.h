@@ -68,6 +68,13 @@ class Shadow {
   void reset();
 
   bool paging() const { return cpu_.cr0 & 0x80000000u; }
+  // The A20 gate (port 0x92, the keyboard controller's output port). Off, physical
+  // address bit 20 reads as 0, so FFFF:0010 and up wrap to 0 as on an 8086. ringshift
+  // applies it where real-mode code can see it: paging off, and in the physical window
+  // to the 64 KiB above 1 MiB (HMA) that segment:offset addressing reaches.
+  void set_a20(bool on);
+  bool a20() const { return a20_; }
+  uint32_t a20_mask() const { return a20_ ? ~0u : ~0x100000u; }
   int active() const { return active_; }
   // Host address of linear 0 for code running at cpl.
   uint64_t view_base(int cpl) const;
@@ -183,6 +190,9 @@ class Shadow {
   Win wins_[2 * kSlots];
   Slot slots_[kSlots];
   int active_ = kPhysSlot;
+  bool a20_ = true;
+  void apply_a20();
+  void protect_phys_page(uint32_t ppn, bool read_only);
   uint64_t tick_ = 0;
   std::vector<std::vector<uint32_t>> rmap_;                 // ppn -> mapped aliases
   std::unordered_map<uint32_t, std::vector<uint32_t>> deps_;  // page table ppn -> entries filled through it

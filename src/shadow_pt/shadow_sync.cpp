@@ -66,7 +66,7 @@ void Shadow::revalidate(int s, uint32_t pd) {
 void Shadow::protect_code(uint32_t ppn) {
   if (ppn >= mem_.pages() || mem_.is_code_page(ppn)) return;
   mem_.set_code_page(ppn, true);
-  if (!paging()) phys_.protect_ram_page(ppn, true);
+  if (!paging()) protect_phys_page(ppn, true);
   for (uint32_t r : rmap_[ppn])
     if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, kR);
 }
@@ -74,7 +74,7 @@ void Shadow::protect_code(uint32_t ppn) {
 void Shadow::unprotect_code(uint32_t ppn) {
   if (ppn >= mem_.pages() || !mem_.is_code_page(ppn)) return;
   mem_.set_code_page(ppn, false);
-  if (!paging()) phys_.protect_ram_page(ppn, false);
+  if (!paging()) protect_phys_page(ppn, false);
   for (uint32_t r : rmap_[ppn])
     if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, desired(*e));
 }
@@ -219,6 +219,7 @@ void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   }
   active_ = kPhysSlot;
   protect_phys_code();
+  if (!a20_) apply_a20();
 }
 
 // Debugging aid (RINGSHIFT_VERIFY_SHADOW=1): after a TLB flush every entry of the
@@ -264,6 +265,7 @@ void Shadow::invlpg(uint32_t linear) {
 void Shadow::reset() {
   flush_all();
   active_ = kPhysSlot;
+  a20_ = true;
   phys_.map_ram(mem_);
   protect_phys_code();
 }
@@ -271,7 +273,36 @@ void Shadow::reset() {
 // The physical window is in use again: write-protect the pages that hold code.
 void Shadow::protect_phys_code() {
   for (uint32_t p = 0; p < mem_.pages(); ++p)
-    if (mem_.is_code_page(p)) phys_.protect_ram_page(p, true);
+    if (mem_.is_code_page(p)) protect_phys_page(p, true);
+}
+
+// With A20 off the window pages of the HMA show pages 0-15: those follow their frame.
+void Shadow::protect_phys_page(uint32_t ppn, bool read_only) {
+  constexpr uint32_t kHma = 0x100, kHmaPages = 16;
+  if (!a20_ && ppn >= kHma && ppn < kHma + kHmaPages) return;  // not visible while aliased
+  phys_.protect_ram_page(ppn, read_only);
+  if (!a20_ && ppn < kHmaPages) phys_.protect_ram_page(ppn + kHma, read_only);
+}
+
+void Shadow::set_a20(bool on) {
+  if (on == a20_) return;
+  a20_ = on;
+  if (!paging()) apply_a20();
+}
+
+// Maps the physical window's HMA pages to the frames A20 selects.
+void Shadow::apply_a20() {
+  constexpr uint32_t kHma = 0x100, kHmaPages = 16;
+  for (uint32_t i = 0; i < kHmaPages; ++i) {
+    const uint32_t ppn = a20_ ? kHma + i : i;
+    for (uint32_t wp : {kHma + i, (kHma + i) | Window::kMirrorPage}) {
+      if (ppn >= mem_.pages()) {
+        phys_.unmap(wp);
+        continue;
+      }
+      phys_.map(wp, mem_.fd(), ppn, mem_.is_code_page(ppn) ? PROT_READ : PROT_READ | PROT_WRITE);
+    }
+  }
 }
 
 }  // namespace rs

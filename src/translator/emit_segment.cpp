@@ -85,7 +85,7 @@ bool emit_load_sreg(Emitter& e, const Insn& in) {
   a.bind(miss);
   a.popfq();
   a.mov(x86::rsp, x86::r14);
-  const bool ea = !pop && in.z.raw.modrm.mod != 3 && in.z.address_width == 32;
+  const bool ea = !pop && in.z.raw.modrm.mod != 3;
   e.call_helper(in, &helper_emulate, ea, &in);
   a.bind(done);
   e.exit_direct(in.next());

@@ -98,7 +98,7 @@ bool emit_system(Emitter& e, const Insn& in) {
   }
   if (emit_load_sreg(e, in)) return true;
   bool ea = in.mem_operand() != nullptr && in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
-            in.has(ZYDIS_ATTRIB_HAS_MODRM) && in.z.raw.modrm.mod != 3 && in.z.address_width == 32;
+            in.has(ZYDIS_ATTRIB_HAS_MODRM) && in.z.raw.modrm.mod != 3;
   e.call_helper(in, &helper_emulate, ea, &in);
   if (ends_block(in)) {
     e.exit_direct(in.next());

@@ -327,10 +327,11 @@ void Emitter::check_host_form(const Insn& in) {
   const unsigned k = in.z.raw.prefix_count;
   for (unsigned i = k; i < in.len(); ++i) out[n++] = in.bytes[i];
   Insn host;
+  // The visible operands only: the hidden ones (FLAGS vs EFLAGS, SP vs ESP) differ by mode.
   if (!tr.decoder().decode(out, n, 0, true, host) || host.mn() != in.mn() ||
-      host.z.operand_width != in.z.operand_width || host.z.operand_count != in.z.operand_count)
+      host.z.operand_count_visible != in.z.operand_count_visible)
     throw GuestError("16-bit form not translatable: " + in.text());
-  for (int i = 0; i < in.z.operand_count; ++i) {
+  for (int i = 0; i < in.z.operand_count_visible; ++i) {
     if (host.ops[i].type != in.ops[i].type || host.ops[i].size != in.ops[i].size)
       throw GuestError("16-bit form not translatable: " + in.text());
     if (in.ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && host.ops[i].reg.value != in.ops[i].reg.value)

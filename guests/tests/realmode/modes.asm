@@ -1,0 +1,106 @@
+; Mode switches: real -> 32-bit protected mode (flat 4 GiB segments) -> 16-bit
+; protected mode (a 16-bit code segment based at F0000) -> real mode again, many
+; times over, as boot loaders do around every BIOS call; "unreal" mode (a 4 GiB
+; DS limit loaded in protected mode survives the return to real mode, so 32-bit
+; addressing reaches above 1 MiB); the A20 gate through port 0x92 (off: FFFF:0010
+; wraps to 0); an interrupt through the IVT after the round trips.
+%include "rom.inc"
+
+ROUNDS equ 1000
+
+test_main:
+  ; --- A20 off: FFFF:0010 is linear 0x100000, which wraps to 0
+  in al, 0x92
+  and al, ~2
+  out 0x92, al
+  mov byte [0x0000], 0x11
+  mov ax, 0xFFFF
+  mov es, ax
+  mov byte [es:0x0010], 0x22
+  CHECK byte [0x0000], 0x22, 1
+  ; --- A20 on: they are different bytes
+  in al, 0x92
+  or al, 2
+  out 0x92, al
+  mov byte [es:0x0010], 0x33
+  CHECK byte [0x0000], 0x22, 2
+  CHECK byte [es:0x0010], 0x33, 3
+  xor ax, ax
+  mov es, ax
+
+  o32 lgdt [cs:gdt_ptr]
+  mov si, ROUNDS
+round_loop:
+  ; --- real -> protected (32-bit code)
+  mov eax, cr0
+  or al, 1
+  mov cr0, eax
+  jmp dword 0x08:(0xF0000 + pm32)
+bits 32
+pm32:
+  mov ax, 0x10
+  mov ds, ax
+  mov es, ax
+  mov ss, ax
+  mov dword [0x200000], 0xC0FFEE00   ; 2 MiB: beyond real mode's reach
+  add dword [0x200000], esi
+  mov ebx, esp
+  push dword 0x12345678               ; a 32-bit stack in protected mode
+  pop ecx
+  cmp ecx, 0x12345678
+  jne .bad32
+  ; --- to 16-bit protected mode, then real mode
+  jmp 0x18:pm16
+.bad32:
+  mov al, 4
+  out 0xF4, al
+  hlt
+bits 16
+pm16:
+  mov ax, 0x20                        ; 64 KiB data for SS; DS keeps its 4 GiB limit
+  mov ss, ax
+  mov eax, cr0
+  and al, ~1
+  mov cr0, eax
+  jmp 0xF000:real_again
+real_again:
+  xor ax, ax
+  mov ss, ax
+  mov ds, ax                          ; real-mode load: base 0, the 4 GiB limit stays
+  mov es, ax
+  mov esp, 0x7000
+  ; --- unreal mode: [esi] above 1 MiB with a 32-bit address
+  mov ebx, 0x200000
+  mov eax, [ebx]
+  movzx edx, si
+  add edx, 0xC0FFEE00
+  cmp eax, edx
+  FAIL_IF ne, 5
+  dec si
+  jnz round_loop
+
+  ; --- an INT through the IVT still works after the round trips
+  mov word [0x81*4], int81
+  mov word [0x81*4+2], 0xF000
+  xor cx, cx
+  int 0x81
+  CHECK cx, 0x8181, 6
+  PASS
+
+int81:
+  mov cx, 0x8181
+  iret
+
+align 8
+gdt:
+  dq 0
+  dq 0x00CF9A000000FFFF   ; 0x08: code 32, base 0, 4 GiB
+  dq 0x00CF92000000FFFF   ; 0x10: data, base 0, 4 GiB
+  dq 0x00009A0F0000FFFF   ; 0x18: code 16, base F0000, 64 KiB
+  dq 0x000092000000FFFF   ; 0x20: data 16, base 0, 64 KiB
+gdt_end:
+gdt_ptr:
+  dw gdt_end - gdt - 1
+  dd 0xF0000 + gdt
+
+ROM_END
