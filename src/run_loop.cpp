@@ -249,7 +249,7 @@ void Machine::mmio_exit() {
     return;
   }
   uint32_t phys = 0, error = 0;
-  if (!shadow_->fetch(c.eip, c.cpl == 3, phys, error)) {
+  if (!shadow_->fetch(c.seg[CS].base + c.eip, c.cpl == 3, phys, error)) {
     request_stop(kExitInternal, "internal error: the instruction that touched device memory cannot be fetched");
     return;
   }

@@ -167,7 +167,7 @@ void GdbStub::resume_at(const std::string& addr) {
   if (addr.empty()) return;
   auto a = parse_hex(addr);
   if (a && *a <= 0xFFFFFFFFull) {
-    t_.debug_cpu().eip = uint32_t(*a);
+    set_gdb_pc(t_.debug_cpu(), uint32_t(*a));
     t_.debug_registers_changed();
   }
 }

@@ -1,4 +1,5 @@
 #include "gdbstub/debug_session.h"
+#include "gdbstub/registers.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -72,7 +73,7 @@ void DebugSession::step_into_interrupt() {
 }
 
 void DebugSession::breakpoint_hit() {
-  const bool hw = stub_ && stub_->in_hw_set(cpu_.eip);
+  const bool hw = stub_ && stub_->in_hw_set(gdb::gdb_pc(cpu_));
   stop(gdb::StopReason{hw ? gdb::StopReason::HwBreak : gdb::StopReason::SwBreak, 5});
 }
 

@@ -92,12 +92,16 @@ const std::string& target_xml() {
   return xml;
 }
 
+uint32_t gdb_pc(const CpuState& cpu) { return (cpu.cr0 & 1) ? cpu.eip : cpu.seg[CS].base + cpu.eip; }
+
+void set_gdb_pc(CpuState& cpu, uint32_t pc) { cpu.eip = (cpu.cr0 & 1) ? pc : (pc - cpu.seg[CS].base) & 0xFFFF; }
+
 std::vector<uint8_t> read_register(const CpuState& cpu, int n) {
   if (n < 0 || n >= kCount) return {};
   const uint8_t* fx = cpu.fpu;
   uint32_t v = 0;
   if (n < 8) v = cpu.reg(n);
-  else if (n == kEip) v = cpu.eip;
+  else if (n == kEip) v = gdb_pc(cpu);
   else if (n == kEflags) v = cpu.eflags();
   else if (n < kSt0) v = cpu.seg[kSegOrder[n - kSeg0]].sel;
   else if (n < kFctrl) return std::vector<uint8_t>(fx + kSt + 16 * (n - kSt0), fx + kSt + 16 * (n - kSt0) + 10);
@@ -131,7 +135,7 @@ bool write_register(CpuState& cpu, int n, const std::vector<uint8_t>& bytes) {
   std::memcpy(&v, bytes.data(), 4);
   auto put16 = [&](size_t off) { std::memcpy(fx + off, &v, 2); };
   if (n < 8) cpu.set_reg(n, v);
-  else if (n == kEip) cpu.eip = v;
+  else if (n == kEip) set_gdb_pc(cpu, v);
   else if (n == kEflags) cpu.set_eflags(v);
   else if (n < kSt0) return cpu.seg[kSegOrder[n - kSeg0]].sel == (v & 0xFFFF);  // no reloads from here
   else if (n == kFctrl) put16(kFcw);

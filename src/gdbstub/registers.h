@@ -10,6 +10,12 @@
 
 namespace rs::gdb {
 
+// gdb's program counter: EIP in protected mode; in real mode the linear address
+// CS * 16 + IP, so that gdb's $pc, its disassembly and its breakpoints (linear
+// addresses, as gdb knows no segments) all name the same bytes from F000:FFF0 on.
+uint32_t gdb_pc(const CpuState& cpu);
+void set_gdb_pc(CpuState& cpu, uint32_t pc);
+
 const std::string& target_xml();
 int register_count();
 // Register n in target byte order; empty when n is out of range.

@@ -94,7 +94,8 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
       return last(in, &helper_emulate);
     }
     if (single && n == 0) e.keep(in);  // the run loop looks at it (watchpoints)
-    if (!breakpoints_.empty() && breakpoints_.count(pc) && !(single && n == 0 && skip_breakpoint_)) {
+    // Breakpoints are linear addresses (gdb knows no segments).
+    if (!breakpoints_.empty() && breakpoints_.count(blk.cs_base + pc) && !(single && n == 0 && skip_breakpoint_)) {
       // A debugger breakpoint: the block ends before it, and a block that starts there
       // stops for the debugger before running the instruction.
       if (n > 0) {
