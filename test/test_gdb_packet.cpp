@@ -92,5 +92,7 @@ TEST_CASE("gdb register file: numbering, x87 tag word, refusals", "[gdb]") {
   CHECK_FALSE(rs::gdb::write_register(cpu, 40, {0, 0, 1, 0}));           // reserved MXCSR bits
   CHECK(rs::gdb::write_register(cpu, 26, {0xFF, 0x3F, 0, 0}));           // only physical 7 in use
   CHECK(cpu.fpu[4] == 0x80);
-  CHECK(rs::gdb::target_xml().find("org.gnu.gdb.i386.sse") != std::string::npos);
+  CHECK(rs::gdb::target_xml(false).find("org.gnu.gdb.i386.sse") != std::string::npos);
+  CHECK(rs::gdb::target_xml(false).find("<architecture>i386</architecture>") != std::string::npos);
+  CHECK(rs::gdb::target_xml(true).find("<architecture>i8086</architecture>") != std::string::npos);
 }

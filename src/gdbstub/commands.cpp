@@ -99,7 +99,7 @@ std::string GdbStub::xfer(const std::string& p) {
   if (rest.substr(0, colon) != "target.xml") return "E00";
   uint64_t off, len;
   if (!two_hex(rest.substr(colon + 1), off, len)) return "E01";
-  const std::string& xml = target_xml();
+  const std::string& xml = target_xml(!(t_.debug_cpu().cr0 & 1));
   if (off >= xml.size()) return "l";
   len = std::min<uint64_t>(len, kMaxPacket - 16);
   std::string chunk = xml.substr(off, len);

@@ -55,11 +55,11 @@ int reg_size(int n) {
 
 int register_count() { return kCount; }
 
-const std::string& target_xml() {
-  static const std::string xml = [] {
+const std::string& target_xml(bool real_mode) {
+  static const auto build = [](const char* arch) {
     std::string s =
         "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target version=\"1.0\">\n"
-        "<architecture>i386</architecture>\n<feature name=\"org.gnu.gdb.i386.core\">\n";
+        "<architecture>" + std::string(arch) + "</architecture>\n<feature name=\"org.gnu.gdb.i386.core\">\n";
     static const char* gpr[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
     for (int i = 0; i < 8; ++i) {
       const char* type = i == 4 || i == 5 ? "data_ptr" : "int32";
@@ -88,8 +88,9 @@ const std::string& target_xml() {
            std::to_string(kXmm0 + i) + "\"/>\n";
     s += "<reg name=\"mxcsr\" bitsize=\"32\" type=\"int\" group=\"vector\"/>\n</feature>\n</target>\n";
     return s;
-  }();
-  return xml;
+  };
+  static const std::string i386 = build("i386"), i8086 = build("i8086");
+  return real_mode ? i8086 : i386;
 }
 
 uint32_t gdb_pc(const CpuState& cpu) { return (cpu.cr0 & 1) ? cpu.eip : cpu.seg[CS].base + cpu.eip; }

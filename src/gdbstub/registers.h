@@ -16,7 +16,10 @@ namespace rs::gdb {
 uint32_t gdb_pc(const CpuState& cpu);
 void set_gdb_pc(CpuState& cpu, uint32_t pc);
 
-const std::string& target_xml();
+// The target description. gdb reads it once, when it connects: a CPU in real mode
+// then gets architecture i8086 (16-bit disassembly from the first instruction on);
+// after a switch to protected mode, `set architecture i386` in gdb.
+const std::string& target_xml(bool real_mode);
 int register_count();
 // Register n in target byte order; empty when n is out of range.
 std::vector<uint8_t> read_register(const CpuState& cpu, int n);

@@ -11,10 +11,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_waiting(ringshift, elf, port, stdout=subprocess.PIPE):
-    """ringshift run --kernel ELF -S --gdb PORT, once it says it waits for gdb (a probe
-    connection would count as gdb's); raises RuntimeError if it does not."""
-    vmm = subprocess.Popen([ringshift, "run", "--kernel", elf, "-S", "--gdb", str(port)],
+def start_waiting(ringshift, elf, port, stdout=subprocess.PIPE, boot="--kernel"):
+    """ringshift run --kernel ELF -S --gdb PORT (or --bios ROM), once it says it waits for
+    gdb (a probe connection would count as gdb's); raises RuntimeError if it does not."""
+    vmm = subprocess.Popen([ringshift, "run", boot, elf, "-S", "--gdb", str(port)],
                            stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE)
     line = vmm.stderr.readline().decode("utf-8", "replace")
     if "waiting for gdb" not in line:
