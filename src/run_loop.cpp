@@ -244,10 +244,8 @@ void Machine::wait_for_interrupt() {
 void Machine::mmio_exit() {
   CpuState& c = cpu();
   stats_.mmio_exits++;
-  if (!board_.mmio().claimed(c.fault_phys)) {
-    request_stop(kExitGuestError, describe_fault());
-    return;
-  }
+  // An address with nothing behind it takes the device path too: the bus reads it as
+  // all ones and ignores writes, as a PC does.
   uint32_t phys = 0, error = 0;
   if (!shadow_->fetch(c.seg[CS].base + c.eip, c.cpl == 3, phys, error)) {
     request_stop(kExitInternal, "internal error: the instruction that touched device memory cannot be fetched");

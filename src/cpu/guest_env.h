@@ -22,8 +22,8 @@ class GuestEnv {
   // Guest linear memory through the guest's page tables with the current privilege
   // (supervisor: an implicit supervisor access such as a descriptor table or TSS read),
   // A/D bits set as the CPU does. Every page is checked before anything is written.
-  // On a #PF: false, and the fault waits for take_page_fault(); outside RAM and
-  // devices: false and no fault.
+  // On a #PF: false, and the fault waits for take_page_fault(). Physical addresses
+  // with nothing behind them read as all ones and ignore writes, as on a PC.
   virtual bool read_linear(uint32_t addr, void* dst, uint32_t len, bool supervisor = false) = 0;
   virtual bool write_linear(uint32_t addr, const void* src, uint32_t len, bool supervisor = false) = 0;
   // The #PF of the last failed access, if any (sets CR2); clears it.

@@ -20,7 +20,6 @@ bool LinearMemory::access(uint32_t addr, void* buf, uint32_t len, bool write, bo
       fault_ = Fault{true, lin, r.error};
       return false;
     }
-    if (!mem_.contains(r.phys, chunk) && !mmio_.claimed(r.phys)) return false;
     if (n == 8) return false;
     pieces[n++] = Piece{r.phys, chunk};
     done += chunk;
@@ -32,9 +31,17 @@ bool LinearMemory::access(uint32_t addr, void* buf, uint32_t len, bool write, bo
       if (write) mem_.write(pc.phys, p, pc.len);
       else mem_.read(pc.phys, p, pc.len);
     } else {
-      for (uint32_t k = 0; k < pc.len; ++k) {  // device registers, a byte at a time
-        if (write) mmio_.write(pc.phys + k, 1, p[k]);
-        else p[k] = uint8_t(mmio_.read(pc.phys + k, 1));
+      // Device registers, or nothing (all ones, writes ignored, as on a PC), a byte at a time.
+      for (uint32_t k = 0; k < pc.len; ++k) {
+        const uint32_t at = pc.phys + k;
+        if (mem_.contains(at, 1)) {
+          if (write) mem_.write(at, p + k, 1);
+          else mem_.read(at, p + k, 1);
+        } else if (write) {
+          mmio_.write(at, 1, p[k]);
+        } else {
+          p[k] = uint8_t(mmio_.read(at, 1));
+        }
       }
     }
     p += pc.len;

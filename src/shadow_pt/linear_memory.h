@@ -20,7 +20,8 @@ class LinearMemory {
   // An access as the CPU makes it, with the current privilege (supervisor: an implicit
   // supervisor access such as a descriptor table or TSS read), A/D bits set. All pages
   // are checked before anything is written. On a #PF: false, and the fault waits for
-  // take_page_fault(); outside RAM and devices: false and no fault.
+  // take_page_fault(). Addresses with nothing behind them read as all ones and
+  // ignore writes (the device bus's floating value).
   bool read(uint32_t addr, void* dst, uint32_t len, bool supervisor = false);
   bool write(uint32_t addr, const void* src, uint32_t len, bool supervisor = false);
   // The #PF of the last failed access, if any (sets CR2); clears it.

@@ -6,6 +6,7 @@
 // becomes gs:[0], and a second helper writes the buffer back (when it writes memory).
 // Flags and registers are the host instruction's own, so nothing is emulated.
 #include "error.h"
+#include "cpu/emulate.h"
 #include "translator/emitter.h"
 
 namespace rs {
@@ -61,6 +62,11 @@ bool emit_mmio_moffs(Emitter& e, const Insn& in) {
 
 bool emit_mmio(Emitter& e, const Insn& in) {
   const ZydisDecodedOperand* m = in.mem_operand();
+  // String instructions go through C++ (cpu/strings.cpp), element by element.
+  if (is_string_insn(in)) {
+    e.call_helper(in, &helper_emulate, false, &in);
+    return false;
+  }
   if (in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && in.z.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
       in.z.opcode >= 0xA0 && in.z.opcode <= 0xA3)
     return emit_mmio_moffs(e, in);
