@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "error.h"
 
@@ -23,9 +26,17 @@ const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"}
 std::string usage(const po::options_description& run_opts) {
   std::ostringstream o;
   o << "Usage: ringshift run --kernel FILE [options]\n"
+       "       ringshift run -hda FILE | -cdrom FILE | -fda FILE [-boot ORDER] [options]\n"
        "       ringshift --help | --version\n\n"
        "Runs an unmodified 32-bit x86 guest by dynamic binary translation.\n\n"
     << run_opts
+    << "\nDrives (raw images, spelled as in QEMU):\n"
+       "  -hda FILE, -hdb FILE       hard disks 0x80 and 0x81\n"
+       "  --disk FILE[,readonly]     the first free of -hda/-hdb (may be repeated)\n"
+       "  -cdrom FILE                CD-ROM (an ISO image, 2048-byte sectors)\n"
+       "  -fda FILE                  floppy drive A:\n"
+       "  -boot ORDER                boot order: c hard disk, d CD, a floppy, e.g. -boot d or\n"
+       "                             -boot order=dc (default cad); --kernel boots instead of it\n"
     << "\nExit status: the guest's debug-exit value V as (V << 1) | 1 (I/O port 0xF4, as QEMU's\n"
        "isa-debug-exit); 0 when the guest halts or powers off, or on Ctrl-A x; 2 for a bad command\n"
        "line or image; 4 when the guest hits something ringshift cannot run; 6 for an internal\n"
@@ -35,7 +46,82 @@ std::string usage(const po::options_description& run_opts) {
   return o.str();
 }
 
+// QEMU's single-dash long drive flags. Boost's default style would read "-hda" as the
+// short options -h -d -a, so these exact tokens are taken as the long options first.
+std::pair<std::string, std::string> qemu_flag(const std::string& token) {
+  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios"})
+    if (token.size() > 1 && token[0] == '-' && token.compare(1, std::string::npos, f) == 0) return {f, ""};
+  // QEMU's third and fourth IDE disks: name the limit instead of "-h" meaning help.
+  if (token == "-hdc" || token == "-hdd")
+    throw UsageError(token + ": ringshift has two hard disks, -hda and -hdb");
+  return {};
+}
+
+// The drive flags (described by hand in the usage text, in their single-dash spelling).
+struct DriveArgs {
+  std::string boot;
+  std::vector<std::string> disks;
+
+  po::options_description options(RunOptions& o) {
+    po::options_description d;
+    d.add_options()
+        ("hda", po::value<std::string>(&o.hda))
+        ("hdb", po::value<std::string>(&o.hdb))
+        ("cdrom", po::value<std::string>(&o.cdrom))
+        ("fda", po::value<std::string>(&o.fda))
+        ("disk", po::value<std::vector<std::string>>(&disks))
+        ("boot", po::value<std::string>(&boot));
+    return d;
+  }
+
+  // Puts each --disk FILE[,readonly] in the first free hard disk slot, checks that every
+  // drive names a file and no file backs two drives (its lock would refuse the second
+  // with a message about "another process"), and that something can boot.
+  void finish(RunOptions& o, const po::variables_map& vm) const {
+    struct Slot { const char* flag; std::string* path; };
+    const Slot slots[] = {{"-hda", &o.hda}, {"-hdb", &o.hdb}, {"-cdrom", &o.cdrom}, {"-fda", &o.fda}};
+    for (const Slot& s : slots)
+      if (vm.count(s.flag + 1) && s.path->empty()) throw UsageError(std::string(s.flag) + ": empty file name");
+    static const std::string kRo = ",readonly";
+    for (const std::string& spec : disks) {
+      const bool ro = spec.ends_with(kRo);
+      const std::string path = ro ? spec.substr(0, spec.size() - kRo.size()) : spec;
+      if (path.empty()) throw UsageError("--disk '" + spec + "': empty file name");
+      if (o.hda.empty()) o.hda = path, o.hda_readonly = ro;
+      else if (o.hdb.empty()) o.hdb = path, o.hdb_readonly = ro;
+      else throw UsageError("--disk '" + spec + "': both hard disks (-hda, -hdb) are already given");
+    }
+    for (size_t i = 0; i < std::size(slots); ++i)
+      for (size_t j = i + 1; j < std::size(slots); ++j)
+        if (!slots[i].path->empty() && *slots[i].path == *slots[j].path)
+          throw UsageError("'" + *slots[i].path + "' is given for two drives (" + slots[i].flag + " and " +
+                           slots[j].flag + ")");
+    if (vm.count("boot")) o.boot_order = parse_boot_order(boot);
+    if (o.kernel.empty() && o.bios.empty() && o.hda.empty() && o.hdb.empty() && o.cdrom.empty() && o.fda.empty())
+      throw UsageError("nothing to boot: give --kernel FILE or a drive (-hda, -cdrom, -fda)");
+  }
+};
+
+// Boost's message for a bad command line, naming the drive flags as the user typed them
+// (Boost says "--hda").
+UsageError bad_command_line(const po::error& e) {
+  std::string msg = e.what();
+  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios"})
+    if (const size_t at = msg.find(std::string("'--") + f + "'"); at != std::string::npos) msg.erase(at + 1, 1);
+  return UsageError(msg + " (try 'ringshift --help')");
+}
+
 }  // namespace
+
+std::string parse_boot_order(const std::string& s) {
+  const std::string order = s.starts_with("order=") ? s.substr(6) : s;
+  const std::string bad = "bad -boot '" + s + "' (expected letters c = hard disk, d = CD, a = floppy, each at most once, e.g. -boot d or -boot order=dc)";
+  if (order.empty()) throw UsageError(bad);
+  for (size_t i = 0; i < order.size(); ++i)
+    if (std::string_view("cda").find(order[i]) == std::string_view::npos || order.find(order[i]) != i)
+      throw UsageError(bad);
+  return order;
+}
 
 uint64_t parse_size(const std::string& s) {
   if (s.empty()) throw UsageError("memory size is empty");
@@ -92,6 +178,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
        "host page mappings the shadow page tables may hold (64 to 30000, default 16384)");
   out.help_text = usage(run_opts);
+  DriveArgs drives;
+  const po::options_description drive_opts = drives.options(out.run);
 
   if (argc < 2) throw UsageError("no command given (try 'ringshift --help')");
   std::string cmd = argv[1];
@@ -100,19 +188,18 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   if (cmd != "run") throw UsageError("unknown command '" + cmd + "' (try 'ringshift --help')");
 
   po::options_description all;
-  all.add(run_opts).add_options()("help,h", "show this help");
+  all.add(run_opts).add(drive_opts).add_options()("help,h", "show this help");
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc - 1, argv + 1).options(all).run(), vm);
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(all).extra_parser(qemu_flag).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (try 'ringshift --help')");
+    throw bad_command_line(e);
   }
   if (vm.count("help")) return out.cmd = Command::Help, out;
   out.cmd = Command::Run;
   out.run.memory = parse_size(memory);
-  if (out.run.kernel.empty() && out.run.bios.empty())
-    throw UsageError("missing --kernel FILE (try 'ringshift --help')");
+  drives.finish(out.run, vm);
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= out.run.log_level == l;
   if (!level_ok) throw UsageError("bad --log-level '" + out.run.log_level + "' (trace, debug, info, warn, error, off)");

@@ -19,6 +19,11 @@ struct RunOptions {
   bool wait_gdb = false;    // -S: stopped before the first instruction until gdb connects
   bool no_reboot = false;
   uint64_t map_budget = 16384;  // host mappings for shadow page tables
+  // Drives: raw image paths, empty when absent (-hda/-hdb are BIOS drives 0x80/0x81).
+  std::string hda, hdb, cdrom, fda;
+  bool hda_readonly = false, hdb_readonly = false;  // --disk FILE,readonly
+  // -boot: BIOS boot order, each of c (hard disk), d (CD), a (floppy) at most once.
+  std::string boot_order = "cad";
 };
 
 enum class Command { Run, Help, Version };
@@ -33,6 +38,8 @@ struct ParsedArgs {
 ParsedArgs parse_args(int argc, const char* const* argv);
 // "256M", "1G", "65536K", or a plain number of MiB (as QEMU's -m).
 uint64_t parse_size(const std::string& s);
+// QEMU's -boot value: "dc" or "order=dc" -> "dc". Throws UsageError on anything else.
+std::string parse_boot_order(const std::string& s);
 // Reads a whole file; throws UsageError naming what the file was for.
 std::vector<uint8_t> read_file(const std::string& path, const std::string& what, uint64_t max_bytes);
 

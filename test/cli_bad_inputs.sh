@@ -33,7 +33,12 @@ check() {
 check "no command"        
 check "unknown command"   fly
 check "unknown flag"      run --kernel "$tmp/junk" --frobnicate
-check "missing kernel"    run
+check "nothing to boot"   run
+check "nothing to boot 2" run -m 64M -boot d
+check "bad -boot letter"  run -hda "$tmp/zeros" -boot z
+check "bad -boot repeat"  run -hda "$tmp/zeros" -boot order=cc
+check "-hdc"              run -hdc "$tmp/zeros"
+check "three disks"       run -hda "$tmp/zeros" -hdb "$tmp/junk" --disk "$tmp/trunc"
 check "bad memory size"   run -m 12Q --kernel "$tmp/junk"
 check "memory too large"  run -m 64G --kernel "$tmp/junk"
 check "nonexistent file"  run --kernel "$tmp/nope"
@@ -50,6 +55,8 @@ check "map budget text"   run --kernel "$tmp/junk" --map-budget lots
 check "gdb port range"    run --kernel "$tmp/junk" --gdb 99999
 check "gdb port text"     run --kernel "$tmp/junk" --gdb localhost:gdb
 check "gdb empty port"    run --kernel "$tmp/junk" --gdb 127.0.0.1:
-"$rs" --help >"$tmp/out" 2>&1 && grep -q -- '--kernel' "$tmp/out" || { echo "FAIL --help"; fail=1; }
+"$rs" --help >"$tmp/out" 2>&1 && grep -q -- '--kernel' "$tmp/out" && grep -q -- '-hda FILE' "$tmp/out" || { echo "FAIL --help"; fail=1; }
+# The new "nothing to boot" line replaced "missing --kernel": the user is told about drives.
+"$rs" run 2>&1 | grep -q 'nothing to boot: give --kernel FILE or a drive' || { echo "FAIL nothing-to-boot message"; fail=1; }
 "$rs" --version | grep -q '^ringshift [0-9]' || { echo "FAIL --version"; fail=1; }
 exit $fail

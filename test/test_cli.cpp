@@ -3,6 +3,9 @@
 #include "cli.h"
 #include "error.h"
 
+#include <string>
+#include <vector>
+
 using rs::parse_args;
 using rs::parse_size;
 
@@ -47,4 +50,86 @@ TEST_CASE("missing and unreadable files are usage errors", "[cli]") {
   CHECK_THROWS_AS(rs::read_file("/nonexistent/kernel", "kernel image", 1 << 20), rs::UsageError);
   CHECK_THROWS_AS(rs::read_file("/", "kernel image", 1 << 20), rs::UsageError);
   CHECK_THROWS_AS(rs::read_file("/proc/self/exe", "kernel image", 16), rs::UsageError);  // larger than RAM
+}
+
+namespace {
+// parse_args on a brace list, as a user would type it after "ringshift run".
+rs::RunOptions run_with(std::vector<const char*> args) {
+  args.insert(args.begin(), {"ringshift", "run"});
+  return parse_args(int(args.size()), args.data()).run;
+}
+std::string run_error(std::vector<const char*> args) {
+  try {
+    run_with(std::move(args));
+  } catch (const rs::UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("drives take QEMU's single-dash flags", "[cli]") {
+  auto o = run_with({"-hda", "a.img", "-hdb", "b.img", "-cdrom", "c.iso", "-fda", "f.img"});
+  CHECK(o.hda == "a.img");
+  CHECK(o.hdb == "b.img");
+  CHECK(o.cdrom == "c.iso");
+  CHECK(o.fda == "f.img");
+  CHECK_FALSE(o.hda_readonly);
+  CHECK_FALSE(o.hdb_readonly);
+  CHECK(o.kernel.empty());
+  CHECK(o.boot_order == "cad");  // QEMU's PC default
+  // "-hda" is not -h (help) followed by -d -a; the double-dash form works too.
+  CHECK(parse_args(4, std::vector<const char*>{"ringshift", "run", "-hda", "x"}.data()).cmd == rs::Command::Run);
+  CHECK(run_with({"--cdrom", "x.iso"}).cdrom == "x.iso");
+  // A drive beside --kernel: the kernel boots, the drive is still there.
+  o = run_with({"--kernel", "k", "-hda", "a.img", "-m", "64"});
+  CHECK(o.kernel == "k");
+  CHECK(o.hda == "a.img");
+  CHECK(o.memory == 64ull << 20);
+}
+
+TEST_CASE("a --disk fills the first free hard disk", "[cli]") {
+  auto o = run_with({"--disk", "one.img", "--disk", "two.img,readonly"});
+  CHECK(o.hda == "one.img");
+  CHECK_FALSE(o.hda_readonly);
+  CHECK(o.hdb == "two.img");
+  CHECK(o.hdb_readonly);
+  o = run_with({"--disk", "d.img,readonly", "-hda", "a.img"});  // -hda wins its slot wherever it stands
+  CHECK(o.hda == "a.img");
+  CHECK_FALSE(o.hda_readonly);
+  CHECK(o.hdb == "d.img");
+  CHECK(o.hdb_readonly);
+  o = run_with({"-hdb", "b.img", "--disk", "d.img"});
+  CHECK(o.hda == "d.img");
+  CHECK(o.hdb == "b.img");
+  CHECK_THAT(run_error({"-hda", "a", "-hdb", "b", "--disk", "c"}), Catch::Matchers::Contains("both hard disks"));
+  CHECK_THAT(run_error({"--disk", ",readonly"}), Catch::Matchers::Contains("empty file name"));
+  CHECK_THAT(run_error({"-hda", ""}), Catch::Matchers::Contains("-hda: empty file name"));
+  CHECK_THAT(run_error({"-hda", "x.img", "-hdb", "x.img"}), Catch::Matchers::Contains("given for two drives (-hda and -hdb)"));
+  CHECK_THAT(run_error({"-hda", "x.img", "-hdc", "y.img"}), Catch::Matchers::Contains("two hard disks"));
+  CHECK_THROWS_AS(run_with({"-hda", "a", "-hda", "b"}), rs::UsageError);
+  CHECK_THROWS_AS(run_with({"-hda"}), rs::UsageError);  // no file
+}
+
+TEST_CASE("the boot order takes QEMU's letters, plain or as order=", "[cli]") {
+  CHECK(run_with({"-cdrom", "c.iso", "-boot", "d"}).boot_order == "d");
+  CHECK(run_with({"-hda", "a", "-boot", "order=dc"}).boot_order == "dc");
+  CHECK(run_with({"-hda", "a", "-boot", "acd"}).boot_order == "acd");
+  // No drive for the letter is the BIOS's business, not the parser's.
+  CHECK(run_with({"-hda", "a", "-boot", "d"}).boot_order == "d");
+  CHECK(rs::parse_boot_order("order=a") == "a");
+  for (const char* bad : {"x", "", "order=", "cc", "dcd", "n", "C", "order=dz", "once=d", "d,menu=on"})
+    CHECK_THROWS_WITH(rs::parse_boot_order(bad), Catch::Matchers::StartsWith("bad -boot '" + std::string(bad) + "'"));
+  CHECK_THAT(run_error({"-hda", "a", "-boot", "z"}), Catch::Matchers::Contains("bad -boot 'z'"));
+}
+
+TEST_CASE("run needs a kernel or a drive", "[cli]") {
+  const std::string nothing = "nothing to boot: give --kernel FILE or a drive (-hda, -cdrom, -fda)";
+  CHECK(run_error({}) == nothing);
+  CHECK(run_error({"-m", "64M", "-boot", "c"}) == nothing);
+  CHECK(run_error({"--append", "x"}) == nothing);
+  CHECK(run_with({"-hdb", "b.img"}).hdb == "b.img");  // any one drive will do
+  CHECK(run_with({"-fda", "f.img"}).fda == "f.img");
+  CHECK(parse_args(2, std::vector<const char*>{"ringshift", "--help"}.data()).help_text.find("-hda FILE") !=
+        std::string::npos);
 }
