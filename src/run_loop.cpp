@@ -75,7 +75,10 @@ bool Machine::before_block() {
 // into a code page, or for the debugger (a step, resuming from a breakpoint, watchpoints).
 bool Machine::single_step_needed() const {
   const CpuState& c = page_->cpu;
-  return (c.vflags & FL_TF) || c.irq_inhibit || replay_one_ || debug_->single();
+  // A shadow matters only to what could arrive in it: with IF and TF clear (mode-switch
+  // code after CLI loading SS), the next block runs whole.
+  const bool shadow = c.irq_inhibit && (c.vif || (c.vflags & FL_TF));
+  return (c.vflags & FL_TF) || shadow || replay_one_ || debug_->single();
 }
 
 bool Machine::pick_block(Step& s) {
