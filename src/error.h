@@ -12,6 +12,7 @@ inline constexpr int kExitHalted = 0;     // guest halted for good or powered of
 inline constexpr int kExitUsage = 2;      // bad command line, missing or malformed image
 inline constexpr int kExitGuestError = 4; // guest fault ringshift cannot continue from
 inline constexpr int kExitInternal = 6;   // a ringshift bug
+inline constexpr int kExitNoBoot = 8;     // the BIOS found no bootable device
 inline constexpr int kExitInterrupted = 130;
 
 struct UsageError : std::runtime_error {
