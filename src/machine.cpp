@@ -71,6 +71,31 @@ void Machine::load_multiboot(const std::vector<uint8_t>& kernel, const std::stri
   });
 }
 
+void Machine::load_bios(BiosConfig cfg) {
+  if (mem_.size() < (1u << 20)) throw UsageError("booting through the BIOS needs at least 1 MiB of guest RAM");
+  cfg.ram_bytes = mem_.size();
+  // The BIOS's screen output shows on the serial console too, until the guest sets up
+  // COM1 itself (a boot loader's `serial` command, the kernel's console).
+  Uart16550* com1 = pc_.com1;
+  cfg.console_copy = [com1](uint8_t ch) {
+    if (!com1->programmed()) com1->host_copy(ch);
+  };
+  bios_ = std::make_unique<Bios>(std::move(cfg), mem_, *this);
+  boot_ = [this] { bios_->install(); };
+  boot_();
+}
+
+// OUT to the BIOS's trap port from its ROM in real mode is a BIOS service call; from
+// anywhere else the port is as empty as on any PC.
+void Machine::port_out(uint16_t port, int size, uint32_t value) {
+  const CpuState& c = cpu();
+  if (port == kBiosTrapPort && bios_ && !(c.cr0 & 1) && c.seg[CS].base == 0xF0000) {
+    bios_->trap(cpu());
+    return;
+  }
+  board_.io().out(port, size, value);
+}
+
 void Machine::load_firmware(const std::vector<uint8_t>& rom, const std::string& name) {
   if (rom.empty() || rom.size() % 0x10000 || rom.size() > 0x40000)
     throw UsageError("firmware image '" + name + "': " + std::to_string(rom.size()) +

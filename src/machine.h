@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bios/bios.h"
 #include "cpu/cpu_state.h"
 #include "cpu/guest_env.h"
 #include "cpu/interrupts.h"
@@ -52,6 +53,8 @@ class Machine : public GuestEnv, public BoardControl {
   void load_multiboot(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                       const std::vector<uint8_t>* initrd, const std::string& initrd_name);
   // Loads a Linux bzImage by the 32-bit boot protocol (see boot/linux_boot.h).
+  // Boots through ringshift's BIOS (src/bios) from the disks in cfg, from the reset vector.
+  void load_bios(BiosConfig cfg);
   // A firmware image (-bios) in the top of the first megabyte, run from the reset vector.
   void load_firmware(const std::vector<uint8_t>& rom, const std::string& name);
   void load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
@@ -98,7 +101,7 @@ class Machine : public GuestEnv, public BoardControl {
   void triple_fault(const std::string& why) override;
   bool must_leave() const override { return stopping_ || reset_pending_; }
   uint32_t port_in(uint16_t port, int size) override { return board_.io().in(port, size); }
-  void port_out(uint16_t port, int size, uint32_t value) override { board_.io().out(port, size, value); }
+  void port_out(uint16_t port, int size, uint32_t value) override;
   bool ports_settled() override;
   void ferr_irq() override;
   void after_iret() override;
@@ -171,6 +174,7 @@ class Machine : public GuestEnv, public BoardControl {
   std::unique_ptr<SerialConsole> console_;
   HostTimer timer_;
   std::function<void()> boot_;
+  std::unique_ptr<Bios> bios_;
 
   PendingEvent pending_;
   FaultedAccess faulted_;

@@ -87,13 +87,30 @@ int run(const rs::RunOptions& o) {
     if (!o.perf_map) throw rs::UsageError("--symbols names code in the perf map: use it with --perf-map");
     symbols = std::make_unique<rs::SymbolTable>(o.symbols);
   }
+  // The drives, opened (and checked) before the guest starts, and closed (flushed to the
+  // host's disk) after the machine is gone: hard disks and floppies in 512-byte
+  // sectors, CDs in 2048-byte ones.
+  auto open = [](const std::string& path, bool readonly, uint32_t granule) {
+    return path.empty() ? nullptr : rs::BlockImage::open(path, readonly, granule);
+  };
+  auto hda = open(o.hda, o.hda_readonly, 512), hdb = open(o.hdb, o.hdb_readonly, 512);
+  auto cdrom = open(o.cdrom, true, 2048), fda = open(o.fda, false, 512);
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
-  if (!o.kernel.empty())
+  if (!o.kernel.empty()) {
     load_kernel(m, o, linux, kernel, rd);
-  else
+  } else if (!o.bios.empty()) {
     m.load_firmware(rs::read_file(o.bios, "firmware image", o.memory), o.bios);
+  } else {
+    rs::BiosConfig bc;
+    bc.hd[0] = hda.get();
+    bc.hd[1] = hdb.get();
+    bc.cd = cdrom.get();
+    bc.fd = fda.get();
+    bc.boot_order = o.boot_order;
+    m.load_bios(std::move(bc));
+  }
   if (o.gdb_port) m.enable_gdb(o.gdb_host, o.gdb_port, o.wait_gdb);
   if (o.stats) m.profile().start_sampling();
   int status = m.run();

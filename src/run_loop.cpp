@@ -87,7 +87,8 @@ bool Machine::pick_block(Step& s) {
   s.debug = debug_->single();
   s.single = single_step_needed();
   tr_->skip_breakpoint(debug_->skip_breakpoint());
-  s.inhibit_in = c.irq_inhibit;
+  // A whole block ends the shadow for good (single_step_needed: nothing can arrive in it).
+  s.inhibit_in = s.single ? c.irq_inhibit : 0;
   c.irq_inhibit = 0;
   try {
     if (s.single) {
@@ -189,6 +190,7 @@ uint32_t Machine::continue_after_helper() {
     Block* b = tr_->lookup_or_translate(c.eip);
     if (!b) return uint32_t(Exit::Dispatch);
     c.ret_addr = uint64_t(b->code);
+    c.irq_inhibit = 0;  // a MOV SS shadow with IF and TF clear: the block runs whole (single_step_needed)
     return kResumeNewView;
   } catch (...) {
     return uint32_t(Exit::Dispatch);  // the loop translates again and delivers the fault

@@ -154,12 +154,20 @@ void Uart16550::out(uint16_t port, int, uint32_t value) {
       if (!(mcr_ & kMcrLoop)) refill();
       break;
     }
-    case 3: lcr_ = v; return;
+    case 3:
+      lcr_ = v;
+      programmed_ = true;
+      return;
     case 4: set_mcr(v); if (!(mcr_ & kMcrLoop)) refill(); break;
     case 7: scr_ = v; return;
     default: return;  // LSR and MSR are read-only (factory test writes ignored)
   }
   update_irq();
+}
+
+void Uart16550::host_copy(uint8_t v) {
+  out_.push_back(char(v));
+  if (v == '\n' || out_.size() >= 4096) flush();
 }
 
 void Uart16550::flush() {
@@ -176,6 +184,7 @@ void Uart16550::flush() {
 void Uart16550::reset() {
   flush();
   ier_ = lcr_ = mcr_ = scr_ = fcr_ = 0;
+  programmed_ = false;
   dll_ = 0x0C;
   dlm_ = 0;
   lsr_err_ = msr_delta_ = 0;

@@ -38,6 +38,12 @@ class Uart16550 : public Device {
   size_t backlog() const { return backlog_.size(); }
   // Writes out what the guest has transmitted so far.
   void flush();
+  // Text for the host side that the guest did not send through the UART (the BIOS's
+  // screen output copied to the serial console), in order with the guest's own bytes.
+  void host_copy(uint8_t v);
+  // Whether the guest has set the line format (LCR) since reset: then it drives the
+  // serial console itself and the BIOS's copy stops (no line shown twice).
+  bool programmed() const { return programmed_; }
   bool output_pending() const { return !out_.empty(); }
 
  private:
@@ -59,6 +65,7 @@ class Uart16550 : public Device {
   uint8_t lsr_err_ = 0;     // OE (and BI/FE/PE, never produced) until LSR is read
   uint8_t msr_delta_ = 0;   // DCTS DDSR TERI DDCD until MSR is read
   bool thre_pending_ = false;
+  bool programmed_ = false;
   bool irq_level_ = false;
   std::deque<uint8_t> rx_;       // the receive FIFO (or holding register)
   std::deque<uint8_t> backlog_;  // received from the host, waiting for FIFO room

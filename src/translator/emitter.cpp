@@ -323,7 +323,10 @@ void Emitter::xlat16(const Insn& in) {
 // and operands; anything else is refused rather than run wrong.
 void Emitter::check_host_form(const Insn& in) {
   uint8_t out[24];
-  unsigned n = host_prefixes(in, out, 0);
+  unsigned n = 0;
+  // The ModRM bytes as they are: 16-bit addressing needs 67 to read the same in 32-bit code.
+  if (in.z.address_width == 16) out[n++] = 0x67;
+  n = host_prefixes(in, out, n);
   const unsigned k = in.z.raw.prefix_count;
   for (unsigned i = k; i < in.len(); ++i) out[n++] = in.bytes[i];
   Insn host;
