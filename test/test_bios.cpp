@@ -486,6 +486,7 @@ TEST_CASE("int 13h: floppy CHS follows the image's format", "[bios][disk]") {
   CHECK(r.cf());
   CHECK(r.ah() == 0x04);
   CHECK(r.rd8(0x441) == 0x04);  // the floppy's status byte
+  CHECK(r.rd8(0xFEFC7 + 4) == 9);  // int 1Eh's table: 9 sectors per track
 }
 
 TEST_CASE("int 13h 41h: the EDD 3.0 extensions are announced", "[bios][disk]") {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bios/call.h"
+#include "bios/drives.h"
 #include "bios/rom.h"
 #include "bios/video.h"
 #include "cpu/guest_env.h"
@@ -20,8 +21,23 @@ Bios::Bios(BiosConfig cfg, PhysMem& mem, GuestEnv& env)
 
 Bios::~Bios() = default;
 
+namespace {
+
+// The diskette parameter table (int 1Eh) says the floppy image's sectors per track and
+// gap length (2Ah for 8-9 sectors, 1Bh above), as a BIOS picks its table by drive type.
+void fit_diskette_params(std::vector<uint8_t>& rom, const BiosConfig& cfg) {
+  if (!cfg.fd) return;
+  const bios::Chs g = bios::floppy_geometry(cfg.fd->size());
+  const uint16_t dpt = bios::rom_table(bios::kDirDisketteParams);
+  rom[dpt + 4] = uint8_t(g.spt);
+  rom[dpt + 5] = g.spt <= 9 ? 0x2A : 0x1B;
+}
+
+}  // namespace
+
 void Bios::install() {
   std::vector<uint8_t> rom(bios::kBiosRom, bios::kBiosRom + bios::kRomSize);
+  fit_diskette_params(rom, cfg_);
   // The byte at F000:FFFF makes the ROM's bytes sum to 0 mod 256, as PC ROMs do.
   uint8_t sum = 0;
   for (uint32_t i = 0; i + 1 < bios::kRomSize; i++) sum = uint8_t(sum + rom[i]);

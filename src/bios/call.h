@@ -86,6 +86,9 @@ class Call {
   void set_sreg(SegReg s, uint16_t v);
   // seg:off as a physical address (real mode; no 1 MiB wrap: A20 is on while the BIOS runs).
   static uint32_t lin(uint16_t seg, uint16_t off) { return uint32_t(seg) * 16 + off; }
+  // A segment register's offset as the CPU would address it: through the segment's base
+  // (selector * 16 once loaded in real mode; what protected mode left until then).
+  uint32_t at(SegReg s, uint16_t off) const { return cpu.seg[s].base + off; }
 
   // --- the stack: the trap's service word, then the INT's IP, CS, FLAGS ---
   uint32_t stack_addr(uint16_t off) const;

@@ -221,7 +221,7 @@ void write_string(Call& c) {
   const uint8_t page = c.bh() & 7, flags = c.al();
   const Pos saved = cursor(c, s, page);
   set_cursor(c, page, {std::min<unsigned>(c.dh(), s.rows - 1), std::min<unsigned>(c.dl(), s.cols - 1)});
-  uint32_t at = Call::lin(c.sreg(ES), c.r16(EBP));
+  uint32_t at = c.at(ES, c.r16(EBP));
   for (unsigned i = 0; i < c.cx(); i++) {
     const uint8_t ch = c.rd8(at++);
     const uint8_t attr = (flags & 2) ? c.rd8(at++) : c.bl();

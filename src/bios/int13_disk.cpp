@@ -56,7 +56,7 @@ void chs_io(Call& c, const Drive& d, DiskOp op) {
   uint8_t status = kSectorNotFound;
   if (sec >= 1 && sec <= d.chs.spt && head < d.chs.heads) {
     const uint64_t lba = (uint64_t(cyl) * d.chs.heads + head) * d.chs.spt + sec - 1;
-    status = disk_transfer(c, d, op, lba, count, Call::lin(c.sreg(ES), c.bx()), done);
+    status = disk_transfer(c, d, op, lba, count, c.at(ES, c.bx()), done);
   }
   c.set_al(uint8_t(done));
   disk_finish(c, d.number, status);

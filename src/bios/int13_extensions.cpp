@@ -22,7 +22,7 @@ void check(Call& c, const Drive& d) {
 // flat buffer address used when the seg:off buffer is FFFF:FFFF), block count, buffer,
 // starting LBA. The block count is rewritten with the blocks done.
 void packet_io(Call& c, const Drive& d, DiskOp op) {
-  const uint32_t dap = Call::lin(c.sreg(DS), c.r16(ESI));
+  const uint32_t dap = c.at(DS, c.r16(ESI));
   const uint8_t size = c.rd8(dap);
   if (size < 0x10) return disk_finish(c, d.number, kBadCommand);
   const uint32_t count = c.rd16(dap + 2);
@@ -37,7 +37,7 @@ void packet_io(Call& c, const Drive& d, DiskOp op) {
 
 // 47h: a seek to the packet's LBA, which only has to exist.
 void seek(Call& c, const Drive& d) {
-  const uint32_t dap = Call::lin(c.sreg(DS), c.r16(ESI));
+  const uint32_t dap = c.at(DS, c.r16(ESI));
   disk_finish(c, d.number, c.rd64(dap + 8) < d.sectors() ? kDiskOk : kSectorNotFound);
 }
 
@@ -45,7 +45,7 @@ void seek(Call& c, const Drive& d) {
 // size, information flags, cylinders, heads, sectors per track, total sectors, bytes
 // per sector, and from 1Eh on the EDD configuration parameters pointer (none: FFFF:FFFF).
 void drive_params(Call& c, const Drive& d) {
-  const uint32_t buf = Call::lin(c.sreg(DS), c.r16(ESI));
+  const uint32_t buf = c.at(DS, c.r16(ESI));
   const uint16_t size = c.rd16(buf);
   if (size < 0x1A) return disk_finish(c, d.number, kBadCommand);
   // Flags: bit 0 DMA boundaries handled, 1 CHS valid, 2 removable, 4 change line,
@@ -74,7 +74,7 @@ void eltorito_status(Call& c, const Drive& d) {
   for (int i = 0; i < 4; i++) p[4 + i] = uint8_t(c.st.cd_image_lba >> (8 * i));
   p[0x0C] = uint8_t(c.st.cd_load_seg), p[0x0D] = uint8_t(c.st.cd_load_seg >> 8);
   p[0x0E] = uint8_t(c.st.cd_sectors), p[0x0F] = uint8_t(c.st.cd_sectors >> 8);
-  c.write(Call::lin(c.sreg(DS), c.r16(ESI)), p, sizeof p);
+  c.write(c.at(DS, c.r16(ESI)), p, sizeof p);
   disk_finish(c, d.number, kDiskOk);
 }
 

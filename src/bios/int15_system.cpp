@@ -40,7 +40,7 @@ void e820(Call& c) {
   const std::vector<MemRange> map = pc_memory_map(c.cfg.ram_bytes);
   const uint32_t i = c.r32(EBX), room = c.r32(ECX);
   if (c.r32(EDX) != kSmap || room < 20 || i >= map.size()) return not_supported(c);
-  const uint32_t buf = Call::lin(c.sreg(ES), c.r16(EDI));
+  const uint32_t buf = c.at(ES, c.r16(EDI));
   c.wr64(buf, map[i].base);
   c.wr64(buf + 8, map[i].len);
   c.wr32(buf + 16, map[i].type);
@@ -87,7 +87,7 @@ void wait(Call& c) {
 // 18h) of the GDT at ES:SI, by physical address, A20 on as it is for any BIOS copy;
 // AH = 0, CF clear, ZF set (IBM PC/AT Technical Reference, BLOCKMOVE).
 void block_move(Call& c) {
-  const uint32_t gdt = Call::lin(c.sreg(ES), c.r16(ESI));
+  const uint32_t gdt = c.at(ES, c.r16(ESI));
   auto base = [&](uint32_t desc) { return c.rd16(desc + 2) | uint32_t(c.rd8(desc + 4)) << 16 | uint32_t(c.rd8(desc + 7)) << 24; };
   const uint32_t bytes = std::min<uint32_t>(c.cx(), 0x8000) * 2;
   std::vector<uint8_t> buf(bytes);

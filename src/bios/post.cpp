@@ -92,16 +92,6 @@ void init_pit(Call& c) {
   c.out8(0x40, 0);
 }
 
-// The diskette parameter table in the ROM copy says the floppy image's sectors per
-// track and gap (2Ah for 8-9 sectors, 1Bh above), as a BIOS picks the table per drive type.
-void init_diskette_params(Call& c) {
-  if (!c.cfg.fd) return;
-  const Chs g = floppy_geometry(c.cfg.fd->size());
-  const uint32_t dpt = kRomBase + rom_table(kDirDisketteParams);
-  c.wr8(dpt + 4, uint8_t(g.spt));
-  c.wr8(dpt + 5, g.spt <= 9 ? 0x2A : 0x1B);
-}
-
 // The tick count of the time of day: 1193182 / 65536 ticks per second.
 void init_ticks(Call& c) { c.wr32(kBda + 0x6C, uint32_t(uint64_t(rtc_seconds_of_day(c)) * 1193182 / 65536)); }
 
@@ -115,7 +105,6 @@ void post(Call& c) {
   init_pic(c);
   init_pit(c);
   c.out8(0x92, uint8_t((c.in8(0x92) & ~0x01) | 0x02));  // A20 on (bit 0, the reset, stays 0)
-  init_diskette_params(c);
   video_set_mode(c, 0x03);
   init_ticks(c);
 }
