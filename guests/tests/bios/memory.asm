@@ -122,15 +122,24 @@ base_memory:
         CHECK be, 'int 12h: at most 640 KiB'
         ret
 
-; desc: the descriptor at DI with base EAX (limit FFFFh, data read/write).
+; desc: the descriptor at ES:DI with base EAX (limit FFFFh, data read/write).
 desc:
-        mov word [di], 0xFFFF
-        mov [di + 2], ax
+        push di
+        push eax
+        mov ax, 0xFFFF
+        stosw                   ; limit 15:0
+        mov eax, [esp]
+        stosw                   ; base 15:0
         shr eax, 16
-        mov [di + 4], al
-        mov byte [di + 5], 0x93
-        mov byte [di + 6], 0
-        mov [di + 7], ah
+        stosb                   ; base 23:16
+        mov al, 0x93
+        stosb                   ; present, data, read/write
+        mov al, 0
+        stosb                   ; limit 19:16, flags
+        mov al, ah
+        stosb                   ; base 31:24
+        pop eax
+        pop di
         ret
 
 ; move: CX words from ESI to EDI (physical) by int 15h 87h.
