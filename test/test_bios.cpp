@@ -7,6 +7,7 @@
 // Brown's interrupt list).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -77,6 +78,7 @@ struct FakeEnv : rs::GuestEnv {
     switch (port) {
       case 0x71: return cmos[cmos_index];
       case 0x92: return port92;
+      case 0x64: return kbd.empty() ? 0x00 : 0x01;  // i8042 status: output buffer full
       case 0x60: {
         if (kbd.empty()) return 0;
         const uint8_t v = kbd.front();
@@ -606,6 +608,51 @@ TEST_CASE("int 13h geometry: LBA-assisted translation and the floppy formats", "
   CHECK(same(floppy_geometry(2880 * 1024, &type), 80, 2, 36));
 }
 
+namespace {
+
+// A partition entry (MBR offset 1BEh + 16 i) for sectors [first, last] under the geometry heads x spt.
+void partition(MemImage& img, int i, uint32_t first, uint32_t last, uint32_t heads, uint32_t spt) {
+  if (i == 0) std::fill(img.data.begin() + 0x1BE, img.data.begin() + 0x1FE, 0);  // no other entries
+  uint8_t* e = img.data.data() + 0x1BE + 16 * i;
+  auto chs = [&](uint8_t* p, uint32_t lba) {
+    const uint32_t c = std::min<uint32_t>(lba / (heads * spt), 1023), h = lba / spt % heads, s = lba % spt + 1;
+    p[0] = uint8_t(h), p[1] = uint8_t(s | (c >> 8) << 6), p[2] = uint8_t(c);
+  };
+  e[4] = 0x83;
+  chs(e + 1, first);
+  chs(e + 5, last);
+  for (int k = 0; k < 4; k++) e[8 + k] = uint8_t(first >> (8 * k)), e[12 + k] = uint8_t((last - first + 1) >> (8 * k));
+  img.data[510] = 0x55, img.data[511] = 0xAA;
+}
+
+}  // namespace
+
+TEST_CASE("int 13h geometry: a disk keeps the geometry its partition table was written with", "[bios][disk]") {
+  SECTION("255 heads, 63 sectors: 08h and 48h report it, CHS reads follow it") {
+    auto hd = patterned_disk(3 * 255 * 63 * 512);
+    partition(*hd, 0, 63, 3 * 255 * 63 - 1, 255, 63);
+    Rig r(with_hd(hd.get()));
+    r.set(EAX, 0x0800), r.set(EDX, 0x0080);
+    r.call(0x13);
+    CHECK(r.r16(ECX) == (1 << 8 | 63));   // 3 cylinders, the last kept back
+    CHECK(r.r16(EDX) == (254 << 8 | 1));
+    r.set_seg(rs::ES, 0x2000), r.set(EBX, 0);
+    r.set(EAX, 0x0201), r.set(ECX, 0x0101), r.set(EDX, 0x0380);  // cylinder 1, head 3, sector 1
+    r.call(0x13);
+    CHECK_FALSE(r.cf());
+    CHECK(sector_at(r, 0x20000, (1 * 255 + 3) * 63));
+  }
+  SECTION("a table that does not add up: the translated geometry") {
+    auto hd = patterned_disk(8 << 20);
+    partition(*hd, 0, 63, 16000, 255, 63);
+    hd->data[0x1BE + 12] ^= 0x10;  // the size no longer matches the end address
+    Rig r(with_hd(hd.get()));
+    r.set(EAX, 0x0800), r.set(EDX, 0x0080);
+    r.call(0x13);
+    CHECK(r.r16(EDX) == (15 << 8 | 1));  // 16 heads
+  }
+}
+
 // ---------------------------------------------------------------- int 15h
 
 TEST_CASE("int 15h E820h: the PC memory map in order, 'SMAP', EBX continuation", "[bios][memory]") {
@@ -942,6 +989,13 @@ TEST_CASE("int 09h: scan codes from port 60h become key words, with Shift, Caps 
   CHECK(next_key(0x10) == 0x48E0);  // enhanced read keeps the gray mark
   CHECK(next_key(0x00) == 0x4800);  // the PC/AT read hides it
   CHECK(next_key(0x00) == 0x3B00);
+  r.set(EAX, 0x0100);
+  r.call(0x16);
+  CHECK(r.zf());
+  // A spurious IRQ 1 (nothing in the i8042) reads no byte and stores no key, but ends the interrupt.
+  r.env.outs.clear();
+  r.call(0x09);
+  CHECK(r.env.written(0x20) == std::vector<uint8_t>{0x20});
   r.set(EAX, 0x0100);
   r.call(0x16);
   CHECK(r.zf());

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "bios/bios.h"
+#include "bios/drives.h"
 #include "cpu/cpu_state.h"
 
 namespace rs {
@@ -49,6 +50,8 @@ struct State {
   bool cd_booted = false;
   uint32_t cd_image_lba = 0;
   uint16_t cd_load_seg = 0, cd_sectors = 0;
+  // The hard disks' geometries, chosen at POST (drives.h: disk_geometry).
+  Chs hd_chs[2];
 };
 
 class Call {

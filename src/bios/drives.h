@@ -31,7 +31,9 @@ struct Drive {
   uint64_t sectors() const { return img->size() / sector; }
 };
 
-std::optional<Drive> find_drive(const BiosConfig& cfg, uint8_t number);
+struct State;
+// The drive answering `number`; hard disks take the geometry POST chose (State::hd_chs).
+std::optional<Drive> find_drive(const BiosConfig& cfg, const State& st, uint8_t number);
 // The image of hard disk 80h + i, or null.
 BlockImage* hard_disk(const BiosConfig& cfg, int i);
 int hard_disk_count(const BiosConfig& cfg);
@@ -41,5 +43,9 @@ Chs floppy_geometry(uint64_t bytes, uint8_t* type = nullptr);
 // A hard disk's geometry by LBA-assisted translation: 63 sectors per track, the fewest
 // heads of 16, 32, 64, 128, 255 that keep the cylinders at 1024 or less (at most 1024).
 Chs disk_geometry(uint64_t sectors);
+// The geometry a hard disk's partition table was written with, when its used entries
+// agree on one (code that reads by CHS from the table's addresses then finds its
+// sectors), else the translation above.
+Chs disk_geometry(BlockImage& img);
 
 }  // namespace rs::bios

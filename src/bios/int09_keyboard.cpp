@@ -243,7 +243,9 @@ void scan_code(Call& c, uint8_t code) {
 }  // namespace
 
 void int09_keyboard(Call& c) {
-  scan_code(c, c.in8(0x60));
+  // Only when the i8042 holds a byte (status bit 0): a spurious IRQ 1 must not repeat
+  // the last key by reading port 60h again.
+  if (c.in8(0x64) & 0x01) scan_code(c, c.in8(0x60));
   c.out8(0x20, 0x20);  // non-specific EOI
 }
 

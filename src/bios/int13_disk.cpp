@@ -116,7 +116,7 @@ void last_status(Call& c) {
 }  // namespace
 
 void int13_disk(Call& c) {
-  const auto d = find_drive(c.cfg, c.dl());
+  const auto d = find_drive(c.cfg, c.st, c.dl());
   switch (c.ah()) {
     case 0x01: return last_status(c);
     case 0x08: return params(c, d);

@@ -62,7 +62,8 @@ void write_fdpt(Call& c, uint32_t at, const Chs& g) {
 }
 
 // The EBDA: its size in KiB in its first byte, and the hard disks' parameter tables at
-// 3Dh and 4Dh (where PS/2 BIOSes keep them), pointed at by int 41h and 46h.
+// 3Dh and 4Dh (where PS/2 BIOSes keep them), pointed at by int 41h and 46h, with the
+// geometry chosen for each disk.
 void init_ebda(Call& c) {
   const std::vector<uint8_t> zero(1024);
   c.write(kEbda, zero.data(), zero.size());
@@ -70,7 +71,8 @@ void init_ebda(Call& c) {
   for (int i = 0; i < 2; i++) {
     const uint16_t off = uint16_t(0x3D + 16 * i);
     BlockImage* img = hard_disk(c.cfg, i);
-    if (img) write_fdpt(c, kEbda + off, disk_geometry(img->size() / 512));
+    if (img) c.st.hd_chs[i] = disk_geometry(*img);
+    if (img) write_fdpt(c, kEbda + off, c.st.hd_chs[i]);
     set_vector(c, i ? 0x46 : 0x41, img ? kEbdaSeg : 0, img ? off : 0);
   }
 }
