@@ -351,6 +351,33 @@ TEST_CASE("int 11h and int 12h report the equipment word and 639 KiB", "[bios]")
   CHECK((r.r16(EAX) & 1) == 1);                              // a floppy drive
 }
 
+TEST_CASE("BIOS trap: the INT frame through SP (wrapping at 64 KiB) or, with a big SS, ESP", "[bios]") {
+  Rig r;
+  r.set_seg(rs::SS, 0x3000);
+  SECTION("16-bit stack: the frame wraps around the segment") {
+    r.cpu->regs[ESP] = 0x1234FFFE;  // the service word at 3000:FFFE, the frame at 3000:0000..
+    r.wr16(0x3FFFE, r.service_of(0x15));
+    r.wr16(0x30000, 0x1111), r.wr16(0x30002, 0x2222), r.wr16(0x30004, 0x0203);  // CF set
+    r.set(EAX, 0x8800);
+    r.bios->trap(*r.cpu);
+    CHECK(r.cpu->regs[ESP] == 0x12340000);
+    CHECK((r.rd16(0x30004) & rs::FL_CF) == 0);
+    CHECK(r.r16(EAX) == 63 * 1024);
+  }
+  SECTION("big stack: ESP addresses the frame") {
+    r.cpu->seg[rs::SS].attr = 0x4093;
+    r.cpu->regs[ESP] = 0x20000;
+    const uint32_t at = 0x30000 + 0x20000;
+    r.wr16(at, r.service_of(0x15));
+    r.wr16(at + 2, 0x1111), r.wr16(at + 4, 0x2222), r.wr16(at + 6, 0x0203);  // CF set
+    r.set(EAX, 0x8800);
+    r.bios->trap(*r.cpu);
+    CHECK(r.cpu->regs[ESP] == 0x20002);
+    CHECK((r.rd16(at + 6) & rs::FL_CF) == 0);
+    CHECK(r.r16(EAX) == 63 * 1024);
+  }
+}
+
 // ---------------------------------------------------------------- int 13h
 
 TEST_CASE("int 13h 02h: a CHS read lands the sector's bytes at ES:BX and clears CF", "[bios][disk]") {

@@ -72,13 +72,19 @@ void Call::set_sreg(SegReg s, uint16_t v) {
   env.segments_changed();
 }
 
+// The stack as the INT used it: SP, or all of ESP when SS is a 32-bit (B) segment kept
+// from protected mode ("unreal" big stack).
+bool Call::big_stack() const { return cpu.seg[SS].attr & 0x4000; }
+
 uint32_t Call::stack_addr(uint16_t off) const {
-  return cpu.seg[SS].base + uint16_t(r16(ESP) + off);  // SP wraps at 64 KiB
+  const uint32_t sp = r32(ESP) + off;
+  return cpu.seg[SS].base + (big_stack() ? sp : sp & 0xFFFF);
 }
 
 uint16_t Call::pop_service() {
   const uint16_t svc = rd16(stack_addr(0));
-  set_r16(ESP, uint16_t(r16(ESP) + 2));
+  if (big_stack()) set_r32(ESP, r32(ESP) + 2);
+  else set_r16(ESP, uint16_t(r16(ESP) + 2));  // SP wraps at 64 KiB
   return svc;
 }
 

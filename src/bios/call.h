@@ -94,6 +94,7 @@ class Call {
   uint32_t at(SegReg s, uint16_t off) const { return cpu.seg[s].base + off; }
 
   // --- the stack: the trap's service word, then the INT's IP, CS, FLAGS ---
+  bool big_stack() const;
   uint32_t stack_addr(uint16_t off) const;
   uint16_t pop_service();
   void set_flag(uint16_t bit, bool on);  // in the FLAGS word the stub's IRET reloads
