@@ -42,14 +42,15 @@ std::string usage(const po::options_description& run_opts) {
        "line or image; 4 when the guest hits something ringshift cannot run; 6 for an internal\n"
        "error; 130 when interrupted.\n\n"
        "The serial console (COM1) is on stdin/stdout; a terminal is put in raw mode while the\n"
-       "guest runs. Ctrl-A x quits, Ctrl-A h lists the escapes.\n";
+       "guest runs. Ctrl-A x quits, Ctrl-A h lists the escapes. -display curses shows the VGA text\n"
+       "screen in the terminal instead and types on the PS/2 keyboard; -display none reads no keys.\n";
   return o.str();
 }
 
 // QEMU's single-dash long drive flags. Boost's default style would read "-hda" as the
 // short options -h -d -a, so these exact tokens are taken as the long options first.
 std::pair<std::string, std::string> qemu_flag(const std::string& token) {
-  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios"})
+  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic"})
     if (token.size() > 1 && token[0] == '-' && token.compare(1, std::string::npos, f) == 0) return {f, ""};
   // QEMU's third and fourth IDE disks: name the limit instead of "-h" meaning help.
   if (token == "-hdc" || token == "-hdd")
@@ -106,7 +107,7 @@ struct DriveArgs {
 // (Boost says "--hda").
 UsageError bad_command_line(const po::error& e) {
   std::string msg = e.what();
-  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios"})
+  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic"})
     if (const size_t at = msg.find(std::string("'--") + f + "'"); at != std::string::npos) msg.erase(at + 1, 1);
   return UsageError(msg + " (try 'ringshift --help')");
 }
@@ -160,6 +161,8 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   std::string memory = "128M";
   std::string gdb;
   bool gdb_default = false;
+  std::string display;
+  bool nographic = false;
   po::options_description run_opts("Options for run");
   run_opts.add_options()
       ("memory,m", po::value<std::string>(&memory), "guest RAM size, e.g. 256M or 1G (default 128M)")
@@ -176,7 +179,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       (",s", po::bool_switch(&gdb_default), "shorthand for --gdb 127.0.0.1:1234")
       ("wait-gdb,S", po::bool_switch(&out.run.wait_gdb), "stop before the first instruction until gdb connects")
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
-       "host page mappings the shadow page tables may hold (64 to 30000, default 16384)");
+       "host page mappings the shadow page tables may hold (64 to 30000, default 16384)")
+      ("display", po::value<std::string>(&display), "-display curses: the VGA text screen and keyboard in the terminal; none: no keys")
+      ("nographic", po::bool_switch(&nographic), "-nographic: the serial console on the terminal (the default)");
   out.help_text = usage(run_opts);
   DriveArgs drives;
   const po::options_description drive_opts = drives.options(out.run);
@@ -217,6 +222,10 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     out.run.gdb_port = uint16_t(p);
   }
   if (out.run.wait_gdb && !out.run.gdb_port) out.run.gdb_host = "127.0.0.1", out.run.gdb_port = 1234;
+  if (!display.empty() && display != "curses" && display != "none")
+    throw UsageError("bad -display '" + display + "' (curses or none)");
+  if (nographic && !display.empty()) throw UsageError("-nographic cannot be used with -display");
+  if (!display.empty()) out.run.display = display;
   return out;
 }
 

@@ -24,6 +24,7 @@ struct RunOptions {
   bool hda_readonly = false, hdb_readonly = false;  // --disk FILE,readonly
   // -boot: BIOS boot order, each of c (hard disk), d (CD), a (floppy) at most once.
   std::string boot_order = "cad";
+  std::string display = "serial";  // -display: "curses" (the VGA screen), "none"; default: COM1 on the terminal
 };
 
 enum class Command { Run, Help, Version };

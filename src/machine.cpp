@@ -15,7 +15,9 @@
 #include "cpu/reset.h"
 #include "devices/pic8259.h"
 #include "devices/uart16550.h"
+#include "host/serial_console.h"
 #include "host/signals.h"
+#include "host/text_display.h"
 #include "translator/fault.h"
 
 namespace rs {
@@ -31,7 +33,10 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes) {
   linear_ = std::make_unique<LinearMemory>(mem_, board_.mmio(), *shadow_, c);
   tr_ = std::make_unique<Translator>(mem_, *shadow_, c);
   debug_ = std::make_unique<DebugSession>(c, *linear_, *tr_, *this);
-  console_ = std::make_unique<SerialConsole>(*pc_.com1, cfg.console_in_fd, cfg.uart_fd);
+  if (cfg.text_display)
+    console_ = std::make_unique<TextDisplay>(*pc_.vga, mem_, *pc_.kbd, cfg.console_in_fd, 1);
+  else
+    console_ = std::make_unique<SerialConsole>(*pc_.com1, cfg.console_in_fd, cfg.uart_fd);
 
   // The memory events that cross rooms, all wired here:
   // C++ wrote a guest page-table page: the shadow entries built from it are stale.

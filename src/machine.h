@@ -18,7 +18,7 @@
 #include "devices/device.h"
 #include "error.h"
 #include "gdbstub/debug_session.h"
-#include "host/serial_console.h"
+#include "host/frontend.h"
 #include "host/timer.h"
 #include "shadow_pt/linear_memory.h"
 #include "mmu/phys_mem.h"
@@ -34,6 +34,7 @@ struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
   int uart_fd = 1;
   int console_in_fd = -1;  // host input for the serial console (a terminal goes raw); -1: none
+  bool text_display = false;  // -display curses: the VGA screen and the keyboard on the terminal, not COM1
   bool no_reboot = false;  // a triple fault stops the machine instead of resetting it
   size_t map_budget = Shadow::kDefaultBudget;  // host mappings the shadow page tables may hold
 };
@@ -171,7 +172,7 @@ class Machine : public GuestEnv, public BoardControl {
   std::unique_ptr<LinearMemory> linear_;
   std::unique_ptr<Translator> tr_;
   std::unique_ptr<DebugSession> debug_;
-  std::unique_ptr<SerialConsole> console_;
+  std::unique_ptr<HostFrontend> console_;
   HostTimer timer_;
   std::function<void()> boot_;
   std::unique_ptr<Bios> bios_;

@@ -34,7 +34,7 @@ int Machine::run() {
     after_block(s, handle_exit(why));
   }
   timer_.arm(UINT64_MAX);
-  console_->flush();
+  console_->finish();
   debug_->exited(exit_status_);
   return exit_status_;
 }

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "devices/i8042.h"
@@ -118,6 +119,9 @@ TEST_CASE("i8042: reset line", "[i8042]") {
 
 TEST_CASE("i8042: keyboard commands", "[i8042]") {
   Rig r;
+  // The keyboard's own answers, untranslated (command byte bit 6 clear).
+  r.cmd(0x60);
+  r.data(0x05);
   r.data(0xFF);
   CHECK(r.drain() == Bytes{0xFA, 0xAA});
   r.data(0xF2);
@@ -159,7 +163,7 @@ TEST_CASE("i8042: keyboard bytes wait while the keyboard port is disabled", "[i8
   r.cmd(0x20);  // controller replies are not held back
   CHECK(r.drain() == Bytes{0x45 | 0x10});
   r.cmd(0xAE);
-  CHECK(r.drain() == Bytes{0xFA, 0xAB, 0x83});
+  CHECK(r.drain() == Bytes{0xFA, 0xAB, 0x41});  // the ID's second byte through the translation
   // Scanning off: key bytes are dropped; on: delivered.
   r.data(0xF5);
   r.drain();
@@ -168,7 +172,7 @@ TEST_CASE("i8042: keyboard bytes wait while the keyboard port is disabled", "[i8
   r.data(0xF4);
   r.drain();
   r.kbc.keyboard_byte(0x1C);
-  CHECK(r.drain() == Bytes{0x1C});
+  CHECK(r.drain() == Bytes{0x1E});  // set 2 A, through the translation
 }
 
 TEST_CASE("i8042: IRQ 1 per keyboard byte when enabled", "[i8042]") {
@@ -234,4 +238,116 @@ TEST_CASE("i8042: reset restores the firmware state", "[i8042]") {
   CHECK(r.read() == -1);
   CHECK(r.kbc.a20());
   CHECK(!r.kbc.dump().empty());
+}
+
+// Types set-2 bytes on the host keyboard.
+static void type(Rig& r, std::initializer_list<uint8_t> codes) {
+  std::vector<uint8_t> v(codes);
+  r.kbc.type(v.data(), v.size());
+}
+
+TEST_CASE("i8042: keyboard answers pass the set 1 translation", "[i8042]") {
+  Rig r;  // command byte 0x45: translation on
+  r.data(0xF2);
+  CHECK(r.drain() == Bytes{0xFA, 0xAB, 0x41});  // MF2 ID AB 83 as a translating 8042 delivers it
+  r.data(0xF0);
+  r.data(0x00);
+  CHECK(r.drain() == Bytes{0xFA, 0xFA, 0x41});  // "set 2"
+  r.data(0xF0);
+  r.data(0x01);
+  r.data(0xF0);
+  r.data(0x00);
+  CHECK(r.drain() == Bytes{0xFA, 0xFA, 0xFA, 0xFA, 0x43});  // "set 1"
+  r.data(0xFF);
+  CHECK(r.drain() == Bytes{0xFA, 0xAA});
+  r.data(0xEE);
+  CHECK(r.drain() == Bytes{0xEE});
+}
+
+TEST_CASE("i8042: typed set 2 codes arrive in set 1 while translating", "[i8042]") {
+  Rig r;
+  type(r, {0x1C, 0xF0, 0x1C});  // A: make, break
+  CHECK(r.drain() == Bytes{0x1E, 0x9E});
+  type(r, {0x12, 0x33, 0xF0, 0x33, 0xF0, 0x12});  // Shift-H
+  CHECK(r.drain() == Bytes{0x2A, 0x23, 0xA3, 0xAA});
+  type(r, {0xE0, 0x75, 0xE0, 0xF0, 0x75});  // Up
+  CHECK(r.drain() == Bytes{0xE0, 0x48, 0xE0, 0xC8});
+  type(r, {0xE0, 0x71, 0xE0, 0xF0, 0x71});  // Delete
+  CHECK(r.drain() == Bytes{0xE0, 0x53, 0xE0, 0xD3});
+  type(r, {0x83, 0xF0, 0x83, 0x07, 0xF0, 0x07});  // F7 (the one set-2 code above 0x7F), F12
+  CHECK(r.drain() == Bytes{0x41, 0xC1, 0x58, 0xD8});
+  type(r, {0x76, 0xF0, 0x76, 0x5A, 0xF0, 0x5A, 0x66, 0xF0, 0x66, 0x0D, 0xF0, 0x0D});  // Esc Enter BS Tab
+  CHECK(r.drain() == Bytes{0x01, 0x81, 0x1C, 0x9C, 0x0E, 0x8E, 0x0F, 0x8F});
+  type(r, {0x14, 0x11, 0x29, 0xF0, 0x29, 0xF0, 0x11, 0xF0, 0x14});  // Ctrl, Alt, Space
+  CHECK(r.drain() == Bytes{0x1D, 0x38, 0x39, 0xB9, 0xB8, 0x9D});
+  type(r, {0xE1, 0x14, 0x77, 0xE1, 0xF0, 0x14, 0xF0, 0x77});  // Pause
+  CHECK(r.drain() == Bytes{0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5});
+}
+
+TEST_CASE("i8042: typed codes pass untranslated with bit 6 clear; a set-1 keyboard converts", "[i8042]") {
+  Rig r;
+  r.cmd(0x60);
+  r.data(0x05);
+  type(r, {0x1C, 0xF0, 0x1C, 0xE0, 0x6B, 0xE0, 0xF0, 0x6B});
+  CHECK(r.drain() == Bytes{0x1C, 0xF0, 0x1C, 0xE0, 0x6B, 0xE0, 0xF0, 0x6B});
+  r.data(0xF0);
+  r.data(0x01);
+  CHECK(r.drain() == Bytes{0xFA, 0xFA});
+  type(r, {0x1C, 0xF0, 0x1C, 0xE0, 0x6B, 0xE0, 0xF0, 0x6B});
+  CHECK(r.drain() == Bytes{0x1E, 0x9E, 0xE0, 0x4B, 0xE0, 0xCB});
+}
+
+TEST_CASE("i8042: a burst of typing is delivered a byte at a time, an IRQ 1 edge each", "[i8042]") {
+  Rig r;
+  std::vector<uint8_t> burst;
+  for (int i = 0; i < 200; ++i) {
+    burst.push_back(0x1C);
+    burst.push_back(0xF0);
+    burst.push_back(0x1C);
+  }
+  r.kbc.type(burst.data(), burst.size());
+  r.irqs.clear();
+  Bytes got;
+  int rises = 0;
+  while (r.status() & 0x01) {
+    CHECK(r.line[1]);
+    got.push_back(int(r.kbc.in(0x60, 1)));
+  }
+  for (auto& e : r.irqs) rises += e.second;
+  CHECK(got.size() == 400);  // 200 makes and 200 breaks, nothing lost to the 16-byte buffer
+  CHECK(rises == 399);       // the first byte's edge came with type()
+  CHECK(got.front() == 0x1E);
+  CHECK(got.back() == 0x9E);
+  CHECK(!r.line[1]);
+}
+
+TEST_CASE("i8042: typed keys wait while the keyboard port is disabled, are dropped while it does not scan",
+          "[i8042]") {
+  Rig r;
+  r.cmd(0xAD);
+  type(r, {0x1C, 0xF0, 0x1C});
+  CHECK(r.read() == -1);
+  CHECK(!r.line[1]);
+  r.cmd(0xAE);
+  CHECK(r.line[1]);
+  CHECK(r.drain() == Bytes{0x1E, 0x9E});
+  r.data(0xF5);
+  CHECK(r.drain() == Bytes{0xFA});
+  type(r, {0x1C, 0xF0, 0x1C});
+  CHECK(r.read() == -1);
+  r.data(0xF4);
+  CHECK(r.drain() == Bytes{0xFA});
+  type(r, {0x32, 0xF0, 0x32});  // B
+  CHECK(r.drain() == Bytes{0x30, 0xB0});
+  // A reset of the keyboard drops what was typed and not yet taken.
+  type(r, {0x1C, 0xF0, 0x1C});
+  r.data(0xFF);
+  CHECK(r.drain() == Bytes{0x1E, 0xFA, 0xAA});  // the byte already in the output buffer stays
+  // Interrupt off: the bytes wait for polling.
+  r.cmd(0x60);
+  r.data(0x44);
+  r.irqs.clear();
+  type(r, {0x1C});
+  CHECK(r.irqs.empty());
+  CHECK(r.read() == 0x1E);
 }

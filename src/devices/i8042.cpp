@@ -1,5 +1,6 @@
 #include "devices/i8042.h"
 
+#include <array>
 #include <cstdio>
 
 namespace rs {
@@ -15,6 +16,47 @@ constexpr uint8_t kStOBF = 0x01, kStSys = 0x04, kStCmd = 0x08, kStUnlocked = 0x1
 // Keyboard answers.
 constexpr uint8_t kAck = 0xFA, kBatOk = 0xAA;
 constexpr size_t kKbdQueue = 16;  // the keyboard's own buffer
+constexpr size_t kTypedMax = 4096;  // host keys typed ahead of the guest
+constexpr uint8_t kBreakPrefix = 0xF0;
+
+// The 8042's set 2 -> set 1 translation: for each key of a PC/AT (MF2) keyboard, its
+// set-2 code and its set-1 code (an E0-prefixed key uses the same pair after the E0).
+struct CodePair {
+  uint8_t set2, set1;
+};
+constexpr CodePair kTranslation[] = {
+    {0x76, 0x01},  // Esc
+    {0x16, 0x02}, {0x1E, 0x03}, {0x26, 0x04}, {0x25, 0x05}, {0x2E, 0x06},  // 1-5
+    {0x36, 0x07}, {0x3D, 0x08}, {0x3E, 0x09}, {0x46, 0x0A}, {0x45, 0x0B},  // 6-0
+    {0x4E, 0x0C}, {0x55, 0x0D}, {0x66, 0x0E}, {0x0D, 0x0F},                // - = Backspace Tab
+    {0x15, 0x10}, {0x1D, 0x11}, {0x24, 0x12}, {0x2D, 0x13}, {0x2C, 0x14},  // Q W E R T
+    {0x35, 0x15}, {0x3C, 0x16}, {0x43, 0x17}, {0x44, 0x18}, {0x4D, 0x19},  // Y U I O P
+    {0x54, 0x1A}, {0x5B, 0x1B}, {0x5A, 0x1C}, {0x14, 0x1D},                // [ ] Enter LCtrl
+    {0x1C, 0x1E}, {0x1B, 0x1F}, {0x23, 0x20}, {0x2B, 0x21}, {0x34, 0x22},  // A S D F G
+    {0x33, 0x23}, {0x3B, 0x24}, {0x42, 0x25}, {0x4B, 0x26}, {0x4C, 0x27},  // H J K L ;
+    {0x52, 0x28}, {0x0E, 0x29}, {0x12, 0x2A}, {0x5D, 0x2B},                // ' ` LShift backslash
+    {0x1A, 0x2C}, {0x22, 0x2D}, {0x21, 0x2E}, {0x2A, 0x2F}, {0x32, 0x30},  // Z X C V B
+    {0x31, 0x31}, {0x3A, 0x32}, {0x41, 0x33}, {0x49, 0x34}, {0x4A, 0x35},  // N M , . /
+    {0x59, 0x36}, {0x7C, 0x37}, {0x11, 0x38}, {0x29, 0x39}, {0x58, 0x3A},  // RShift KP* LAlt Space Caps
+    {0x05, 0x3B}, {0x06, 0x3C}, {0x04, 0x3D}, {0x0C, 0x3E}, {0x03, 0x3F},  // F1-F5
+    {0x0B, 0x40}, {0x83, 0x41}, {0x0A, 0x42}, {0x01, 0x43}, {0x09, 0x44},  // F6-F10
+    {0x77, 0x45}, {0x7E, 0x46},                                            // NumLock ScrollLock
+    {0x6C, 0x47}, {0x75, 0x48}, {0x7D, 0x49}, {0x7B, 0x4A},                // KP7 KP8 KP9 KP-
+    {0x6B, 0x4B}, {0x73, 0x4C}, {0x74, 0x4D}, {0x79, 0x4E},                // KP4 KP5 KP6 KP+
+    {0x69, 0x4F}, {0x72, 0x50}, {0x7A, 0x51}, {0x70, 0x52}, {0x71, 0x53},  // KP1 KP2 KP3 KP0 KP.
+    {0x84, 0x54}, {0x61, 0x56}, {0x78, 0x57}, {0x07, 0x58},                // SysRq, 102nd key, F11, F12
+    {0x1F, 0x5B}, {0x27, 0x5C}, {0x2F, 0x5D},                              // (E0) left/right GUI, menu
+    {0x00, 0xFF},  // key detection error / overrun
+    {0x02, 0x41},  // no key; the answer "set 2" to F0 00 reads 0x41 through the controller
+};
+
+// Bytes no key sends (answers such as FA, AA, EE, E0 and E1 prefixes) pass unchanged.
+constexpr auto kSet2ToSet1 = [] {
+  std::array<uint8_t, 256> t{};
+  for (int i = 0; i < 256; ++i) t[size_t(i)] = uint8_t(i);
+  for (const CodePair& p : kTranslation) t[p.set2] = p.set1;
+  return t;
+}();
 
 }  // namespace
 
@@ -30,6 +72,8 @@ void I8042::reset() {
   last_was_command_ = false;
   ctl_q_.clear();
   kbd_q_.clear();
+  typed_.clear();
+  xlate_break_ = typed_break_ = false;
   obuf_full_ = false;
   last_read_ = 0;
   kbd_arg_ = 0;
@@ -70,17 +114,55 @@ void I8042::keyboard_byte(uint8_t b) {
   if (scanning_) kbd_send(b);
 }
 
+void I8042::type(const uint8_t* codes, size_t n) {
+  if (!scanning_) return;
+  for (size_t i = 0; i < n && typed_.size() < kTypedMax; ++i) typed_.push_back(codes[i]);
+  refill();
+}
+
+// The keyboard sends the next typed byte once its buffer is empty: a key at a time, as
+// fast as the guest reads, instead of overrunning the 16-byte buffer.
+bool I8042::next_typed_byte() {
+  while (scanning_ && !typed_.empty()) {
+    uint8_t b = typed_.front();
+    typed_.pop_front();
+    if (scan_set_ == 1) {
+      if (b == kBreakPrefix) {
+        typed_break_ = true;
+        continue;
+      }
+      b = uint8_t(kSet2ToSet1[b] | (typed_break_ ? 0x80 : 0));
+      typed_break_ = false;
+    }
+    kbd_q_.push_back(b);
+    return true;
+  }
+  return false;
+}
+
 void I8042::refill() {
-  if (!obuf_full_) {
+  while (!obuf_full_) {
     if (!ctl_q_.empty()) {
       obuf_ = ctl_q_.front();
       ctl_q_.pop_front();
       obuf_full_ = true;
-    } else if (!(ram_[0] & kCtrKbdDis) && !kbd_q_.empty()) {
-      obuf_ = Byte{kbd_q_.front(), false, false};
-      kbd_q_.pop_front();
-      obuf_full_ = true;
+      break;
     }
+    if (ram_[0] & kCtrKbdDis) break;  // the controller inhibits the keyboard's clock
+    if (kbd_q_.empty() && !next_typed_byte()) break;
+    uint8_t b = kbd_q_.front();
+    kbd_q_.pop_front();
+    if (ram_[0] & kCtrXlate) {
+      // The break prefix is swallowed and marks the next code, as the 8042 firmware does.
+      if (b == kBreakPrefix) {
+        xlate_break_ = true;
+        continue;
+      }
+      b = uint8_t(kSet2ToSet1[b] | (xlate_break_ ? 0x80 : 0));
+      xlate_break_ = false;
+    }
+    obuf_ = Byte{b, false, false};
+    obuf_full_ = true;
   }
   drive_irqs();
 }
@@ -235,6 +317,9 @@ void I8042::keyboard_write(uint8_t b) {
       kbd_send(kAck);
       break;
     case 0xF5:
+      // Default and disable: what was pressed and not sent is gone.
+      kbd_q_.clear();
+      typed_.clear();
       keyboard_defaults();
       scanning_ = false;
       kbd_send(kAck);
@@ -245,6 +330,7 @@ void I8042::keyboard_write(uint8_t b) {
       break;
     case 0xFF:
       kbd_q_.clear();
+      typed_.clear();
       keyboard_defaults();
       scanning_ = true;
       kbd_send(kAck);
@@ -257,12 +343,13 @@ void I8042::keyboard_write(uint8_t b) {
 }
 
 std::string I8042::dump() const {
-  char buf[200];
+  char buf[256];
   std::snprintf(buf, sizeof buf,
-                "status %02x command byte %02x output port %02x obuf %s%02x queued ctl %zu kbd %zu; keyboard %s set %u "
-                "leds %x; irq1 %d irq12 %d",
+                "status %02x command byte %02x output port %02x obuf %s%02x queued ctl %zu kbd %zu typed %zu; keyboard %s "
+                "set %u leds %x; irq1 %d irq12 %d",
                 status(), ram_[0], outport_, obuf_full_ ? (obuf_.aux ? "aux " : "kbd ") : "empty ",
-                obuf_full_ ? obuf_.value : 0, ctl_q_.size(), kbd_q_.size(), scanning_ ? "scanning" : "disabled",
+                obuf_full_ ? obuf_.value : 0, ctl_q_.size(), kbd_q_.size(), typed_.size(),
+                scanning_ ? "scanning" : "disabled",
                 scan_set_, leds_, line_[0], line_[1]);
   return buf;
 }

@@ -1,5 +1,5 @@
-// The 8042 keyboard controller of a PC with a keyboard that never types and an empty
-// mouse (aux) port.
+// The 8042 keyboard controller of a PC with a PS/2 keyboard the host types on and an
+// empty mouse (aux) port.
 //
 // Ports 0x60 (data) and 0x64 (status / command); IRQ 1 for keyboard-port data and
 // IRQ 12 for aux-port data, each gated by its enable bit in the command byte; the reset
@@ -12,6 +12,15 @@
 // The IRQ lines follow "output buffer full" with the byte's source and enable bit, so
 // each byte is one edge at the 8259A.
 //
+// The keyboard: the host types scan code set 2 (type()), one key byte entering the
+// keyboard's buffer when the previous one has been taken, so a burst of typing is never
+// lost; it answers its commands (reset, identify, LEDs, typematic, scan code set, echo,
+// enable/disable scanning). As on a real 8042, while the command byte's translate bit
+// (6) is set every byte from the keyboard, answers included, is translated to set 1
+// on its way to the output buffer (a set-2 break prefix F0 becomes bit 7 of the next
+// code). A keyboard switched to set 1 (F0 01) converts the typed codes itself; set 3
+// is acknowledged but typed keys stay in set 2.
+//
 // The aux port exists but nothing is plugged into it, which is what Linux's i8042
 // probe handles without delay: the controller-internal loopback (0xD3) echoes as aux
 // data, so the loop and IRQ 12 delivery tests pass and the AUX port is registered;
@@ -22,10 +31,9 @@
 // Reset leaves the state a PC BIOS hands to the OS: command byte 0x45 (translation,
 // system flag, keyboard interrupt; aux port enabled with its interrupt off), output
 // port 0x03 (not in reset, A20 on). A20 is reported only: ringshift does not mask it.
-// Keyboard replies are not translated to scan code set 1 (only ACKs and IDs are ever
-// sent, and Linux accepts the untranslated ID 0xAB 0x83).
 #pragma once
 #include <cstdint>
+#include <cstddef>
 #include <deque>
 #include <string>
 
@@ -44,8 +52,12 @@ class I8042 : public Device {
   void reset() override;
   std::string dump() const override;
 
-  // A byte from the keyboard (a future host keyboard): queued while it is scanning.
+  // A byte the keyboard sends (the keyboard's buffer, 16 bytes): queued while it is scanning.
   void keyboard_byte(uint8_t b);
+  // Keys typed on the host: scan code set 2 make and break codes, sent one byte at a time
+  // as the guest takes them. Dropped while the keyboard does not scan.
+  void type(const uint8_t* codes, size_t n);
+  uint8_t leds() const { return leds_; }
   bool a20() const { return outport_ & 2; }
   uint8_t command_byte() const { return ram_[0]; }
 
@@ -62,6 +74,7 @@ class I8042 : public Device {
   void reply(uint8_t v, bool aux = false, bool timeout = false);
   void kbd_send(uint8_t v);
   void refill();
+  bool next_typed_byte();
   void drive_irqs();
   uint8_t status() const;
 
@@ -73,6 +86,9 @@ class I8042 : public Device {
   bool last_was_command_ = false;  // status bit 3 (A2)
   std::deque<Byte> ctl_q_;       // controller replies
   std::deque<uint8_t> kbd_q_;    // bytes the keyboard has to send
+  std::deque<uint8_t> typed_;    // set-2 codes typed on the host, not yet sent
+  bool xlate_break_ = false;     // the controller has taken a set-2 break prefix (F0)
+  bool typed_break_ = false;     // the same, for the keyboard's own set-1 conversion
   Byte obuf_{};
   bool obuf_full_ = false;
   uint8_t last_read_ = 0;

@@ -16,6 +16,8 @@ namespace {
 // Saved once for restore_host_terminal(), which may run in a signal handler.
 struct termios g_saved;
 volatile int g_saved_fd = -1;
+const char* volatile g_restore_seq = nullptr;
+volatile int g_restore_fd = -1;
 
 constexpr uint8_t kEscape = 0x01;  // Ctrl-A
 
@@ -29,9 +31,28 @@ void write_all(int fd, const char* s) {
   }
 }
 
+void register_restore_at_exit() {
+  static bool registered = false;
+  if (!registered) {
+    std::atexit(restore_host_terminal);
+    registered = true;
+  }
+}
+
 }  // namespace
 
+void set_terminal_restore_output(int fd, const char* seq) {
+  g_restore_seq = nullptr;
+  g_restore_fd = fd;
+  g_restore_seq = seq;
+  if (seq) register_restore_at_exit();
+}
+
 void restore_host_terminal() {
+  if (const char* seq = g_restore_seq) {
+    g_restore_seq = nullptr;
+    write_all(g_restore_fd, seq);
+  }
   int fd = g_saved_fd;
   if (fd < 0) return;
   tcsetattr(fd, TCSAFLUSH, &g_saved);
@@ -47,11 +68,7 @@ HostConsole::HostConsole(int in_fd, int out_fd) : in_fd_(in_fd), out_fd_(out_fd)
   if (!isatty(in_fd) || tcgetattr(in_fd, &t) != 0) return;
   g_saved = t;
   g_saved_fd = in_fd;
-  static bool registered = false;
-  if (!registered) {
-    std::atexit(restore_host_terminal);
-    registered = true;
-  }
+  register_restore_at_exit();
   // Raw input (no line editing, no signals from keys, no CR/NL mapping); output keeps
   // its post-processing so that ringshift's own messages still start on a new line.
   t.c_iflag &= ~tcflag_t(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
@@ -97,11 +114,11 @@ size_t HostConsole::read(uint8_t* buf, size_t max, Action& act) {
         act = Action::Quit;
         return out;
       case 'h': case 'H': case '?':
-        write_all(out_fd_,
-                  "\r\nringshift console escapes:\r\n"
-                  "  Ctrl-A x    quit ringshift\r\n"
-                  "  Ctrl-A h    this help\r\n"
-                  "  Ctrl-A Ctrl-A  send Ctrl-A to the guest\r\n");
+        if (out_fd_ >= 0) {
+          write_all(out_fd_, "\r\n");
+          write_all(out_fd_, kHostHelp);
+        }
+        act = Action::Help;
         break;
       case kEscape:
         buf[out++] = kEscape;

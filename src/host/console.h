@@ -11,9 +11,10 @@ namespace rs {
 
 class HostConsole {
  public:
-  enum class Action { None, Quit };
+  enum class Action { None, Quit, Help };
 
-  // in_fd: where keys come from (a terminal goes raw); out_fd: where help text goes.
+  // in_fd: where keys come from (a terminal goes raw); out_fd: where help text goes
+  // (-1: nowhere; read() still reports Action::Help).
   HostConsole(int in_fd, int out_fd);
   ~HostConsole();
   HostConsole(const HostConsole&) = delete;
@@ -30,7 +31,17 @@ class HostConsole {
   bool raw_ = false, eof_ = false, escape_ = false;
 };
 
-// Puts a terminal left in raw mode back as it was. Async-signal-safe.
+// Puts a terminal left in raw mode back as it was, after writing the output set by
+// set_terminal_restore_output. Async-signal-safe.
 void restore_host_terminal();
+// Bytes that put the terminal's screen back (the text display leaves the alternate
+// screen), written to fd by restore_host_terminal() on every way out; seq must outlive
+// that (a string literal), nullptr for none.
+void set_terminal_restore_output(int fd, const char* seq);
+inline constexpr const char* kHostHelp =
+    "ringshift console escapes:\r\n"
+    "  Ctrl-A x    quit ringshift\r\n"
+    "  Ctrl-A h    this help\r\n"
+    "  Ctrl-A Ctrl-A  send Ctrl-A to the guest\r\n";
 
 }  // namespace rs

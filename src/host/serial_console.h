@@ -8,20 +8,21 @@
 
 #include "devices/uart16550.h"
 #include "host/console.h"
+#include "host/frontend.h"
 
 namespace rs {
 
-class SerialConsole {
+class SerialConsole : public HostFrontend {
  public:
   // in_fd < 0: no input (tests, benchmarks).
   SerialConsole(Uart16550& uart, int in_fd, int out_fd);
 
   // At every exit to the run loop. True when the user asked to quit (Ctrl-A x).
-  bool service(uint64_t now);
+  bool service(uint64_t now) override;
   // Writes out what the guest has sent so far.
-  void flush() { uart_.flush(); }
+  void flush() override { uart_.flush(); }
   // The guest idles (HLT): sleeps at most ns, or until a key arrives (flush first).
-  void idle(uint64_t ns);
+  void idle(uint64_t ns) override;
 
  private:
   Uart16550& uart_;

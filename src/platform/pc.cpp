@@ -11,6 +11,7 @@
 #include "devices/port92.h"
 #include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
+#include "devices/vga.h"
 
 namespace rs {
 
@@ -20,13 +21,14 @@ PcDevices build_pc(Board& b, BoardControl& control, const PcConfig& cfg) {
   auto& pit = b.add<Pit8254>(IrqLine{&pic, 0}, &monotonic_ns);
   b.add<Port61>(pit, &monotonic_ns);
   b.add<RtcCmos>(cfg.ram_bytes, IrqLine{&pic, RtcCmos::kIrq});
-  b.add<I8042>(IrqLine{&pic, I8042::kKbdIrq}, IrqLine{&pic, I8042::kAuxIrq}, control);
+  auto& kbd = b.add<I8042>(IrqLine{&pic, I8042::kKbdIrq}, IrqLine{&pic, I8042::kAuxIrq}, control);
   b.add<Port92>(control);
   b.add<PciHost>();
   auto& com1 = b.add<Uart16550>(cfg.uart_fd, IrqLine{&pic, Uart16550::kIrq});
+  auto& vga = b.add<Vga>();
   b.add<DebugExit>(control);
   b.add<MmioTestDev>();
-  return PcDevices{&pic, &com1};
+  return PcDevices{&pic, &com1, &vga, &kbd};
 }
 
 }  // namespace rs

@@ -8,6 +8,8 @@ namespace rs {
 
 class Pic8259;
 class Uart16550;
+class Vga;
+class I8042;
 
 struct PcConfig {
   uint64_t ram_bytes = 128ull << 20;  // reported in the CMOS memory-size fields
@@ -18,6 +20,8 @@ struct PcConfig {
 struct PcDevices {
   Pic8259* pic = nullptr;      // acknowledges interrupts for the CPU
   Uart16550* com1 = nullptr;   // the host console's serial port
+  Vga* vga = nullptr;          // the text screen of -display curses
+  I8042* kbd = nullptr;        // where that display's keys go
 };
 
 // Plugs the PC's devices into the board; board asks the machine for stops and resets.
