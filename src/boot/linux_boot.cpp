@@ -115,6 +115,17 @@ void put_memory_map(std::vector<uint8_t>& bp, uint64_t ram) {
   put<uint32_t>(bp, kAltMemK, uint32_t(std::min<uint64_t>(ram - 0x100000, 0xFFFFFFFFull) >> 10));
 }
 
+// screen_info, what the real-mode setup code would have found out from int 10h: the
+// VGA in mode 03h (80x25 colour text), cursor at the top left, so that vgacon drives it.
+void put_screen_info(std::vector<uint8_t>& bp) {
+  bp[0x06] = 0x03;                 // orig_video_mode
+  bp[0x07] = 80;                   // orig_video_cols
+  put<uint16_t>(bp, 0x0A, 0x0003); // orig_video_ega_bx: colour, 256 KiB (int 10h AH=12h BL=10h)
+  bp[0x0E] = 25;                   // orig_video_lines
+  bp[0x0F] = 0x22;                 // orig_video_isVGA: VIDEO_TYPE_VGAC
+  put<uint16_t>(bp, 0x10, 16);     // orig_video_points: character height
+}
+
 // The zero page (boot_params), without the initrd fields.
 std::vector<uint8_t> zero_page(const std::vector<uint8_t>& img, const std::string& cmdline, uint64_t ram) {
   // It starts as zeros plus a copy of the setup header.
@@ -132,6 +143,7 @@ std::vector<uint8_t> zero_page(const std::vector<uint8_t>& img, const std::strin
                      std::to_string(std::min<uint32_t>(cmdline_max, 0xFFFF)));
   put<uint32_t>(bp, kCmdLinePtr, kCmdlineAddr);
   put_memory_map(bp, ram);
+  put_screen_info(bp);
   return bp;
 }
 
