@@ -47,7 +47,7 @@ std::string usage(const po::options_description& run_opts) {
   return o.str();
 }
 
-// QEMU's single-dash long drive flags. Boost's default style would read "-hda" as the
+// QEMU's single-dash long flags (drives, -bios, -display, -nographic). Boost's default style would read "-hda" as the
 // short options -h -d -a, so these exact tokens are taken as the long options first.
 std::pair<std::string, std::string> qemu_flag(const std::string& token) {
   for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic"})
@@ -110,6 +110,13 @@ UsageError bad_command_line(const po::error& e) {
   for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic"})
     if (const size_t at = msg.find(std::string("'--") + f + "'"); at != std::string::npos) msg.erase(at + 1, 1);
   return UsageError(msg + " (try 'ringshift --help')");
+}
+
+// -display's value, as QEMU spells it.
+std::string check_display(const std::string& display, bool nographic) {
+  if (display != "curses" && display != "none") throw UsageError("bad -display '" + display + "' (curses or none)");
+  if (nographic) throw UsageError("-nographic cannot be used with -display");
+  return display;
 }
 
 }  // namespace
@@ -222,10 +229,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
     out.run.gdb_port = uint16_t(p);
   }
   if (out.run.wait_gdb && !out.run.gdb_port) out.run.gdb_host = "127.0.0.1", out.run.gdb_port = 1234;
-  if (!display.empty() && display != "curses" && display != "none")
-    throw UsageError("bad -display '" + display + "' (curses or none)");
-  if (nographic && !display.empty()) throw UsageError("-nographic cannot be used with -display");
-  if (!display.empty()) out.run.display = display;
+  if (!display.empty()) out.run.display = check_display(display, nographic);
   return out;
 }
 

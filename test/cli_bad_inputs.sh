@@ -55,6 +55,8 @@ check "map budget text"   run --kernel "$tmp/junk" --map-budget lots
 check "gdb port range"    run --kernel "$tmp/junk" --gdb 99999
 check "gdb port text"     run --kernel "$tmp/junk" --gdb localhost:gdb
 check "gdb empty port"    run --kernel "$tmp/junk" --gdb 127.0.0.1:
+check "bad display"       run --kernel "$tmp/junk" -display sdl
+check "display+nographic" run --kernel "$tmp/junk" -nographic -display curses
 "$rs" --help >"$tmp/out" 2>&1 && grep -q -- '--kernel' "$tmp/out" && grep -q -- '-hda FILE' "$tmp/out" || { echo "FAIL --help"; fail=1; }
 # The new "nothing to boot" line replaced "missing --kernel": the user is told about drives.
 "$rs" run 2>&1 | grep -q 'nothing to boot: give --kernel FILE or a drive' || { echo "FAIL nothing-to-boot message"; fail=1; }

@@ -117,35 +117,40 @@ uint8_t Vga::in_byte(uint16_t port) {
   }
 }
 
+void Vga::crtc_write(uint8_t v) {
+  if (crtc_index_ >= kCrtcRegs) return;
+  if (crtc_index_ <= 7 && (crtc_[0x11] & kCr11Protect)) {
+    // Protected timing registers; only CR07's line compare bit 8 stays writable.
+    if (crtc_index_ == 7) crtc_[7] = uint8_t((crtc_[7] & ~kCr07LineCompare8) | (v & kCr07LineCompare8));
+    return;
+  }
+  crtc_[crtc_index_] = v;
+}
+
+void Vga::ac_write(uint8_t v) {
+  if (!ac_data_next_) {
+    ac_index_ = v & 0x3F;
+  } else {
+    const int i = ac_index_ & 0x1F;
+    // While the display owns the palette (PAS set), palette registers 0-15 are locked.
+    if (i < kAcRegs && !(i < 16 && (ac_index_ & kAcPas))) ac_[i] = v;
+  }
+  ac_data_next_ = !ac_data_next_;
+}
+
 void Vga::out_byte(uint16_t port, uint8_t v) {
   if (crtc_port(port, 4)) {
     crtc_index_ = v;
     return;
   }
-  if (crtc_port(port, 5)) {
-    if (crtc_index_ >= kCrtcRegs) return;
-    if (crtc_index_ <= 7 && (crtc_[0x11] & kCr11Protect)) {
-      // Protected timing registers; only CR07's line compare bit 8 stays writable.
-      if (crtc_index_ == 7) crtc_[7] = uint8_t((crtc_[7] & ~kCr07LineCompare8) | (v & kCr07LineCompare8));
-      return;
-    }
-    crtc_[crtc_index_] = v;
-    return;
-  }
+  if (crtc_port(port, 5)) return crtc_write(v);
   if (crtc_port(port, 0xA)) {
     feature_ = v;
     return;
   }
   switch (port) {
     case 0x3C0:
-      if (!ac_data_next_) {
-        ac_index_ = v & 0x3F;
-      } else {
-        const int i = ac_index_ & 0x1F;
-        // While the display owns the palette (PAS set), palette registers 0-15 are locked.
-        if (i < kAcRegs && !(i < 16 && (ac_index_ & kAcPas))) ac_[i] = v;
-      }
-      ac_data_next_ = !ac_data_next_;
+      ac_write(v);
       break;
     case 0x3C2:
       misc_ = v;

@@ -63,6 +63,8 @@ class Vga : public Device {
  private:
   uint8_t in_byte(uint16_t port);
   void out_byte(uint16_t port, uint8_t v);
+  void crtc_write(uint8_t v);
+  void ac_write(uint8_t v);
   // The CRTC's ports follow misc output bit 0 (I/O address select): 0x3Dx or 0x3Bx.
   bool crtc_port(uint16_t port, uint16_t low) const { return port == ((misc_ & 1) ? 0x3D0 : 0x3B0) + low; }
   uint8_t input_status1();

@@ -14,6 +14,7 @@ Checks, in order:
     guest's status line shows the exact bytes, make and break counted);
   - Esc ends the guest (debug-exit value 0: status 1), and the terminal is back as it was:
     the normal screen, the cursor visible, autowrap on, `stty -g` unchanged;
+  - without a terminal on stdout, -display curses is one clear error (status 2);
   - a second run: Ctrl-A h shows the help over the screen, a key takes it away, Ctrl-A
     Ctrl-A types Ctrl-A, Ctrl-A x quits with status 0, the terminal restored again.
 
@@ -203,6 +204,15 @@ def restored(p, work, n):
     print(f"ok  run {n}: the normal screen is back")
 
 
+def not_a_terminal(ringshift, kernel):
+    """-display curses with stdout redirected: one clear error, status 2."""
+    r = subprocess.run([ringshift, "run", "-display", "curses", "--kernel", kernel], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    check("-display curses without a terminal: status", r.returncode, 2)
+    check("-display curses without a terminal: message", r.stderr.strip(),
+          "ringshift: error: -display curses shows the screen on a terminal: stdout is not one")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ringshift", required=True)
@@ -235,6 +245,7 @@ exec sleep 600
     try:
         p.tmux("-2", "new-session", "-d", "-s", "vga", "-x", str(COLS), "-y", str(ROWS), "-e", f"TERM={env_term}",
                f"bash --norc --noprofile '{driver}'")
+        not_a_terminal(a.ringshift, a.kernel)
         first_run(p)
         restored(p, work, 1)
         p.keys("Enter")  # on to the second run
