@@ -47,8 +47,9 @@ std::string usage(const po::options_description& run_opts) {
   return o.str();
 }
 
-// QEMU's single-dash long flags (drives, -bios, -display, -nographic). Boost's default style would read "-hda" as the
-// short options -h -d -a, so these exact tokens are taken as the long options first.
+// QEMU's single-dash long flags (drives, -bios, -display, -nographic). Boost's default
+// style would read "-hda" as the short options -h -d -a, so these exact tokens are taken
+// as the long options first.
 std::pair<std::string, std::string> qemu_flag(const std::string& token) {
   for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic"})
     if (token.size() > 1 && token[0] == '-' && token.compare(1, std::string::npos, f) == 0) return {f, ""};
