@@ -117,7 +117,8 @@ int run(const rs::RunOptions& o) {
   if (o.stats) m.profile().start_sampling();
   int status = m.run();
   if (o.stats) m.profile().stop_sampling();
-  if (status == rs::kExitGuestError || status == rs::kExitInternal || status == rs::kExitInterrupted)
+  if (status == rs::kExitGuestError || status == rs::kExitInternal || status == rs::kExitInterrupted ||
+      status == rs::kExitNoBoot)
     spdlog::error("{}", m.stop_reason());
   else
     spdlog::info("{} (exit status {})", m.stop_reason(), status);
