@@ -3,6 +3,7 @@
 // the native instruction runs with its REP prefix and the guest's DF, at native
 // speed. The guard zones around the window bound what it can reach; the fault
 // handler turns the pointers back into guest offsets (kRebasedString).
+#include "cpu/emulate.h"
 #include "error.h"
 #include "translator/emitter.h"
 
@@ -24,17 +25,10 @@ int source_segment(const Insn& in) {
 
 }  // namespace
 
+// LODS reads through DS:ESI only and runs as IDENT; the others write or compare through ES:EDI.
 bool is_string(const Insn& in) {
-  if (in.has(ZYDIS_ATTRIB_HAS_MODRM)) return false;  // SSE MOVSD/CMPSD share mnemonics
-  switch (in.mn()) {
-    case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
-    case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
-    case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_CMPSD:
-    case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
-      return true;
-    default:
-      return false;
-  }
+  const ZydisMnemonic m = in.mn();
+  return is_string_insn(in) && m != ZYDIS_MNEMONIC_LODSB && m != ZYDIS_MNEMONIC_LODSW && m != ZYDIS_MNEMONIC_LODSD;
 }
 
 bool emit_string(Emitter& e, const Insn& in) {
