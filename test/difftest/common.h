@@ -19,6 +19,10 @@ inline constexpr uint32_t kStackAddr = 0x004F0000;    // the stack page
 inline constexpr uint32_t kStackBytes = 0x1000;
 inline constexpr uint32_t kStackTop = kStackAddr + kStackBytes - 0x400;  // ESP at entry
 
+// The code selectors, natively and in the guest: Linux's 32-bit user CS, and the 16-bit
+// code segment of 16-bit cases (LDT entry 0, RPL 3).
+inline constexpr uint16_t kCs32 = 0x23, kCode16Sel = 0x07;
+
 // Registers, flags and x87/SSE state: at entry, and where the sequence stopped.
 struct State {
   uint32_t gpr[8] = {};  // EAX ECX EDX EBX ESP EBP ESI EDI

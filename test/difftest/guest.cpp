@@ -10,7 +10,7 @@ namespace difftest {
 namespace {
 
 // The harness's data (paging is off), next to the kernel's tables (kernel.h).
-constexpr uint32_t kIn = 0xB000;      // gpr[8] at +0, eflags at +0x20
+constexpr uint32_t kIn = 0xB000;      // gpr[8] at +0, eflags at +0x20, CS +0x24, EIP +0x28
 constexpr uint32_t kOut = 0xB040;     // gpr[8], eflags +0x20, eip +0x24, vector +0x28, error +0x2C
 constexpr uint32_t kFxIn = 0xC000, kFxOut = 0xC200;
 constexpr uint16_t kFeedPort = 0xE0;
@@ -24,6 +24,8 @@ Kernel build_feeder_kernel() {
     a.mov(x86::esp, kKernelStack);
     a.out(Imm(kFeedPort), x86::al);
     a.fxrstor(x86::ptr(uint64_t(kFxIn), 512));
+    a.mov(x86::eax, kLdtSel);  // the 16-bit code segment of 16-bit cases
+    a.lldt(x86::ax);
     a.mov(x86::eax, kUserDs);
     a.mov(x86::ds, x86::ax);
     a.mov(x86::es, x86::ax);
@@ -33,8 +35,8 @@ Kernel build_feeder_kernel() {
     a.push(kUserDs);
     a.push(abs(kIn + 16));
     a.push(abs(kIn + 0x20));
-    a.push(kUserCs);
-    a.push(Imm(kCodeAddr));
+    a.push(abs(kIn + 0x24));  // CS: kUserCs, or kCode16Sel (EIP 0) for a 16-bit case
+    a.push(abs(kIn + 0x28));
     static const x86::Gp regs[8] = {x86::eax, x86::ecx, x86::edx, x86::ebx, x86::esp, x86::ebp, x86::esi, x86::edi};
     for (int r = 7; r >= 0; --r)
       if (r != 4) a.mov(regs[r], abs(kIn + 4 * uint32_t(r)));
@@ -99,6 +101,8 @@ class Feeder : public rs::Device {
     mem.write(kIn, c.in.gpr, 32);
     const uint32_t eflags = c.in.eflags | 0x200;  // user code runs with IF=1 natively too
     mem.write(kIn + 0x20, &eflags, 4);
+    const uint32_t cs_eip[2] = {c.code16 ? kCode16Sel : kUserCs, c.code16 ? 0 : kCodeAddr};
+    mem.write(kIn + 0x24, cs_eip, 8);
     mem.write(kFxIn, c.in.fx, 512);
   }
 
@@ -121,7 +125,7 @@ std::string run_in_ringshift(const std::vector<Case>& cases,
   rs::Machine m(cfg);
   m.load_multiboot(kernel.image, "difftest-kernel", "difftest-kernel", nullptr, "");
   // INT3 and INTO may be used from ring 3, as on Linux; INT n to others raises #GP.
-  install_tables(m.mem(), kernel, {3, 4});
+  install_tables(m.mem(), kernel, {3, 4}, true);
   Feeder feeder(m, cases, report);
   m.io().attach(kFeedPort, 1, &feeder);
   m.run();

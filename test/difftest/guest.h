@@ -3,6 +3,8 @@
 // the event (the closing INT3, or a fault) and asks for the next case through an
 // I/O port; the harness answers by writing the case into guest memory. The code page
 // is rewritten for every case, so translations are dropped and rebuilt each time.
+// A 16-bit case (Case::code16) starts at 7:0, the 16-bit code segment the kernel keeps in
+// its LDT with the native runner's descriptor (kernel.h).
 #pragma once
 #include <functional>
 #include <vector>

@@ -64,12 +64,18 @@ Kernel build_kernel(const std::function<void(asmjit::x86::Assembler&, asmjit::La
   return k;
 }
 
-void install_tables(rs::PhysMem& mem, const Kernel& k, std::initializer_list<int> user_vectors) {
-  // null, ring-0 code/data, spare, ring-3 code (0x23) and data (0x2B), TSS (0x30).
-  const uint64_t gdt[7] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0, 0x00CFFA000000FFFFull,
-                           0x00CFF2000000FFFFull,
-                           0x0000890000000067ull | (uint64_t(kTss & 0xFFFFFF) << 16) | (uint64_t(kTss >> 24) << 56)};
-  mem.write(kGdt, gdt, sizeof gdt);
+void install_tables(rs::PhysMem& mem, const Kernel& k, std::initializer_list<int> user_vectors, bool ldt16) {
+  auto base = [](uint32_t b) { return (uint64_t(b & 0xFFFFFF) << 16) | (uint64_t(b >> 24) << 56); };
+  // null, ring-0 code/data, spare, ring-3 code (0x23) and data (0x2B), TSS (0x30), LDT (0x38).
+  const uint64_t gdt[8] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0, 0x00CFFA000000FFFFull,
+                           0x00CFF2000000FFFFull, 0x0000890000000067ull | base(kTss),
+                           0x0000820000000007ull | base(kLdt)};
+  const size_t gdt_entries = ldt16 ? 8 : 7;
+  mem.write(kGdt, gdt, 8 * gdt_entries);
+  if (ldt16) {
+    const uint64_t code16 = 0x0000FB000000FFFFull | base(kCodeAddr);  // P, DPL 3, execute/read, accessed, D = 0
+    mem.write(kLdt, &code16, 8);
+  }
   uint8_t tss[0x68] = {};
   uint32_t esp0 = kKernelStack, ss0 = 0x10;
   uint16_t iomap = 0x68;  // no I/O bitmap
@@ -85,7 +91,7 @@ void install_tables(rs::PhysMem& mem, const Kernel& k, std::initializer_list<int
     mem.write(kIdt + 8 * uint32_t(v), &g, 8);
   }
   uint8_t gdtr[6], idtr[6];
-  uint16_t gl = sizeof gdt - 1, il = 256 * 8 - 1;
+  uint16_t gl = uint16_t(8 * gdt_entries - 1), il = 256 * 8 - 1;
   uint32_t gb = kGdt, ib = kIdt;
   std::memcpy(gdtr, &gl, 2), std::memcpy(gdtr + 2, &gb, 4);
   std::memcpy(idtr, &il, 2), std::memcpy(idtr + 2, &ib, 4);

@@ -34,13 +34,16 @@ namespace {
 const char* kRegNames[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
 constexpr uint32_t kFlagsCompared = 0x8D5 | 0x400;  // OF SF ZF AF PF CF, DF
 
+// A 16-bit case may far-jump to CS 0x23 and back (gen.cpp): the listing follows.
 std::string disassemble(const Case& c) {
   rs::Decoder d;
   std::string out;
   size_t off = 0;
+  bool code32 = !c.code16;
   while (off < c.code.size()) {
     rs::Insn in;
-    if (!d.decode(c.code.data() + off, c.code.size() - off, kCodeAddr + uint32_t(off), true, in)) {
+    const uint32_t eip = (code32 ? kCodeAddr : 0) + uint32_t(off);
+    if (!d.decode(c.code.data() + off, c.code.size() - off, eip, code32, in)) {
       out += "  (undecodable)\n";
       break;
     }
@@ -55,6 +58,9 @@ std::string disassemble(const Case& c) {
     hex.resize(std::max<size_t>(hex.size(), 24), ' ');
     out += addr + hex + " " + in.text() + "\n";
     off += in.len();
+    if (c.code16 && in.mn() == ZYDIS_MNEMONIC_JMP && in.z.operand_count_visible == 1 &&
+        in.ops[0].type == ZYDIS_OPERAND_TYPE_POINTER)
+      code32 = in.ops[0].ptr.segment == kCs32;
   }
   return out;
 }
@@ -106,16 +112,16 @@ void print_outcome(const char* who, const Outcome& o) {
 
 void report(uint64_t seed, uint64_t index, const Case& c, const std::vector<std::string>& diffs,
             const Outcome* native = nullptr, const Outcome* guest = nullptr) {
-  std::printf("MISMATCH seed %llu case %llu\ncode (%zu bytes):\n%s", (unsigned long long)seed,
-              (unsigned long long)index, c.code.size(), disassemble(c).c_str());
+  std::printf("MISMATCH seed %llu case %llu\n%s code (%zu bytes):\n%s", (unsigned long long)seed,
+              (unsigned long long)index, c.code16 ? "16-bit" : "32-bit", c.code.size(), disassemble(c).c_str());
   std::printf("input:    ");
   for (int r = 0; r < 8; ++r) std::printf(" %s=%08x", kRegNames[r], c.in.gpr[r]);
   std::printf(" eflags=%08x\n", c.in.eflags);
   if (native) print_outcome("native:", *native);
   if (guest) print_outcome("ringshift:", *guest);
   for (const auto& l : diffs) std::printf("  %s\n", l.c_str());
-  std::printf("reproduce: difftest --seed %llu --first %llu --count 1\n\n", (unsigned long long)seed,
-              (unsigned long long)index);
+  std::printf("reproduce: difftest%s --seed %llu --first %llu --count 1\n\n", c.code16 ? " --code16 1" : "",
+              (unsigned long long)seed, (unsigned long long)index);
 }
 
 // Runs cases natively, then in ringshift. got[i] is valid for i < the returned count.
@@ -150,7 +156,7 @@ Case minimize(NativeRunner& native, const Case& c, const std::vector<std::string
     branches = false;
     while (off + 1 < k.code.size()) {
       rs::Insn in;
-      if (!d.decode(k.code.data() + off, k.code.size() - off, kCodeAddr + uint32_t(off), true, in)) break;
+      if (!d.decode(k.code.data() + off, k.code.size() - off, uint32_t(off), !k.code16, in)) break;
       if (in.z.meta.category == ZYDIS_CATEGORY_COND_BR || in.z.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
           in.z.meta.category == ZYDIS_CATEGORY_CALL || in.z.meta.category == ZYDIS_CATEGORY_RET)
         branches = true;

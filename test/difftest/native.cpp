@@ -23,7 +23,6 @@ constexpr uint64_t kSavedRsp = kTramp + 0xC00, kGprIn = kTramp + 0xC10, kMxcsrHo
 constexpr uint64_t kSavedFsBase = kTramp + 0xC50, kSavedGsBase = kTramp + 0xC58;
 constexpr uint64_t kEntryPtr = kTramp + 0xC60;    // which 32-bit entry kEnter64 goes to
 constexpr uint64_t kEntry16 = kTramp + 0x1800;    // the 32-bit entry that far-jumps to 16-bit code
-constexpr uint16_t kCode16Sel = (0 << 3) | 4 | 3;  // LDT entry 0, RPL 3
 constexpr uint64_t kFxIn = kTramp + 0x1000;
 constexpr int kSignals[] = {SIGTRAP, SIGSEGV, SIGFPE, SIGILL, SIGBUS};
 
@@ -57,7 +56,7 @@ void on_signal(int, siginfo_t*, void* ctx) {
   auto* uc = static_cast<ucontext_t*>(ctx);
   greg_t* g = uc->uc_mcontext.gregs;
   uint16_t cs = uint16_t(g[REG_CSGSFS] & 0xFFFF);
-  if ((cs != 0x23 && cs != kCode16Sel) || !g_out) {
+  if ((cs != kCs32 && cs != kCode16Sel) || !g_out) {
     static const char msg[] = "difftest: unexpected signal outside a native run\n";
     ssize_t r = write(2, msg, sizeof msg - 1);
     (void)r;

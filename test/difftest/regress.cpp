@@ -39,6 +39,10 @@ bool load_case(const std::string& path, Case& c, std::string& error) {
       in >> std::hex >> fill;
     } else if (key == "undefined") {
       in >> std::hex >> c.flags_undefined;
+    } else if (key == "code16") {
+      int v = 0;
+      in >> v;
+      c.code16 = v != 0;
     }
   }
   if (!have_code || !have_gpr) {
@@ -71,6 +75,7 @@ bool save_case(const std::string& path, const Case& c, const std::string& commen
   f << "\nfill " << b;
   std::snprintf(b, sizeof b, "%08x", c.flags_undefined);
   f << "\nundefined " << b << "\n";
+  if (c.code16) f << "code16 1\n";
   return bool(f);
 }
 

@@ -6,6 +6,7 @@
 //   eflags 00000246
 //   fill 0123456789abcdef  seed of the x87/SSE, scratch and stack images (gen.h)
 //   undefined 00000000     flags left undefined at the end
+//   code16 1               (optional) 16-bit code: run in a 16-bit code segment, EIP = offset
 #pragma once
 #include <string>
 #include <vector>
