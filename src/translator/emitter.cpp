@@ -102,7 +102,10 @@ unsigned Emitter::host_prefixes(const Insn& in, uint8_t* out, unsigned n) {
     }
     out[n++] = p;
   }
-  if (in.code16 && !had66 && in.z.operand_width == 16 && !in.has(ZYDIS_ATTRIB_HAS_OPERANDSIZE)) {
+  // MMX and SSE forms have no operand size (Zydis still says 16): there a 66 would select
+  // another instruction (psubw mm -> psubw xmm).
+  auto simd = [&] { return in.fpu_use() == Insn::kMmx || in.fpu_use() == Insn::kXmm; };
+  if (in.code16 && !had66 && in.z.operand_width == 16 && !in.has(ZYDIS_ATTRIB_HAS_OPERANDSIZE) && !simd()) {
     // The prefix goes first: other prefixes (F2/F3 with a mandatory role) must stay next to the opcode.
     for (unsigned i = n; i > 0; --i) out[i] = out[i - 1];
     out[0] = 0x66;
