@@ -52,14 +52,16 @@ struct Case {
   // offset from kCodeAddr (DS, ES and SS stay flat; SS.B = 1, so the stack uses ESP).
   bool code16 = false;
   uint32_t flags_undefined = 0;  // EFLAGS bits the SDM leaves undefined at the end
-  // Where each generated form starts and which flags are undefined there (for faults).
+  // Where each generated form starts (EIP) and which flags are undefined there (for faults).
   std::vector<std::pair<uint32_t, uint32_t>> undef_before;
   uint32_t end_eip() const { return (code16 ? 0 : kCodeAddr) + uint32_t(code.size()); }
   uint32_t undefined_at(uint32_t eip) const {
     if (eip == end_eip() || undef_before.empty()) return flags_undefined;
-    uint32_t u = 0;
+    // The form that starts last at or before eip (a 16-bit case's 32-bit stretch has
+    // linear addresses, above the offsets of the 16-bit forms).
+    uint32_t u = 0, best = 0;
     for (auto& [at, mask] : undef_before)
-      if (at <= eip) u = mask;
+      if (at <= eip && at >= best) u = mask, best = at;
     return u;
   }
 };

@@ -1,5 +1,5 @@
 // difftest: the host as the oracle for ringshift's translator.
-//   difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]
+//   difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K] [--code16 1]
 //   difftest --fuzz SECONDS [--seed S]     (the robustness fuzzer, see fuzz.h)
 //   difftest --list 1 [--seed S] [--first I] [--count N]   (print the cases only)
 //   difftest --regressions DIR             (replay the saved cases, see regress.h)
@@ -11,6 +11,8 @@
 // arithmetic flags (minus what the SDM leaves undefined), x87/SSE state, scratch and
 // stack memory, and the exception (vector, error code, EIP). Exit status 0 when all
 // match, 1 on a mismatch (each printed as a reproducer), 2 on bad arguments.
+// --code16 1 generates 16-bit sequences instead (gen16.h) and runs them in a 16-bit code
+// segment (CS.D = 0) on both sides.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -229,10 +231,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
     if ((a != "--seed" && a != "--count" && a != "--first" && a != "--batch" && a != "--max-report" && a != "--fuzz" &&
-         a != "--list" && a != "--regressions" && a != "--save" && a != "--native16-check") ||
+         a != "--list" && a != "--regressions" && a != "--save" && a != "--native16-check" && a != "--code16") ||
         i + 1 >= argc) {
       std::fprintf(stderr,
-                   "usage: difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K]\n"
+                   "usage: difftest [--seed S] [--first I] [--count N] [--batch B] [--max-report K] [--code16 1]\n"
                    "       difftest --fuzz SECONDS [--seed S]\n");
       return 2;
     }
@@ -243,6 +245,7 @@ int main(int argc, char** argv) {
   const uint64_t seed = arg(argc, argv, "--seed", 1), first = arg(argc, argv, "--first", 0);
   const uint64_t count = arg(argc, argv, "--count", 1000), batch = std::max<uint64_t>(1, arg(argc, argv, "--batch", 4096));
   const uint64_t max_report = arg(argc, argv, "--max-report", 10);
+  const bool code16 = arg(argc, argv, "--code16", 0) != 0;
   if (uint64_t secs = arg(argc, argv, "--fuzz", 0)) return fuzz(seed, double(secs));
   if (arg(argc, argv, "--native16-check", 0)) return native16_check();
   std::string save_dir = DIFFTEST_REGRESSION_DIR;
@@ -252,7 +255,7 @@ int main(int argc, char** argv) {
   }
   if (arg(argc, argv, "--list", 0)) {  // print the cases without running them
     for (uint64_t i = first; i < first + count; ++i)
-      std::printf("case %llu:\n%s", (unsigned long long)i, disassemble(generate(seed, i)).c_str());
+      std::printf("case %llu:\n%s", (unsigned long long)i, disassemble(generate(seed, i, code16)).c_str());
     return 0;
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -262,7 +265,7 @@ int main(int argc, char** argv) {
     uint64_t n = std::min(batch, first + count - start);
     std::vector<Case> cases;
     cases.reserve(n);
-    for (uint64_t i = 0; i < n; ++i) cases.push_back(generate(seed, start + i));
+    for (uint64_t i = 0; i < n; ++i) cases.push_back(generate(seed, start + i, code16));
     std::vector<Outcome> expected(n);
     native.begin_batch();
     for (uint64_t i = 0; i < n; ++i) expected[i] = native.run(cases[i]);
@@ -291,10 +294,10 @@ int main(int argc, char** argv) {
         report(seed, start + i, m, d);
       }
       char name[64];
-      std::snprintf(name, sizeof name, "/seed%llu_case%llu.case", (unsigned long long)seed,
+      std::snprintf(name, sizeof name, "/%sseed%llu_case%llu.case", code16 ? "code16_" : "", (unsigned long long)seed,
                     (unsigned long long)(start + i));
-      std::string why = "difftest --seed " + std::to_string(seed) + " --first " + std::to_string(start + i) +
-                        " --count 1: " + (d.empty() ? "?" : d[0]);
+      std::string why = std::string("difftest ") + (code16 ? "--code16 1 " : "") + "--seed " + std::to_string(seed) +
+                        " --first " + std::to_string(start + i) + " --count 1: " + (d.empty() ? "?" : d[0]);
       if (!save_dir.empty() && save_case(save_dir + name, m, why))
         std::printf("saved as %s%s\n\n", save_dir.c_str(), name);
     }
@@ -306,9 +309,11 @@ int main(int argc, char** argv) {
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("difftest: seed %llu, %llu sequences (%llu ended in an exception), %llu mismatches, %.1f s\n",
-              (unsigned long long)seed, (unsigned long long)count, (unsigned long long)faults,
-              (unsigned long long)mismatches, secs);
+  std::printf("difftest: %sseed %llu, %llu sequences (%llu ended in an exception), %llu mismatches, %.1f s "
+              "(%.0f us a case)\n",
+              code16 ? "16-bit code, " : "", (unsigned long long)seed, (unsigned long long)count,
+              (unsigned long long)faults, (unsigned long long)mismatches, secs,
+              count ? secs * 1e6 / double(count) : 0.0);
   std::printf("exceptions by vector:");
   for (int v = 0; v < 256; ++v)
     if (by_vector[v]) std::printf(" %d:%llu", v, (unsigned long long)by_vector[v]);
