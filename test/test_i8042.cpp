@@ -108,6 +108,11 @@ TEST_CASE("i8042: reset line", "[i8042]") {
   r.cmd(0xD1);
   r.data(0x03);
   CHECK(r.kbc.a20());
+  // The output port's bit 1 drives the board's A20 line: off, then on again.
+  CHECK(r.board.a20 == std::vector<bool>{false, true});
+  r.cmd(0xDD);  // the one-byte A20 commands
+  r.cmd(0xDF);
+  CHECK(r.board.a20 == std::vector<bool>{false, true, false, true});
   r.cmd(0xD0);
   CHECK(r.drain() == Bytes{0x03});
   // Bit 4 is the "keyboard output buffer full" line at the time of the command.

@@ -62,6 +62,11 @@ uint32_t string_port_io(Ctx& c) {
     if (!rep) break;
     bump(ECX, uint32_t(-1));
     if (c.env.must_leave()) break;
+    // A signal or a due timer: restart here later, as an interrupt would find it.
+    if (cpu.exit_request && (cpu.reg(ECX) & amask) != 0) {
+      cpu.eip = in.eip;
+      return uint32_t(Exit::Dispatch);
+    }
   }
   return 0;
 }

@@ -103,9 +103,9 @@ uint32_t emulate_string(Ctx& c) {
     const uint32_t cx = cpu.reg(ECX);
     cpu.set_reg(ECX, (cx & ~amask) | ((cx - 1) & amask));
     if (stop) break;
-    // A long REP leaves for the run loop now and then, restarting where it was (as an
-    // interrupt would find it).
-    if (c.env.must_leave() && (cpu.reg(ECX) & amask) != 0) {
+    // A long REP leaves for the run loop when something asks for it (a stop, a signal, a
+    // due timer), restarting where it was, as an interrupt would find it.
+    if ((c.env.must_leave() || cpu.exit_request) && (cpu.reg(ECX) & amask) != 0) {
       cpu.eip = in.eip;
       return uint32_t(Exit::Dispatch);
     }

@@ -219,6 +219,11 @@ void I8042::controller_command(uint8_t cmd) {
     return;
   }
   switch (cmd) {
+    case 0xDD:  // HP Vectra and compatibles: A20 off / on in one command
+    case 0xDF:
+      outport_ = uint8_t((outport_ & ~0x02) | (cmd == 0xDF ? 0x02 : 0));
+      board_.set_a20(cmd == 0xDF);
+      break;
     case 0xA7:
       ram_[0] |= kCtrAuxDis;
       break;
@@ -261,10 +266,13 @@ void I8042::controller_data(uint8_t cmd, uint8_t v) {
     return;
   }
   switch (cmd) {
-    case 0xD1:
+    case 0xD1: {
+      const uint8_t old = outport_;
       outport_ = v | 0x01;  // the reset line returns high when the reset is done
+      if ((old ^ v) & 0x02) board_.set_a20(v & 0x02);  // output port bit 1 is the A20 gate
       if (!(v & 1)) board_.request_reset("keyboard controller reset line");
       break;
+    }
     case 0xD2:
       reply(v);
       break;

@@ -2,8 +2,8 @@
 ; protected mode (a 16-bit code segment based at F0000) -> real mode again, many
 ; times over, as boot loaders do around every BIOS call; "unreal" mode (a 4 GiB
 ; DS limit loaded in protected mode survives the return to real mode, so 32-bit
-; addressing reaches above 1 MiB); the A20 gate through port 0x92 (off: FFFF:0010
-; wraps to 0); an interrupt through the IVT after the round trips.
+; addressing reaches above 1 MiB); the A20 gate through port 0x92 and the keyboard
+; controller's output port (off: FFFF:0010 wraps to 0); an interrupt through the IVT after the round trips.
 %include "rom.inc"
 
 ROUNDS equ 1000
@@ -25,6 +25,19 @@ test_main:
   mov byte [es:0x0010], 0x33
   CHECK byte [0x0000], 0x22, 2
   CHECK byte [es:0x0010], 0x33, 3
+  ; --- the keyboard controller's output port (command D1h) drives A20 too
+  mov al, 0xD1
+  out 0x64, al
+  mov al, 0x01                        ; bit 0 set: not in reset; bit 1 clear: A20 off
+  out 0x60, al
+  mov byte [es:0x0010], 0x44          ; is [0]
+  CHECK byte [0x0000], 0x44, 7
+  mov al, 0xD1
+  out 0x64, al
+  mov al, 0x03                        ; A20 on
+  out 0x60, al
+  mov byte [es:0x0010], 0x55
+  CHECK byte [0x0000], 0x44, 8
   xor ax, ax
   mov es, ax
 
