@@ -81,10 +81,12 @@ void Machine::load_bios(BiosConfig cfg) {
   cfg.ram_bytes = mem_.size();
   // The BIOS's screen output shows on the serial console too, until the guest sets up
   // COM1 itself (a boot loader's `serial` command, the kernel's console).
+  // With -display curses the screen itself is on the terminal: no copy.
   Uart16550* com1 = pc_.com1;
-  cfg.console_copy = [com1](uint8_t ch) {
-    if (!com1->programmed()) com1->host_copy(ch);
-  };
+  if (!cfg_.text_display)
+    cfg.console_copy = [com1](uint8_t ch) {
+      if (!com1->programmed()) com1->host_copy(ch);
+    };
   bios_ = std::make_unique<Bios>(std::move(cfg), mem_, *this);
   boot_ = [this] { bios_->install(); };
   boot_();
