@@ -13,8 +13,9 @@
 #   --update         ask the archive for newer packages even when the cache is complete
 # The kernel command line option rs.check=/path runs that script from the initramfs and
 # powers off; without it /init starts a shell on the console (see skel/init).
-# Environment: RINGSHIFT_DEBIAN_MIRROR (default http://deb.debian.org/debian),
-# RINGSHIFT_DEBIAN_SECURITY_MIRROR (default http://deb.debian.org/debian-security).
+# Environment: RINGSHIFT_DEBIAN_MIRROR, RINGSHIFT_DEBIAN_SECURITY_MIRROR (by default the
+# archives the host's apt sources name for bookworm and bookworm-security: no archive
+# address is written into the repository).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,8 +66,15 @@ exec 9>"$cache/.lock"
 flock 9
 
 # ---------------------------------------------------------------- packages
-mirror=${RINGSHIFT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-security=${RINGSHIFT_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# The host's archive for a suite, from its apt configuration (sources.list and
+# sources.list.d, whatever their format).
+host_archive() {
+    # shellcheck disable=SC2016 # apt's own $(FIELD) syntax, not the shell's
+    apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(TARGET_OF)' 2>/dev/null \
+        | awk -v suite="$1" '$2 == suite && $3 == "deb" { sub("/$", "", $1); print $1; exit }'
+}
+mirror=${RINGSHIFT_DEBIAN_MIRROR:-$(host_archive bookworm)}
+security=${RINGSHIFT_DEBIAN_SECURITY_MIRROR:-$(host_archive bookworm-security)}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 # apt runs entirely inside the cache: its own sources list (so the host's sources, pins and
@@ -92,11 +100,13 @@ have_outputs() {
 fetch_packages() {
     [ -r "$keyring" ] || die "$keyring missing (apt-get install debian-archive-keyring)"
     mkdir -p "$cache/lists/partial" "$cache/apt/archives/partial" "$cache/apt/empty"
-    cat > "$cache/sources.list" <<EOF
-deb [arch=i386 signed-by=$keyring] $mirror bookworm main
-deb [arch=i386 signed-by=$keyring] $mirror bookworm-updates main
-deb [arch=i386 signed-by=$keyring] $security bookworm-security main
-EOF
+    [ -n "$mirror" ] || die "the host's apt sources name no Debian 12 (bookworm) archive: add one (and apt-get update) or set RINGSHIFT_DEBIAN_MIRROR"
+    {
+        echo "deb [arch=i386 signed-by=$keyring] $mirror bookworm main"
+        echo "deb [arch=i386 signed-by=$keyring] $mirror bookworm-updates main"
+        # Security updates when the host has them configured.
+        [ -z "$security" ] || echo "deb [arch=i386 signed-by=$keyring] $security bookworm-security main"
+    } > "$cache/sources.list"
     note "apt-get update (i386 lists in $cache/lists)"
     if ! apt-get "${apt_opts[@]}" update; then
         # One failing index (say a security mirror caught mid-sync) need not stop us:
