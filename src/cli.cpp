@@ -51,7 +51,7 @@ std::string usage(const po::options_description& run_opts) {
 // style would read "-hda" as the short options -h -d -a, so these exact tokens are taken
 // as the long options first.
 std::pair<std::string, std::string> qemu_flag(const std::string& token) {
-  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic"})
+  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic", "snapshot"})
     if (token.size() > 1 && token[0] == '-' && token.compare(1, std::string::npos, f) == 0) return {f, ""};
   // QEMU's third and fourth IDE disks: name the limit instead of "-h" meaning help.
   if (token == "-hdc" || token == "-hdd")
@@ -108,7 +108,7 @@ struct DriveArgs {
 // (Boost says "--hda").
 UsageError bad_command_line(const po::error& e) {
   std::string msg = e.what();
-  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic"})
+  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic", "snapshot"})
     if (const size_t at = msg.find(std::string("'--") + f + "'"); at != std::string::npos) msg.erase(at + 1, 1);
   return UsageError(msg + " (try 'ringshift --help')");
 }
@@ -182,6 +182,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("stats", po::bool_switch(&out.run.stats), "print translation statistics at exit")
       ("perf-map", po::bool_switch(&out.run.perf_map), "write /tmp/perf-<pid>.map naming translated code by guest EIP")
       ("symbols", po::value<std::string>(&out.run.symbols), "System.map, kallsyms or ELF file naming guest code in the perf map")
+      ("snapshot", po::bool_switch(&out.run.snapshot), "the guest's disk writes go to a temporary overlay; the image files are never written")
       ("no-reboot", po::bool_switch(&out.run.no_reboot), "exit instead of restarting when the guest resets (status 0) or triple-faults (status 4)")
       ("gdb", po::value<std::string>(&gdb), "gdbstub on [HOST:]PORT (host 127.0.0.1 unless given)")
       (",s", po::bool_switch(&gdb_default), "shorthand for --gdb 127.0.0.1:1234")

@@ -18,6 +18,7 @@ struct RunOptions {
   uint16_t gdb_port = 0;
   bool wait_gdb = false;    // -S: stopped before the first instruction until gdb connects
   bool no_reboot = false;
+  bool snapshot = false;  // -snapshot: disk writes to a temporary overlay (block/snapshot_overlay.cpp)
   uint64_t map_budget = 16384;  // host mappings for shadow page tables
   // Drives: raw image paths, empty when absent (-hda/-hdb are BIOS drives 0x80/0x81).
   std::string hda, hdb, cdrom, fda;

@@ -92,8 +92,11 @@ int run(const rs::RunOptions& o) {
   // The drives, opened (and checked) before the guest starts, and closed (flushed to the
   // host's disk) after the machine is gone: hard disks and floppies in 512-byte
   // sectors, CDs in 2048-byte ones.
-  auto open = [](const std::string& path, bool readonly, uint32_t granule) {
-    return path.empty() ? nullptr : rs::BlockImage::open(path, readonly, granule);
+  auto open = [&o](const std::string& path, bool readonly, uint32_t granule) -> std::unique_ptr<rs::BlockImage> {
+    if (path.empty()) return nullptr;
+    // -snapshot: the file is only read; the guest writes into an overlay.
+    if (o.snapshot && !readonly) return rs::BlockImage::snapshot(rs::BlockImage::open(path, true, granule));
+    return rs::BlockImage::open(path, readonly, granule);
   };
   auto hda = open(o.hda, o.hda_readonly, 512), hdb = open(o.hdb, o.hdb_readonly, 512);
   auto cdrom = open(o.cdrom, true, 2048), fda = open(o.fda, false, 512);

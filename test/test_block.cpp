@@ -212,3 +212,37 @@ TEST_CASE("a sparse image stays sparse when written in the middle", "[block]") {
   CHECK(b[0] == 0);
   CHECK(b[1] == 0xA5);
 }
+
+TEST_CASE("-snapshot: the guest reads its own writes and the image file never changes", "[block]") {
+  TempDir t;
+  const std::string p = t.file("disk.img", 8192);
+  const auto before = contents(p);
+  {
+    auto img = BlockImage::snapshot(BlockImage::open(p, true, 512));
+    CHECK_FALSE(img->readonly());
+    CHECK(img->size() == 8192);
+    // Parts of two sectors: the rest of each comes from the image.
+    const char msg[] = "across a sector boundary";
+    REQUIRE(img->write(500, msg, sizeof msg));
+    // A whole sector, then a rewrite of a piece of it.
+    std::vector<uint8_t> full(512, 0xEE);
+    REQUIRE(img->write(2048, full.data(), full.size()));
+    REQUIRE(img->write(2050, "xy", 2));
+    std::vector<uint8_t> got(8192);
+    REQUIRE(img->read(0, got.data(), got.size()));
+    for (size_t i = 0; i < 8192; ++i) {
+      uint8_t want = uint8_t(i * 7 + 1);
+      if (i >= 500 && i < 500 + sizeof msg) want = uint8_t(msg[i - 500]);
+      if (i >= 2048 && i < 2560) want = 0xEE;
+      if (i == 2050) want = 'x';
+      if (i == 2051) want = 'y';
+      if (got[i] != want) {
+        FAIL_CHECK("byte " << i << " reads " << int(got[i]) << ", expected " << int(want));
+        break;
+      }
+    }
+    CHECK_FALSE(img->write(8190, "abc", 3));  // past the end, as for any image
+    REQUIRE(img->flush());
+  }
+  CHECK(contents(p) == before);
+}

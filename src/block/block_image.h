@@ -15,6 +15,9 @@ class BlockImage {
   // directory, unreadable, read-only but opened for writing, or its size is not a
   // multiple of `granule` bytes: 512 for disks and floppies, 2048 for CDs).
   static std::unique_ptr<BlockImage> open(const std::string& path, bool readonly, uint32_t granule);
+  // QEMU's -snapshot: `base` (opened read-only) is read where the guest has not written;
+  // writes go to a temporary overlay that is dropped at exit (snapshot_overlay.cpp).
+  static std::unique_ptr<BlockImage> snapshot(std::unique_ptr<BlockImage> base);
   virtual ~BlockImage() = default;
 
   const std::string& path() const { return path_; }
