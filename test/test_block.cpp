@@ -213,7 +213,7 @@ TEST_CASE("a sparse image stays sparse when written in the middle", "[block]") {
   CHECK(b[1] == 0xA5);
 }
 
-TEST_CASE("-snapshot: the guest reads its own writes and the image file never changes", "[block]") {
+TEST_CASE("under -snapshot the guest reads its own writes and the image file never changes", "[block]") {
   TempDir t;
   const std::string p = t.file("disk.img", 8192);
   const auto before = contents(p);
