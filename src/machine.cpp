@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bios/rom.h"
 #include "boot/linux_boot.h"
 #include "boot/multiboot.h"
 #include "cpu/reset.h"
@@ -96,7 +97,7 @@ void Machine::load_bios(BiosConfig cfg) {
 // anywhere else the port is as empty as on any PC.
 void Machine::port_out(uint16_t port, int size, uint32_t value) {
   const CpuState& c = cpu();
-  if (port == kBiosTrapPort && bios_ && !(c.cr0 & 1) && c.seg[CS].base == 0xF0000) {
+  if (port == kBiosTrapPort && bios_ && !(c.cr0 & 1) && c.seg[CS].base == bios::kRomBase) {
     bios_->trap(cpu());
     return;
   }
@@ -155,9 +156,9 @@ void Machine::set_a20(bool on) {
   if (on == shadow_->a20()) return;
   shadow_->set_a20(on);
   // Chained exits into the two megabytes' first 64 KiB were bound under the old gate.
-  for (uint32_t p = 0; p < 16; ++p) {
+  for (uint32_t p = 0; p < Shadow::kHmaPages; ++p) {
     tr_->drop_page(p);
-    tr_->drop_page(0x100 + p);
+    tr_->drop_page(Shadow::kHmaPage + p);
   }
 }
 

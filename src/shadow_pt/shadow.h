@@ -73,6 +73,8 @@ class Shadow {
   // applies it where real-mode code can see it: paging off, and in the physical window
   // to the 64 KiB above 1 MiB (HMA) that segment:offset addressing reaches.
   void set_a20(bool on);
+  // The HMA: the first pages above 1 MiB, which A20 off shows pages 0.. through.
+  static constexpr uint32_t kHmaPage = 0x100, kHmaPages = 16;
   bool a20() const { return a20_; }
   uint32_t a20_mask() const { return a20_ ? ~0u : ~0x100000u; }
   int active() const { return active_; }

@@ -278,10 +278,9 @@ void Shadow::protect_phys_code() {
 
 // With A20 off the window pages of the HMA show pages 0-15: those follow their frame.
 void Shadow::protect_phys_page(uint32_t ppn, bool read_only) {
-  constexpr uint32_t kHma = 0x100, kHmaPages = 16;
-  if (!a20_ && ppn >= kHma && ppn < kHma + kHmaPages) return;  // not visible while aliased
+  if (!a20_ && ppn >= kHmaPage && ppn < kHmaPage + kHmaPages) return;  // not visible while aliased
   phys_.protect_ram_page(ppn, read_only);
-  if (!a20_ && ppn < kHmaPages) phys_.protect_ram_page(ppn + kHma, read_only);
+  if (!a20_ && ppn < kHmaPages) phys_.protect_ram_page(ppn + kHmaPage, read_only);
 }
 
 void Shadow::set_a20(bool on) {
@@ -292,10 +291,9 @@ void Shadow::set_a20(bool on) {
 
 // Maps the physical window's HMA pages to the frames A20 selects.
 void Shadow::apply_a20() {
-  constexpr uint32_t kHma = 0x100, kHmaPages = 16;
   for (uint32_t i = 0; i < kHmaPages; ++i) {
-    const uint32_t ppn = a20_ ? kHma + i : i;
-    for (uint32_t wp : {kHma + i, (kHma + i) | Window::kMirrorPage}) {
+    const uint32_t ppn = a20_ ? kHmaPage + i : i;
+    for (uint32_t wp : {kHmaPage + i, (kHmaPage + i) | Window::kMirrorPage}) {
       if (ppn >= mem_.pages()) {
         phys_.unmap(wp);
         continue;

@@ -44,7 +44,7 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
   auto k = key(b->eip, b->mode, b->phys_start);
   if (auto old = blocks_.find(k); old != blocks_.end()) unlink(old->second.get());
   blocks_[k] = std::move(blk);
-  for (uint32_t p : {b->phys_first, b->phys_last}) {
+  for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];
     if (v.empty() || v.back() != b) v.push_back(b);
     shadow_.protect_code(p);
@@ -127,7 +127,7 @@ void Translator::unlink(Block* b) {
       if (j.code == uint64_t(b->code)) j = {1, 0};
     }
   }
-  for (uint32_t p : {b->phys_first, b->phys_last}) {
+  for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto it = by_page_.find(p);
     if (it == by_page_.end()) continue;
     auto& v = it->second;

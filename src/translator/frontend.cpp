@@ -23,7 +23,7 @@ bool emit_insn(Emitter& e, const Insn& in) {
   }
   if (in.mn() == ZYDIS_MNEMONIC_RDTSC && (e.blk.mode & kModeTscSlow)) return emit_system(e, in);
   // Instructions start in the block's first page.
-  if (e.tr.is_mmio((e.blk.phys_first << kPageShift) | ((e.blk.cs_base + in.eip) & (kPageSize - 1))))
+  if (e.tr.is_mmio((e.blk.phys_first() << kPageShift) | ((e.blk.cs_base + in.eip) & (kPageSize - 1))))
     return emit_mmio(e, in);
   // 16-bit addressing wraps SI/DI/CX at 64 KiB, which native string instructions cannot.
   if (in.z.address_width == 16 && is_string_insn(in)) {

@@ -114,7 +114,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     blk->phys_start = f.phys0;
     blk->cached = !single;
     blk->page_first = blk->page_last = f.page0;
-    blk->phys_first = blk->phys_last = f.phys0 >> kPageShift;
+    blk->phys_last = f.phys0 >> kPageShift;
     // One-instruction blocks always go to the same scratch area: they run once, return
     // to the run loop, and are replaced by the next one.
     if (!single) cache_.align(kBlockAlign);

@@ -88,8 +88,9 @@ struct Block {
   uint32_t eip = 0, mode = 0;
   uint32_t cs_base = 0;  // the code segment's base: eip is an offset, pages are linear
   uint32_t page_first = 0, page_last = 0;  // linear pages
-  uint32_t phys_first = 0, phys_last = 0;  // the physical pages the code came from
-  uint32_t phys_start = 0;                 // the physical address of the first byte (the key)
+  uint32_t phys_start = 0;  // the physical address of the first byte (in the key)
+  uint32_t phys_last = 0;   // the physical page of the last byte (the next page, for a block that runs into it)
+  uint32_t phys_first() const { return phys_start >> kPageShift; }
   uint8_t* code = nullptr;
   uint32_t size = 0;
   uint32_t guest_insns = 0;

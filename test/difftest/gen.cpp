@@ -110,6 +110,26 @@ void note_code_ref(x86::Assembler& a) {
 
 Operand rm(x86::Assembler&, Rng& r, int s) { return r.coin() ? Operand(reg(r, s)) : Operand(mem(r, s)); }
 
+// One string instruction of `s` bytes between src (DS:xSI) and dst (ES:xDI): rep 0 none,
+// 1 REP/REPE, 2 REPNE (REP for the ones that do not compare); n is the count in xCX.
+Fx string_op(x86::Assembler& a, InstId id, const x86::Mem& src, const x86::Mem& dst, int s, int rep, uint32_t n) {
+  const x86::Gp acc = s == 1 ? x86::Gp(x86::al) : s == 2 ? x86::Gp(x86::ax) : x86::Gp(x86::eax);
+  const bool compares = id == Inst::kIdCmps || id == Inst::kIdScas;
+  if (compares) {
+    if (rep == 1) a.repe();
+    else if (rep == 2) a.repne();
+  } else if (rep) {
+    a.rep();
+  }
+  if (id == Inst::kIdMovs) a.emit(id, dst, src);
+  else if (id == Inst::kIdStos) a.emit(id, dst, acc);
+  else if (id == Inst::kIdLods) a.emit(id, acc, src);
+  else if (id == Inst::kIdCmps) a.emit(id, src, dst);
+  else a.emit(id, acc, dst);
+  // A REP compare with a count of 0 does nothing, flags included.
+  return compares && !(rep && n == 0) ? W(0) : kNoFlags;
+}
+
 const std::vector<Form>& forms() {
   static const std::vector<Form> f = {
       {[](x86::Assembler& a, Rng& r) { return alu2(a, r, Inst::kIdAdd, W(0)); }, false},
@@ -277,22 +297,7 @@ const std::vector<Form>& forms() {
         InstId id = ids[r.below(5)];
         x86::Mem src = x86::ptr(x86::esi, 0, uint32_t(s)), dst = x86::ptr(x86::edi, 0, uint32_t(s));
         dst.setSegment(x86::es);
-        x86::Gp acc = s == 1 ? x86::Gp(x86::al) : s == 2 ? x86::Gp(x86::ax) : x86::Gp(x86::eax);
-        int rep = r.below(3);
-        if (id == Inst::kIdCmps || id == Inst::kIdScas) {
-          if (rep == 1) a.repe();
-          else if (rep == 2) a.repne();
-        } else if (rep) {
-          a.rep();
-        }
-        if (id == Inst::kIdMovs) a.emit(id, dst, src);
-        else if (id == Inst::kIdStos) a.emit(id, dst, acc);
-        else if (id == Inst::kIdLods) a.emit(id, acc, src);
-        else if (id == Inst::kIdCmps) a.emit(id, src, dst);
-        else a.emit(id, acc, dst);
-        // A REP compare with ECX = 0 does nothing, flags included.
-        if ((id == Inst::kIdCmps || id == Inst::kIdScas) && !(rep && n == 0)) return W(0);
-        return kNoFlags;
+        return string_op(a, id, src, dst, s, int(r.below(3)), n);
       }, false},
       {[](x86::Assembler& a, Rng& r) -> Fx {  // BCD (AAM 0 raises #DE)
         switch (r.below(6)) {
@@ -604,21 +609,7 @@ const std::vector<Form>& forms16() {
       dst.setSegment(x86::es);
       static const x86::SReg segs[3] = {x86::es, x86::ss, x86::ds};
       if (r.below(4) == 0) src.setSegment(segs[r.below(3)]);
-      const x86::Gp acc = s == 1 ? x86::Gp(x86::al) : s == 2 ? x86::Gp(x86::ax) : x86::Gp(x86::eax);
-      const int rep = int(r.below(3));
-      if (id == Inst::kIdCmps || id == Inst::kIdScas) {
-        if (rep == 1) a.repe();
-        else if (rep == 2) a.repne();
-      } else if (rep) {
-        a.rep();
-      }
-      if (id == Inst::kIdMovs) a.emit(id, dst, src);
-      else if (id == Inst::kIdStos) a.emit(id, dst, acc);
-      else if (id == Inst::kIdLods) a.emit(id, acc, src);
-      else if (id == Inst::kIdCmps) a.emit(id, src, dst);
-      else a.emit(id, acc, dst);
-      if ((id == Inst::kIdCmps || id == Inst::kIdScas) && !(rep && n == 0)) return W(0);
-      return kNoFlags;
+      return string_op(a, id, src, dst, s, int(r.below(3)), n);
     }, false});
     v.push_back({[](x86::Assembler& a, Rng& r) -> Fx {  // 16-bit ENTER/LEAVE (BP, 2-byte slots; ESP: SS.B = 1)
       // EBP's upper half is the stack's for the frame, and the scratch base again after.
