@@ -9,8 +9,16 @@ namespace rs {
 void IoBus::attach(uint16_t first, uint16_t count, Device* dev) {
   for (uint32_t p = first; p < uint32_t(first) + count; ++p) {
     if (p > 0xFFFF || ports_[p]) throw std::logic_error("I/O port conflict");
-    ports_[p] = dev;
+    ports_[p] = fixed_[p] = dev;
   }
+}
+
+void IoBus::map(uint16_t first, uint32_t count, Device* dev) {
+  for (uint32_t p = first; p < uint32_t(first) + count && p <= 0xFFFF; ++p) ports_[p] = dev;
+}
+
+void IoBus::unmap(uint16_t first, uint32_t count) {
+  for (uint32_t p = first; p < uint32_t(first) + count && p <= 0xFFFF; ++p) ports_[p] = fixed_[p];
 }
 
 uint32_t IoBus::in(uint16_t port, int size) {

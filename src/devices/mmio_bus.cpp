@@ -1,8 +1,14 @@
 #include "devices/mmio_bus.h"
 
+#include <vector>
+
 namespace rs {
 
 void MmioBus::attach(uint32_t base, uint32_t size, Device* dev) { regions_.push_back({base, size, dev}); }
+
+void MmioBus::detach(Device* dev) {
+  std::erase_if(regions_, [dev](const Region& r) { return r.dev == dev; });
+}
 
 const MmioBus::Region* MmioBus::find(uint32_t addr) const {
   for (const auto& r : regions_)

@@ -12,6 +12,8 @@ namespace rs {
 class MmioBus {
  public:
   void attach(uint32_t base, uint32_t size, Device* dev);
+  // Removes every region of dev (a PCI memory BAR that moves or stops decoding).
+  void detach(Device* dev);
   bool claimed(uint32_t addr) const { return find(addr) != nullptr; }
   // Accesses must not cross a region's end. Unclaimed addresses read as all ones
   // and ignore writes, as on a PC.

@@ -35,14 +35,17 @@ bool PhysMem::read(uint64_t addr, void* dst, uint64_t len) const {
   return true;
 }
 
+void PhysMem::will_write(uint64_t addr, uint64_t len) {
+  if (!len || !contains(addr, len)) return;
+  for (uint64_t pg = addr >> kPageShift; pg <= (addr + len - 1) >> kPageShift; ++pg) {
+    if ((flags_[pg] & kPageTable) && on_table_write) on_table_write(uint32_t(pg));
+    if ((flags_[pg] & kPageCode) && on_code_write) on_code_write(uint32_t(pg));
+  }
+}
+
 bool PhysMem::write(uint64_t addr, const void* src, uint64_t len) {
   if (!contains(addr, len)) return false;
-  if (len) {
-    for (uint64_t pg = addr >> kPageShift; pg <= (addr + len - 1) >> kPageShift; ++pg) {
-      if ((flags_[pg] & kPageTable) && on_table_write) on_table_write(uint32_t(pg));
-      if ((flags_[pg] & kPageCode) && on_code_write) on_code_write(uint32_t(pg));
-    }
-  }
+  will_write(addr, len);
   std::memcpy(host_ + addr, src, len);
   return true;
 }

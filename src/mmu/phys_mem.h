@@ -27,6 +27,9 @@ class PhysMem {
   // C++ accessors. Writes tell the translator about pages that hold code.
   bool read(uint64_t addr, void* dst, uint64_t len) const;
   bool write(uint64_t addr, const void* src, uint64_t len);
+  // The watch hooks of a write to [addr, addr + len) without the write (a device's DMA
+  // writes through ptr()).
+  void will_write(uint64_t addr, uint64_t len);
   // Zeroes all of RAM (machine reset); the pages go back to the host.
   void clear();
   uint8_t* ptr(uint64_t addr, uint64_t len) { return contains(addr, len) ? host_ + addr : nullptr; }

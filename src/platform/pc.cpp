@@ -5,6 +5,7 @@
 #include "devices/i8042.h"
 #include "devices/mmio_testdev.h"
 #include "devices/pci_host.h"
+#include "devices/piix3.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/port61.h"
@@ -23,7 +24,10 @@ PcDevices build_pc(Board& b, BoardControl& control, const PcConfig& cfg) {
   b.add<RtcCmos>(cfg.ram_bytes, IrqLine{&pic, RtcCmos::kIrq});
   auto& kbd = b.add<I8042>(IrqLine{&pic, I8042::kKbdIrq}, IrqLine{&pic, I8042::kAuxIrq}, control);
   b.add<Port92>(control);
-  b.add<PciHost>();
+  auto& pci = b.add<PciHost>(&b.io(), &b.mmio());
+  auto& isa = b.add<Piix3>(&pic);  // 00:01.0, the PCI interrupt router
+  pci.plug(1, 0, isa);
+  pci.set_router(&isa);
   auto& com1 = b.add<Uart16550>(cfg.uart_fd, IrqLine{&pic, Uart16550::kIrq});
   auto& vga = b.add<Vga>();
   b.add<DebugExit>(control);

@@ -1,0 +1,99 @@
+#include "block/io_queue.h"
+
+namespace rs {
+
+IoQueue::IoQueue(BlockImage& image, std::function<void()> wake) : image_(image), wake_(std::move(wake)) {
+  thread_ = std::thread([this] { worker(); });
+}
+
+IoQueue::~IoQueue() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void IoQueue::read(uint64_t offset, std::vector<iovec> iov, Done done) {
+  submit(Request{Op::Read, offset, std::move(iov), false, std::move(done)});
+}
+
+void IoQueue::write(uint64_t offset, std::vector<iovec> iov, bool fua, Done done) {
+  submit(Request{Op::Write, offset, std::move(iov), fua, std::move(done)});
+}
+
+void IoQueue::flush(Done done) { submit(Request{Op::Flush, 0, {}, false, std::move(done)}); }
+
+void IoQueue::submit(Request r) {
+  ++in_flight_;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    todo_.push_back(std::move(r));
+  }
+  cv_.notify_one();
+}
+
+// Requests run in the order they came: a flush covers every write queued before it.
+bool IoQueue::run(Request& r) {
+  switch (r.op) {
+    case Op::Flush:
+      return image_.flush();
+    case Op::Read:
+    case Op::Write: {
+      uint64_t off = r.offset;
+      for (const iovec& v : r.iov) {
+        const bool ok = r.op == Op::Read ? image_.read(off, v.iov_base, v.iov_len)
+                                         : image_.write(off, v.iov_base, v.iov_len);
+        if (!ok) return false;
+        off += v.iov_len;
+      }
+      return r.op == Op::Read || !r.fua || image_.flush();
+    }
+  }
+  return false;
+}
+
+void IoQueue::worker() {
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [this] { return stop_ || !todo_.empty(); });
+    if (todo_.empty()) return;  // stop_, nothing left
+    Request r = std::move(todo_.front());
+    todo_.pop_front();
+    busy_ = true;
+    lk.unlock();
+    r.ok = run(r);
+    lk.lock();
+    busy_ = false;
+    finished_.push_back(std::move(r));
+    ready_.store(true, std::memory_order_release);
+    idle_cv_.notify_all();
+    lk.unlock();
+    if (wake_) wake_();
+    lk.lock();
+  }
+}
+
+void IoQueue::complete() {
+  std::deque<Request> done;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    done.swap(finished_);
+    ready_.store(false, std::memory_order_release);
+  }
+  for (Request& r : done) {
+    --in_flight_;
+    r.done(r.ok);
+  }
+}
+
+void IoQueue::drain() {
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    idle_cv_.wait(lk, [this] { return todo_.empty() && !busy_; });
+  }
+  complete();
+}
+
+}  // namespace rs
