@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <system_error>
 
@@ -29,7 +30,13 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes) {
   page_ = new (p) CpuPage();
   CpuState& c = cpu();
   c.env = this;
-  pc_ = build_pc(board_, *this, PcConfig{cfg.ram_bytes, cfg.uart_fd});
+  PcConfig pc{cfg.ram_bytes, cfg.uart_fd, cfg.drives, &dma_, {}};
+  // A disk request finished on an I/O thread: the machine thread's timer signal makes
+  // translated code leave at the next block head and ends a HLT's sleep.
+  pc.io_wake = [this] {
+    if (running_.load()) pthread_kill(run_thread_.load(), SIGALRM);
+  };
+  pc_ = build_pc(board_, *this, pc);
   shadow_ = std::make_unique<Shadow>(mem_, c, cfg.map_budget);
   linear_ = std::make_unique<LinearMemory>(mem_, board_.mmio(), *shadow_, c);
   tr_ = std::make_unique<Translator>(mem_, *shadow_, c);

@@ -5,6 +5,9 @@
 // (run_loop.cpp). It is the GuestEnv of the CPU helpers and the BoardControl of the
 // devices.
 #pragma once
+#include <pthread.h>
+
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +19,7 @@
 #include "cpu/guest_env.h"
 #include "cpu/interrupts.h"
 #include "devices/device.h"
+#include "devices/dma.h"
 #include "error.h"
 #include "gdbstub/debug_session.h"
 #include "host/frontend.h"
@@ -37,6 +41,7 @@ struct MachineConfig {
   bool text_display = false;  // -display curses: the VGA screen and the keyboard on the terminal, not COM1
   bool no_reboot = false;  // a triple fault stops the machine instead of resetting it
   size_t map_budget = Shadow::kDefaultBudget;  // host mappings the shadow page tables may hold
+  std::vector<PcDrive> drives;  // the disk controllers' drives (images owned by the caller)
 };
 
 struct RunStats {
@@ -166,6 +171,7 @@ class Machine : public GuestEnv, public BoardControl {
   MachineConfig cfg_;
   CpuPage* page_ = nullptr;
   PhysMem mem_;
+  DmaSpace dma_{mem_};
   Board board_;
   PcDevices pc_;
   std::unique_ptr<Shadow> shadow_;
@@ -182,6 +188,8 @@ class Machine : public GuestEnv, public BoardControl {
   bool replay_one_ = false;   // run the instruction that wrote a code page alone, next
   bool halted_ = false;
   bool reset_pending_ = false;
+  std::atomic<pthread_t> run_thread_{};  // the thread in run(): where I/O completions send their wake-up
+  std::atomic<bool> running_{false};
   uint64_t events_ = 0;       // events delivered so far (to tell a completed instruction from a faulted one)
   uint64_t next_event_ = 0;   // earliest timer deadline as of the last look
   bool io_touched_ = true;    // port I/O since the last look: deadlines may have moved

@@ -24,6 +24,8 @@ int Machine::run() {
   CpuState& c = cpu();
   attach_fault_handlers(tr_.get());
   attach_host_signals(&c);
+  run_thread_ = pthread_self();
+  running_ = true;
   replay_one_ = false;
   while (!stopping_) {
     if (!before_block()) continue;  // it had something to do first: look again
@@ -34,6 +36,7 @@ int Machine::run() {
     after_block(s, handle_exit(why));
   }
   timer_.arm(UINT64_MAX);
+  running_ = false;
   console_->finish();
   debug_->exited(exit_status_);
   return exit_status_;

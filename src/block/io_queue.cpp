@@ -1,9 +1,17 @@
 #include "block/io_queue.h"
 
+#include <csignal>
+
 namespace rs {
 
 IoQueue::IoQueue(BlockImage& image, std::function<void()> wake) : image_(image), wake_(std::move(wake)) {
+  // The thread blocks every signal (it inherits the mask it starts with): the machine's
+  // timer, console and gdb signals must reach the machine thread, whose sleeps they end.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
   thread_ = std::thread([this] { worker(); });
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 IoQueue::~IoQueue() {
