@@ -130,6 +130,7 @@ void Machine::load_linux(const std::vector<uint8_t>& kernel, const std::string& 
 void Machine::set_boot(std::function<void()> load) {
   // Kept so that a reset can boot the same image again.
   boot_ = [this, load] {
+    pci_setup_for_direct_boot(mem_, *this, cpu());
     load();
     segments_changed();
   };

@@ -111,6 +111,8 @@ void Call::write(uint32_t addr, const void* src, size_t len) {
 
 uint8_t Call::in8(uint16_t port) { return uint8_t(env.port_in(port, 1)); }
 void Call::out8(uint16_t port, uint8_t v) { env.port_out(port, 1, v); }
+uint32_t Call::in32(uint16_t port) { return env.port_in(port, 4); }
+void Call::out32(uint16_t port, uint32_t v) { env.port_out(port, 4, v); }
 
 uint8_t Call::cmos(uint8_t idx) {
   out8(0x70, idx);
@@ -125,4 +127,12 @@ void Call::set_cmos(uint8_t idx, uint8_t v) {
 void Call::print(std::string_view text) { video_print(*this, text); }
 
 }  // namespace bios
+
+void pci_setup_for_direct_boot(PhysMem& mem, GuestEnv& env, CpuState& cpu) {
+  BiosConfig cfg;
+  bios::State st;
+  bios::Call c(cpu, mem, env, cfg, st);
+  bios::pci_init(c);
+}
+
 }  // namespace rs

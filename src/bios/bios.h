@@ -52,4 +52,8 @@ class Bios {
   std::unique_ptr<bios::State> st_;
 };
 
+// A kernel booted directly (--kernel, no BIOS run) finds PCI as after a BIOS's POST:
+// BARs assigned, interrupts routed, the $PIR table at its place in F0000h-FFFFFh.
+void pci_setup_for_direct_boot(PhysMem& mem, GuestEnv& env, CpuState& cpu);
+
 }  // namespace rs

@@ -118,6 +118,8 @@ class Call {
   // --- ports ---
   uint8_t in8(uint16_t port);
   void out8(uint16_t port, uint8_t v);
+  uint32_t in32(uint16_t port);
+  void out32(uint16_t port, uint32_t v);
   // MC146818 register idx through ports 70h/71h (bit 7 of the index, NMI off, left clear).
   uint8_t cmos(uint8_t idx);
   void set_cmos(uint8_t idx, uint8_t v);
@@ -133,6 +135,7 @@ class Call {
 
 // The services, one file each (post.cpp, int08_timer.cpp, ...).
 void post(Call& c);
+void pci_init(Call& c);  // POST's PCI part
 void int08_timer(Call& c);
 void int09_keyboard(Call& c);
 void int10_video(Call& c);

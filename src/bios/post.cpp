@@ -106,6 +106,7 @@ void post(Call& c) {
   init_ebda(c);
   init_pic(c);
   init_pit(c);
+  pci_init(c);
   c.out8(0x92, uint8_t((c.in8(0x92) & ~0x01) | 0x02));  // A20 on (bit 0, the reset, stays 0)
   video_set_mode(c, 0x03);
   init_ticks(c);

@@ -52,6 +52,7 @@ directory:
         dw config_table
         dw diskette_params
         dw video_params
+        dw pir_table
 
 ; The vectors POST points into this ROM: (vector, offset) words, 0FFFFh ends the list.
 ; Every other vector of 00h-FFh gets the dummy IRET, 60h-67h (user vectors) 0000:0000,
@@ -134,6 +135,12 @@ font_8x16:
         times 256 * 16 db 0
 font_8x8_high:
         times 128 * 8 db 0
+
+; The PCI IRQ routing table ($PIR), written by POST (src/bios/pci_init.cpp). Operating
+; systems find it by its signature on a 16-byte boundary in F0000h-FFFFFh.
+align 16, db 0
+pir_table:
+        times 32 + 16 * 8 db 0
 
 ; --- POST -------------------------------------------------------------------------
 AT 0xE05B

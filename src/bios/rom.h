@@ -23,7 +23,10 @@ enum RomDir : uint16_t {
   kDirConfigTable = 16,    // int 15h C0h
   kDirDisketteParams = 18, // int 1Eh
   kDirVideoParams = 20,    // int 1Dh
+  kDirPirTable = 22,       // room for the $PIR table POST writes (kPirRoom bytes, 16-byte aligned)
 };
+
+inline constexpr uint16_t kPirRoom = 32 + 16 * 8;  // header and 8 slot entries
 
 // The word at `off` of the ROM image as built (little-endian).
 inline uint16_t rom_word(uint16_t off) { return uint16_t(kBiosRom[off] | kBiosRom[off + 1] << 8); }
