@@ -100,6 +100,11 @@ int run(const rs::RunOptions& o) {
   };
   auto hda = open(o.hda, o.hda_readonly, 512), hdb = open(o.hdb, o.hdb_readonly, 512);
   auto cdrom = open(o.cdrom, true, 2048), fda = open(o.fda, false, 512);
+  // The IDE controller's drives, where QEMU's PC has them: -hda primary master, -hdb
+  // primary slave, -cdrom secondary master.
+  if (hda) cfg.drives.push_back({hda.get(), rs::PcDrive::Bus::Ide, 0, false});
+  if (hdb) cfg.drives.push_back({hdb.get(), rs::PcDrive::Bus::Ide, 1, false});
+  if (cdrom) cfg.drives.push_back({cdrom.get(), rs::PcDrive::Bus::Ide, 2, true});
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;

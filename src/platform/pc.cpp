@@ -6,6 +6,7 @@
 #include "devices/mmio_testdev.h"
 #include "devices/pci_host.h"
 #include "devices/piix3.h"
+#include "devices/piix_ide.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/port61.h"
@@ -28,6 +29,10 @@ PcDevices build_pc(Board& b, BoardControl& control, const PcConfig& cfg) {
   auto& isa = b.add<Piix3>(&pic);  // 00:01.0, the PCI interrupt router
   pci.plug(1, 0, isa);
   pci.set_router(&isa);
+  auto& ide = b.add<PiixIde>(IrqLine{&pic, 14}, IrqLine{&pic, 15}, cfg.dma, cfg.io_wake);  // 00:01.1
+  pci.plug(1, 1, ide);
+  for (const PcDrive& d : cfg.drives)
+    if (d.bus == PcDrive::Bus::Ide) ide.attach(d.index, d.image, d.cdrom);
   auto& com1 = b.add<Uart16550>(cfg.uart_fd, IrqLine{&pic, Uart16550::kIrq});
   auto& vga = b.add<Vga>();
   b.add<DebugExit>(control);
