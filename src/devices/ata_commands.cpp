@@ -97,10 +97,10 @@ bool IdeChannel::ata_command(uint8_t cmd) {
       start_pio_write(lba(ext), count(ext), d.multiple);
       return true;
     case 0xC8: case 0xC9: case 0x25:
-      start_dma(lba(ext), count(ext), false);
+      start_dma(lba(ext), count(ext), false, false);
       return true;
-    case 0xCA: case 0xCB: case 0x35: case 0x3D:
-      start_dma(lba(ext), count(ext), true);
+    case 0xCA: case 0xCB: case 0x35: case 0x3D:  // 3Dh: WRITE DMA FUA EXT
+      start_dma(lba(ext), count(ext), true, cmd == 0x3D);
       return true;
     case 0xC6:  // SET MULTIPLE MODE: 0 turns it off; otherwise a power of two up to 16
       if (count_ > 16 || (count_ & (count_ - 1))) return false;
@@ -287,13 +287,13 @@ void IdeChannel::write_out() {
   });
 }
 
-void IdeChannel::start_dma(uint64_t l, uint32_t n, bool write) {
+void IdeChannel::start_dma(uint64_t l, uint32_t n, bool write, bool fua) {
   if (l + n > cur().sectors) {
     set_lba(std::min<uint64_t>(l, cur().sectors), true);
     return finish(false, kIdnf);
   }
   xfer_ = Xfer::Dma;
-  job_ = DmaJob{true, !write, false, false, l * 512, uint64_t(n) * 512};
+  job_ = DmaJob{true, !write, fua, false, l * 512, uint64_t(n) * 512};
   status_ = kDrdy | kDsc | kBsy;
   if (bm_status_ & kBmActive) dma_go();
 }

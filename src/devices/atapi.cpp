@@ -103,7 +103,7 @@ void IdeChannel::atapi_reply(const uint8_t* data, size_t len, size_t alloc) {
   left_ = 0;
   if (atapi_dma_) {
     xfer_ = Xfer::Dma;
-    job_ = DmaJob{true, true, true, true, 0, len};
+    job_ = DmaJob{true, true, false, true, 0, len};
     status_ = kDrdy | kDsc | kBsy;
     if (bm_status_ & kBmActive) dma_go();
     return;
@@ -118,7 +118,7 @@ void IdeChannel::atapi_read(uint32_t lba, uint32_t n) {
   if (!n) return atapi_done();
   if (atapi_dma_) {
     xfer_ = Xfer::Dma;
-    job_ = DmaJob{true, true, true, false, uint64_t(lba) * 2048, uint64_t(n) * 2048};
+    job_ = DmaJob{true, true, false, false, uint64_t(lba) * 2048, uint64_t(n) * 2048};
     status_ = kDrdy | kDsc | kBsy;
     if (bm_status_ & kBmActive) dma_go();
     return;

@@ -7,8 +7,9 @@
 
 namespace rs {
 
-IdeChannel::IdeChannel(int number, IrqLine irq, DmaSpace* dma, std::function<void()> wake)
-    : number_(number), irq_(irq), dma_(dma), wake_(std::move(wake)) {
+IdeChannel::IdeChannel(int number, IrqLine irq, DmaSpace* dma, std::function<void()> wake,
+                       std::function<bool()> master_enabled)
+    : number_(number), irq_(irq), dma_(dma), wake_(std::move(wake)), master_enabled_(std::move(master_enabled)) {
   reset();
 }
 
@@ -126,7 +127,9 @@ void IdeChannel::write(int reg, int size, uint32_t value) {
     case 1: hob_feature_ = feature_, feature_ = v; return;
     case 2: hob_count_ = count_, count_ = v; return;
     case 3: case 4: case 5: hob_lba_[reg - 3] = lba_[reg - 3], lba_[reg - 3] = v; return;
-    case 6: device_ = v & 0x5F; return;
+    case 6:
+      if (!(status_ & kBsy)) device_ = v & 0x5F;  // not while a command runs
+      return;
     default:
       if (!cur().present()) return;  // nobody there to take the command
       if ((status_ & kBsy) && v != 0x08) return;
@@ -170,7 +173,7 @@ void IdeChannel::bm_write(int reg, int size, uint32_t value) {
       const bool start = (v & 1) && !(bm_cmd_ & 1);
       bm_cmd_ = v & 0x09;
       if (!(v & 1)) bm_status_ &= uint8_t(~kBmActive);  // stop: the engine halts
-      if (start) {
+      if (start && master_enabled_()) {
         bm_status_ |= kBmActive;
         if (job_.pending) dma_go();
       }
@@ -235,7 +238,7 @@ void IdeChannel::dma_go() {
   };
   IoQueue& q = *cur().queue;
   if (job.to_memory) q.read(job.offset, std::move(iov), std::move(done));
-  else q.write(job.offset, std::move(iov), false, std::move(done));
+  else q.write(job.offset, std::move(iov), job.fua, std::move(done));
 }
 
 void IdeChannel::dma_done(bool ok) {

@@ -28,7 +28,8 @@ class IdeChannel {
   // Bus-master status bits (PIIX BMISX).
   static constexpr uint8_t kBmActive = 0x01, kBmError = 0x02, kBmIntr = 0x04;
 
-  IdeChannel(int number, IrqLine irq, DmaSpace* dma, std::function<void()> wake);
+  // master_enabled: the PCI function's bus master enable (without it DMA never starts).
+  IdeChannel(int number, IrqLine irq, DmaSpace* dma, std::function<void()> wake, std::function<bool()> master_enabled);
   ~IdeChannel();
   // A drive on unit 0 (master) or 1 (slave); images of CDs have 2048-byte sectors.
   void attach(int unit, BlockImage* image, bool cdrom);
@@ -61,7 +62,7 @@ class IdeChannel {
   enum class Xfer { None, PioIn, PioOut, Packet, AtapiIn, Dma };
   // What a DMA command moves once the bus master is started.
   struct DmaJob {
-    bool pending = false, to_memory = false, atapi = false, from_buffer = false;
+    bool pending = false, to_memory = false, fua = false, from_buffer = false;
     uint64_t offset = 0, bytes = 0;
   };
 
@@ -81,7 +82,7 @@ class IdeChannel {
   void set_lba(uint64_t v, bool ext);
   void start_pio_read(uint64_t lba, uint32_t n, int block);
   void start_pio_write(uint64_t lba, uint32_t n, int block);
-  void start_dma(uint64_t lba, uint32_t n, bool write);
+  void start_dma(uint64_t lba, uint32_t n, bool write, bool fua);
   void fill_pio_read();
   void pio_block_done();
   void write_out();
@@ -112,6 +113,7 @@ class IdeChannel {
   IrqLine irq_;
   DmaSpace* dma_;
   std::function<void()> wake_;
+  std::function<bool()> master_enabled_;
   Drive drive_[2];
 
   // The task file, with the "previous" bytes of the 48-bit commands (HOB).

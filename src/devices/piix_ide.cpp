@@ -19,8 +19,9 @@ PciIdentity identity() {
 }  // namespace
 
 PiixIde::PiixIde(IrqLine irq14, IrqLine irq15, DmaSpace* dma, std::function<void()> wake) : PciDevice(identity()) {
-  ch_[0] = std::make_unique<IdeChannel>(0, irq14, dma, wake);
-  ch_[1] = std::make_unique<IdeChannel>(1, irq15, dma, wake);
+  auto master = [this] { return bus_master(); };
+  ch_[0] = std::make_unique<IdeChannel>(0, irq14, dma, wake, master);
+  ch_[1] = std::make_unique<IdeChannel>(1, irq15, dma, wake, master);
   declare_bar(4, 16, true);
   PiixIde::reset();
 }
@@ -56,7 +57,6 @@ uint64_t PiixIde::bar_read(int bar, uint32_t offset, int size) {
 
 void PiixIde::bar_write(int bar, uint32_t offset, int size, uint64_t value) {
   if (bar != 4 || offset >= 16) return;
-  // Bus-master transfers need the function's bus master enable.
   ch_[offset >> 3]->bm_write(int(offset & 7), size, uint32_t(value));
 }
 
