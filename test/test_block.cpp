@@ -213,6 +213,41 @@ TEST_CASE("a sparse image stays sparse when written in the middle", "[block]") {
   CHECK(b[1] == 0xA5);
 }
 
+TEST_CASE("writes of zeros punch holes instead of allocating", "[block]") {
+  TempDir t;
+  const std::string p = t.path + "/zeros.img";
+  constexpr uint64_t kSize = 16ull << 20;
+  {
+    const int fd = ::open(p.c_str(), O_CREAT | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, off_t(kSize)) == 0);
+    ::close(fd);
+  }
+  auto blocks = [&p] {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return uint64_t(st.st_blocks);
+  };
+  if (blocks() != 0) {
+    WARN("the file system under " << t.path << " has no sparse files; not checked");
+    return;
+  }
+  auto img = BlockImage::open(p, false, 512);
+  std::vector<uint8_t> zeros(1 << 20, 0), data(1 << 20, 0x5A);
+  REQUIRE(img->write(0, zeros.data(), zeros.size()));  // a mkfs zeroing the disk
+  REQUIRE(img->flush());
+  CHECK(blocks() == 0);
+  REQUIRE(img->write(4 << 20, data.data(), data.size()));
+  REQUIRE(img->flush());
+  CHECK(blocks() >= 2048);  // 1 MiB allocated
+  REQUIRE(img->write(4 << 20, zeros.data(), zeros.size()));  // zeroed again: given back
+  REQUIRE(img->flush());
+  CHECK(blocks() < 64);
+  std::vector<uint8_t> back(zeros.size(), 1);
+  REQUIRE(img->read(4 << 20, back.data(), back.size()));
+  CHECK(back == zeros);
+}
+
 TEST_CASE("under -snapshot the guest reads its own writes and the image file never changes", "[block]") {
   TempDir t;
   const std::string p = t.file("disk.img", 8192);

@@ -1,10 +1,13 @@
 // Raw disk images: the file's bytes are the disk's bytes, read and written with
-// pread/pwrite, locked against a second user as QEMU locks its images.
+// pread/pwrite, locked against a second user as QEMU locks its images. A sparse image
+// stays sparse: a write of zeros (mkfs, a guest's discard-by-zeroing) punches a hole
+// instead of allocating blocks, as QEMU's detect-zeroes=unmap does.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -55,6 +58,9 @@ class RawImage final : public BlockImage {
     if (readonly_ || !inside(offset, len)) return false;
     auto* p = static_cast<const uint8_t*>(buf);
     if (len) dirty_ = true;
+    if (len >= kHoleMin && zeros(p, len) &&
+        ::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(offset), off_t(len)) == 0)
+      return true;
     while (len) {
       const ssize_t n = ::pwrite(fd_, p, len, off_t(offset));
       if (n < 0 && errno == EINTR) continue;
@@ -76,8 +82,11 @@ class RawImage final : public BlockImage {
   // Written so that offset + len cannot overflow.
   bool inside(uint64_t offset, size_t len) const { return offset <= size_ && len <= size_ - offset; }
 
+  static constexpr size_t kHoleMin = 4096;  // smaller zero writes are not worth a system call
+  static bool zeros(const uint8_t* p, size_t len) { return p[0] == 0 && std::memcmp(p, p + 1, len - 1) == 0; }
+
   int fd_;
-  bool dirty_ = false;  // written since the last fdatasync
+  std::atomic<bool> dirty_{false};  // written since the last fdatasync (an I/O thread writes too)
 };
 
 }  // namespace

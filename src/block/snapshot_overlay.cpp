@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
+#include <mutex>
 #include <vector>
 
 #include "block/block_image.h"
@@ -35,7 +36,9 @@ class SnapshotOverlay final : public BlockImage {
   ~SnapshotOverlay() override { ::close(fd_); }
 
   // Sector by sector: from the overlay where the guest wrote it, else from the image.
+  // The BIOS (machine thread) and a controller's I/O thread may both use the disk.
   bool read(uint64_t offset, void* buf, size_t len) override {
+    std::lock_guard<std::mutex> g(mu_);
     if (!inside(offset, len)) return false;
     auto* p = static_cast<uint8_t*>(buf);
     while (len) {
@@ -49,6 +52,7 @@ class SnapshotOverlay final : public BlockImage {
 
   // A part of a sector first brings the rest of it over from the image.
   bool write(uint64_t offset, const void* buf, size_t len) override {
+    std::lock_guard<std::mutex> g(mu_);
     if (!inside(offset, len)) return false;
     auto* p = static_cast<const uint8_t*>(buf);
     while (len) {
@@ -93,6 +97,7 @@ class SnapshotOverlay final : public BlockImage {
   std::unique_ptr<BlockImage> base_;
   int fd_ = -1;
   std::vector<bool> held_;
+  std::mutex mu_;
 };
 
 }  // namespace
