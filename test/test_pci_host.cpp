@@ -8,7 +8,13 @@
 
 #include <cstdint>
 
+#include <tuple>
+
+#include "device_rig.h"
+#include "devices/io_bus.h"
+#include "devices/mmio_bus.h"
 #include "devices/pci_host.h"
+#include "devices/piix3.h"
 
 namespace {
 
@@ -118,4 +124,92 @@ TEST_CASE("PCI: read-only header, writable command bits and device registers", "
   CHECK(p.address() == 0);
   CHECK(cfg_read(p, 0, 0, 0, 0x58, 4) == 0);
   CHECK(!p.dump().empty());
+}
+
+namespace {
+
+// A function with an I/O BAR of 16 ports, a memory BAR of 4 KiB and INTA#, recording
+// the BAR accesses it answers.
+struct TestFunction : rs::PciDevice {
+  TestFunction() : rs::PciDevice(rs::PciIdentity{0x1234, 0x5678, 1, 0x018000, 0, 0, 1}) {
+    declare_bar(0, 16, true);
+    declare_bar(1, 4096, false);
+  }
+  const char* name() const override { return "test-function"; }
+  uint64_t bar_read(int bar, uint32_t offset, int) override { return uint64_t(bar) << 16 | offset; }
+  void bar_write(int bar, uint32_t offset, int, uint64_t v) override { last = {bar, offset, v}; }
+  void raise(bool on) { set_intx(on); }
+  std::tuple<int, uint32_t, uint64_t> last{-1, 0, 0};
+};
+
+struct FixedPort : rs::Device {
+  const char* name() const override { return "fixed"; }
+  uint32_t in(uint16_t, int) override { return 0x42; }
+};
+
+}  // namespace
+
+TEST_CASE("PCI: BARs are sized, mapped while decoded, and give the ports back", "[pci]") {
+  rs::IoBus io;
+  rs::MmioBus mmio;
+  FixedPort fixed;
+  io.attach(0xC004, 1, &fixed);
+  rs::PciHost p(&io, &mmio);
+  TestFunction f;
+  p.plug(3, 0, f);
+  cfg_write(p, 0, 3, 0, 0x10, 4, 0xFFFFFFFF);
+  CHECK(cfg_read(p, 0, 3, 0, 0x10, 4) == 0xFFFFFFF1);  // 16 ports, I/O space
+  cfg_write(p, 0, 3, 0, 0x14, 4, 0xFFFFFFFF);
+  CHECK(cfg_read(p, 0, 3, 0, 0x14, 4) == 0xFFFFF000);  // 4 KiB, 32-bit memory
+  cfg_write(p, 0, 3, 0, 0x10, 4, 0xC001);
+  cfg_write(p, 0, 3, 0, 0x14, 4, 0xFEB00000);
+  CHECK(io.in(0xC004, 4) == 0x42);                     // not decoded yet
+  CHECK(mmio.read(0xFEB00010, 4) == 0xFFFFFFFF);
+  cfg_write(p, 0, 3, 0, 0x04, 2, 0x0003);
+  CHECK(io.in(0xC004, 4) == 0x00004);                  // BAR 0, offset 4
+  CHECK(mmio.read(0xFEB00010, 4) == 0x10010);          // BAR 1, offset 0x10
+  mmio.write(0xFEB00020, 4, 7);
+  CHECK(f.last == std::make_tuple(1, 0x20u, uint64_t(7)));
+  cfg_write(p, 0, 3, 0, 0x10, 4, 0xD001);              // moved: the old ports go back
+  CHECK(io.in(0xC004, 4) == 0x42);
+  CHECK(io.in(0xD00C, 4) == 0x0000C);
+  cfg_write(p, 0, 3, 0, 0x04, 2, 0x0000);
+  CHECK(io.in(0xD00C, 4) == 0xFFFFFFFF);
+  CHECK(mmio.read(0xFEB00010, 4) == 0xFFFFFFFF);
+}
+
+TEST_CASE("PCI: INTx through the PIIX3's PIRQ routing, shared and maskable", "[pci]") {
+  test::IrqRecorder pic;
+  rs::PciHost p;
+  rs::Piix3 isa(&pic);
+  p.plug(1, 0, isa);
+  p.set_router(&isa);
+  TestFunction a, b;
+  p.plug(3, 0, a);  // INTA# of slot 3: PIRQC
+  p.plug(5, 0, b);  // INTA# of slot 5: PIRQA
+  CHECK(rs::PciHost::pirq_of(3, 1) == 2);
+  CHECK(rs::PciHost::pirq_of(5, 1) == 0);
+  a.raise(true);
+  CHECK(!pic.level[11]);  // routing disabled at reset (PIRQRC bit 7)
+  CHECK(cfg_read(p, 0, 3, 0, 0x06, 2) & 0x08);  // the status register shows it anyway
+  cfg_write(p, 0, 1, 0, 0x62, 1, 11);  // PIRQC -> IRQ 11
+  CHECK(pic.level[11]);
+  cfg_write(p, 0, 1, 0, 0x60, 1, 11);  // PIRQA -> IRQ 11 too: shared
+  b.raise(true);
+  a.raise(false);
+  CHECK(pic.level[11]);  // b still holds it
+  cfg_write(p, 0, 5, 0, 0x04, 2, 0x0400);  // b's interrupt disable
+  CHECK(!pic.level[11]);
+  cfg_write(p, 0, 5, 0, 0x04, 2, 0x0000);
+  CHECK(pic.level[11]);
+  cfg_write(p, 0, 1, 0, 0x60, 1, 0x0A);  // moved to IRQ 10
+  CHECK(!pic.level[11]);
+  CHECK(pic.level[10]);
+  cfg_write(p, 0, 1, 0, 0x60, 1, 0x02);  // IRQ 2 is not routable
+  CHECK(!pic.level[10]);
+  CHECK(!pic.level[2]);
+  CHECK((cfg_read(p, 0, 1, 0, 0x0C, 4) >> 16 & 0x80) == 0);  // single function so far
+  TestFunction c;
+  p.plug(1, 1, c);
+  CHECK((cfg_read(p, 0, 1, 0, 0x0C, 4) >> 16 & 0x80) == 0x80);
 }

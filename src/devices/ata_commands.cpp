@@ -102,6 +102,15 @@ bool IdeChannel::ata_command(uint8_t cmd) {
     case 0xCA: case 0xCB: case 0x35: case 0x3D:  // 3Dh: WRITE DMA FUA EXT
       start_dma(lba(ext), count(ext), true, cmd == 0x3D);
       return true;
+    default:
+      return settings_command(cmd, ext);
+  }
+}
+
+// The commands that move no data: modes, verification, cache, power, capacity.
+bool IdeChannel::settings_command(uint8_t cmd, bool ext) {
+  Drive& d = cur();
+  switch (cmd) {
     case 0xC6:  // SET MULTIPLE MODE: 0 turns it off; otherwise a power of two up to 16
       if (count_ > 16 || (count_ & (count_ - 1))) return false;
       d.multiple = count_;

@@ -76,6 +76,7 @@ class IdeChannel {
   // ata_commands.cpp
   void command(uint8_t cmd);
   bool ata_command(uint8_t cmd);
+  bool settings_command(uint8_t cmd, bool ext);
   void identify(bool packet);
   uint64_t lba(bool ext) const;
   uint32_t count(bool ext) const;
