@@ -57,10 +57,14 @@ struct Rig {
   }
   int base(bool secondary) const { return secondary ? 0x170 : 0x1F0; }
   uint8_t status(bool sec = false) { return uint8_t(ide.in(uint16_t(base(sec) + 7), 1)); }
-  // Waits for the I/O thread, then runs the completions as the machine's poll does.
+  // Waits for the I/O thread while a channel is busy, running the completions as the
+  // machine's poll does (a read the host had cached has completed already).
   void settle() {
-    for (int i = 0; i < 2000 && !ide.overdue(); ++i) usleep(500);
-    ide.update();
+    auto busy = [this] { return (ide.in(0x3F6, 1) | ide.in(0x376, 1)) & rs::IdeChannel::kBsy; };
+    for (int i = 0; i < 4000 && busy(); ++i) {
+      if (ide.overdue()) ide.update();
+      else usleep(250);
+    }
   }
   void lba_command(uint8_t cmd, uint32_t lba, uint8_t count) {
     ide.out(0x1F2, 1, count);

@@ -30,6 +30,11 @@ class BlockImage {
   virtual bool write(uint64_t offset, const void* buf, size_t len) = 0;
   // What has been written reaches the host's disk (fdatasync). Also done on close.
   virtual bool flush() = 0;
+  // A read that is done only if the host has the data at hand (its page cache): true
+  // when all of it was read; false when it would have had to wait for the host's disk,
+  // and then nothing is promised about the buffers. Lets a controller answer at once
+  // instead of handing the request to its I/O thread.
+  virtual bool read_cached(uint64_t, const struct iovec*, int) { return false; }
 
  protected:
   std::string path_;

@@ -24,6 +24,17 @@ IoQueue::~IoQueue() {
 }
 
 void IoQueue::read(uint64_t offset, std::vector<iovec> iov, Done done) {
+  // Data in the host's page cache is read here and now, unless a queued write to the
+  // image could still change it: two context switches saved per cached read.
+  bool idle;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    idle = todo_.empty() && !busy_;
+  }
+  if (idle && image_.read_cached(offset, iov.data(), int(iov.size()))) {
+    ++cached_reads_;
+    return done(true);
+  }
   submit(Request{Op::Read, offset, std::move(iov), false, std::move(done)});
 }
 

@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <utility>
 
@@ -68,6 +70,14 @@ class RawImage final : public BlockImage {
       p += n, offset += uint64_t(n), len -= size_t(n);
     }
     return true;
+  }
+
+  bool read_cached(uint64_t offset, const iovec* iov, int n) override {
+    size_t len = 0;
+    for (int i = 0; i < n; ++i) len += iov[i].iov_len;
+    if (!inside(offset, len) || n > IOV_MAX) return false;
+    const ssize_t got = ::preadv2(fd_, iov, n, off_t(offset), RWF_NOWAIT);
+    return got >= 0 && size_t(got) == len;  // a short read: the rest was not cached
   }
 
   bool flush() override {
