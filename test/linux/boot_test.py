@@ -29,8 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -77,29 +75,8 @@ def host_oracle(progs, busybox, work):
 def boot(cmd, timeout, log_path):
     """Runs CMD, reading its stdout line by line; returns (status or None on time-out,
     [(host time, line)], wall seconds)."""
-    lines = []
-    t0 = time.time()
-    with open(log_path, "w") as log:
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-        def reader():
-            for raw in iter(p.stdout.readline, b""):
-                now = time.time()
-                line = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
-                lines.append((now, line))
-                log.write(line + "\n")
-                log.flush()
-
-        th = threading.Thread(target=reader, daemon=True)
-        th.start()
-        try:
-            status = p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            status = None
-        th.join(5)
-    return status, lines, time.time() - t0
+    r = rsguest.run_console(cmd, timeout, log_path, merge_stderr=True)
+    return r.status, r.timed, r.wall
 
 
 def main():

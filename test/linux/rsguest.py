@@ -1,6 +1,7 @@
-"""Shared helpers of the Linux guest tests (test/linux) and bench/boot.py: building the
-test programs, the initramfs (through guests/linux/fetch.sh) and the command line that
-boots it under ringshift or under QEMU TCG. Python 3 standard library only."""
+"""Shared helpers of the Linux guest tests (test/linux, test/disk) and bench/boot.py:
+building the test programs, the initramfs (through guests/linux/fetch.sh) and the command
+line that boots it under ringshift or under QEMU TCG, with disks in QEMU's spellings, and
+running it with the console read line by line. Python 3 standard library only."""
 
 import argparse
 import os
@@ -9,6 +10,8 @@ import shutil
 import tempfile
 import subprocess
 import sys
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -55,12 +58,16 @@ def build_progs(outdir, names=("ctest", "cpuidcheck", "now", "gendata")):
     return outdir
 
 
-def make_initramfs(extra_dir, out, cache=None):
+def make_initramfs(extra_dir, out, cache=None, disk_modules=False):
     """Runs guests/linux/fetch.sh (which downloads the guest into the cache when it is
-    missing) to build OUT from the default tree plus EXTRA_DIR. Returns (bzImage, out)."""
+    missing) to build OUT from the default tree plus EXTRA_DIR; DISK_MODULES: with the
+    kernel's disk modules (fetch.sh --disk-modules; loaded by /sbin/rs-disks in the guest).
+    Returns (bzImage, out, kernel release)."""
     cmd = ["bash", FETCH, "--initramfs", out]
     if extra_dir:
         cmd += ["--extra", extra_dir]
+    if disk_modules:
+        cmd.append("--disk-modules")
     if cache:
         cmd.append(cache)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -121,30 +128,149 @@ def ensure_qemu():
     return q
 
 
-def vmm_command(vmm, binary, bzimage, initrd, append, memory=MEMORY_MIB):
-    """The command that boots BZIMAGE + INITRD with APPEND, the serial console on stdio.
-    VMM is "ringshift" (BINARY is its path) or "qemu" (BINARY optional)."""
+class Drive:
+    """A disk for vmm_command: KIND "ide" or "virtio" (a raw hard disk image on the PIIX
+    IDE controller or on virtio-blk over PCI) or "cdrom" (an ISO image on the IDE
+    controller's ATAPI CD drive), READONLY: the guest's writes must fail."""
+
+    def __init__(self, kind, path, readonly=False):
+        if kind not in ("ide", "virtio", "cdrom"):
+            raise ValueError(kind)
+        self.kind, self.path, self.readonly = kind, os.path.abspath(path), readonly
+
+
+def drive_args(vmm, drives, snapshot=False, workdir=None):
+    """The VMM's flags for DRIVES (and -snapshot), in QEMU's spellings, which ringshift
+    accepts too: -drive file=F,if=ide|virtio,format=raw[,readonly=on], -cdrom F.
+    QEMU refuses a read-only IDE hard disk ("Block node is read-only"); there the drive is
+    a blkdebug node over the image that fails every write with EIO (the guest sees ABRT on
+    WRITE DMA, then an I/O error), which is what a read-only disk shows a guest on a
+    real IDE controller. Its rules file goes to WORKDIR."""
+    args = []
+    for d in drives:
+        if d.kind == "cdrom":
+            args += ["-cdrom", d.path]
+            continue
+        if "," in d.path:
+            raise Error("a drive's file name must not contain a comma: " + d.path)
+        if vmm == "qemu" and d.kind == "ide" and d.readonly:
+            rules = os.path.join(workdir or tempfile.mkdtemp(prefix="rs-blkdebug."), "fail-writes.blkdebug")
+            with open(rules, "w") as f:
+                f.write('[inject-error]\nevent = "pwritev"\niotype = "write"\nerrno = "5"\n')
+            args += ["-drive", "file=blkdebug:%s:%s,if=ide,format=raw" % (rules, d.path)]
+            continue
+        args += ["-drive", "file=%s,if=%s,format=raw%s" % (d.path, d.kind, ",readonly=on" if d.readonly else "")]
+    if snapshot:
+        args.append("-snapshot")
+    return args
+
+
+def vmm_command(vmm, binary, bzimage, initrd, append, memory=MEMORY_MIB, drives=(), snapshot=False,
+                workdir=None):
+    """The command that boots BZIMAGE + INITRD with APPEND, the serial console on stdio,
+    with DRIVES (see Drive, drive_args). VMM is "ringshift" (BINARY is its path) or "qemu"
+    (BINARY optional)."""
     if vmm == "ringshift":
         return [binary, "run", "--kernel", bzimage, "--initrd", initrd, "-m", "%dM" % memory,
-                "--no-reboot", "--append", append]
+                "--no-reboot", "--append", append] + drive_args(vmm, drives, snapshot, workdir)
     if vmm == "qemu":
         return [binary or ensure_qemu(), "-accel", "tcg", "-m", str(memory), "-display", "none",
                 "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel", bzimage,
-                "-initrd", initrd, "-append", append]
+                "-initrd", initrd, "-append", append] + drive_args(vmm, drives, snapshot, workdir)
     raise ValueError(vmm)
 
 
-def kernel_append(check):
+def kernel_append(check, extra=()):
     """The kernel command line the tests use: console on COM1, reboot at once on a panic
-    (with --no-reboot / -no-reboot that ends the run instead of hanging it), and the check
-    script for /init."""
+    (with --no-reboot / -no-reboot that ends the run instead of hanging it), the check
+    script for /init and EXTRA words (e.g. "rs.dev=sda" for the check script to read
+    from /proc/cmdline)."""
     args = ["console=ttyS0", "panic=-1"]
     # Extra arguments for investigations, e.g. RS_APPEND=nokaslr so that a profile can
     # name kernel blocks with a /proc/kallsyms taken from the same kernel.
     args += os.environ.get("RS_APPEND", "").split()
     if check:
         args.append("rs.check=" + check)
+    args += list(extra)
     return " ".join(args)
+
+
+class Run:
+    """What run_console saw: status (None when killed by us or timed out), timed_out,
+    killed (by on_line), timed [(host time, line)], lines, err (stderr lines; empty when
+    merged into the console), wall seconds."""
+
+    def __init__(self):
+        self.status = None
+        self.timed_out = False
+        self.killed = False
+        self.timed = []
+        self.err = []
+        self.wall = 0.0
+
+    @property
+    def lines(self):
+        return [l for _, l in self.timed]
+
+
+def run_console(cmd, timeout, log_path, merge_stderr=False, on_line=None):
+    """Runs CMD (stdin empty), reading its stdout (the guest's console) line by line into
+    LOG_PATH. ON_LINE(line) is called for each line; when it returns True the VMM is
+    killed at once with SIGKILL (kill -9) and Run.killed is set. After TIMEOUT seconds
+    it is killed too (Run.timed_out)."""
+    r = Run()
+    t0 = time.time()
+    with open(log_path, "w") as log:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE)
+
+        def reader():
+            for raw in iter(p.stdout.readline, b""):
+                now = time.time()
+                line = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
+                r.timed.append((now, line))
+                log.write(line + "\n")
+                log.flush()
+                if on_line and not r.killed and on_line(line):
+                    p.kill()
+                    r.killed = True
+
+        def err_reader():
+            for raw in iter(p.stderr.readline, b""):
+                r.err.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+        threads = [threading.Thread(target=reader, daemon=True)]
+        if not merge_stderr:
+            threads.append(threading.Thread(target=err_reader, daemon=True))
+        for th in threads:
+            th.start()
+        try:
+            status = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            r.timed_out = True
+            status = None
+        for th in threads:
+            th.join(5)
+        if r.err:
+            log.write("".join("stderr: %s\n" % l for l in r.err))
+    r.status = None if r.killed else status
+    r.wall = time.time() - t0
+    return r
+
+
+def rejected(vmm, run):
+    """One line saying that the VMM refused its command line (it exited with an error
+    before the kernel printed anything: an unknown option, a drive it cannot attach), or
+    None. ringshift's errors are "ringshift: error: ..." lines with status 2."""
+    if run.killed or run.timed_out or run.status == 0 or any("Linux version" in l for l in run.lines):
+        return None
+    msg = [l for l in run.err + run.lines if l.strip()]
+    if vmm == "ringshift":
+        msg = [l for l in msg if l.startswith("ringshift: error:")] or msg
+    return "%s rejected the command line (exit status %s): %s" % (
+        vmm, run.status, msg[0] if msg else "no message")
 
 
 def trouble(lines):
