@@ -260,8 +260,8 @@ class Test:
             elif got[name] != want[name]:
                 diffs.append("%s: %s (%d bytes), expected %s (%d bytes)" % (
                     name, got[name][0][:16], got[name][1], want[name][0][:16], want[name][1]))
-        return self.check(not diffs and want, "%s: %d files%s" % (
-            what, len(want), "" if not diffs else ": " + "; ".join(diffs[:4])))
+        return self.check(not diffs and want, "%s: %d file%s%s" % (
+            what, len(want), "" if len(want) == 1 else "s", "" if not diffs else ": " + "; ".join(diffs[:4])))
 
     def image_sums(self, image, names):
         """{name: (sha256, size)} of NAMES read out of the ext4 IMAGE by debugfs."""
