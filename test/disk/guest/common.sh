@@ -53,6 +53,6 @@ disks_up() {
 }
 
 echo "=== disk begin"
-echo "disk: dev=$DEV phase=$PHASE"
+echo "disk: dev=$DEV${PHASE:+ phase=$PHASE}"
 [ -n "$DEV" ] || die "no rs.dev= on the kernel command line"
 mkdir -p "$MNT"
