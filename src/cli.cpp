@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -31,12 +32,20 @@ std::string usage(const po::options_description& run_opts) {
        "Runs an unmodified 32-bit x86 guest by dynamic binary translation.\n\n"
     << run_opts
     << "\nDrives (raw images, spelled as in QEMU):\n"
-       "  -hda FILE, -hdb FILE       hard disks 0x80 and 0x81\n"
-       "  --disk FILE[,readonly]     the first free of -hda/-hdb (may be repeated)\n"
-       "  -cdrom FILE                CD-ROM (an ISO image, 2048-byte sectors)\n"
+       "  -hda FILE .. -hdd FILE     IDE hard disks, index 0 to 3 (primary master, slave, secondary\n"
+       "                             master, slave); BIOS disks 0x80 and 0x81 are the first two disks\n"
+       "  -cdrom FILE                IDE CD-ROM at index 2 (secondary master), 2048-byte sectors\n"
        "  -fda FILE                  floppy drive A:\n"
+       "  --disk FILE[,readonly]     an IDE hard disk in the first free index (may be repeated)\n"
+       "  -drive KEY=VALUE,...       as QEMU's: file=FILE, if=ide|virtio|floppy|none (default ide),\n"
+       "                             index=N (or bus=B,unit=U), media=disk|cdrom, format=raw,\n"
+       "                             readonly[=on|off], snapshot=on|off, id=NAME; ',,' is a comma\n"
+       "                             in FILE. Accepted and ignored, as they leave the data as it is:\n"
+       "                             cache=writeback|none|unsafe, aio=, discard=, detect-zeroes=\n"
+       "  -device virtio-blk-pci,drive=NAME   a virtio disk for -drive id=NAME,if=none,file=FILE\n"
        "  -boot ORDER                boot order: c hard disk, d CD, a floppy, e.g. -boot d or\n"
        "                             -boot order=dc (default cad); --kernel boots instead of it\n"
+       "  An image may back two drives only if neither writes to it (readonly=on or -snapshot).\n"
     << "\nExit status: the guest's debug-exit value V as (V << 1) | 1 (I/O port 0xF4, as QEMU's\n"
        "isa-debug-exit); 0 when the guest halts or powers off, or on Ctrl-A x; 2 for a bad command\n"
        "line or image; 4 when the guest hits something ringshift cannot run; 6 for an internal\n"
@@ -47,68 +56,54 @@ std::string usage(const po::options_description& run_opts) {
   return o.str();
 }
 
-// QEMU's single-dash long flags (drives, -bios, -display, -nographic). Boost's default
-// style would read "-hda" as the short options -h -d -a, so these exact tokens are taken
-// as the long options first.
+// QEMU's single-dash long flags: Boost's default style would read "-hda" as the short
+// options -h -d -a, so these exact tokens are taken as the long options first.
+const char* const kQemuFlags[] = {"hda",  "hdb",   "hdc",    "hdd",     "cdrom",     "fda",     "fdb", "drive",
+                                  "device", "boot", "bios", "display", "nographic", "snapshot"};
+
 std::pair<std::string, std::string> qemu_flag(const std::string& token) {
-  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic", "snapshot"})
+  for (const char* f : kQemuFlags)
     if (token.size() > 1 && token[0] == '-' && token.compare(1, std::string::npos, f) == 0) return {f, ""};
-  // QEMU's third and fourth IDE disks: name the limit instead of "-h" meaning help.
-  if (token == "-hdc" || token == "-hdd")
-    throw UsageError(token + ": ringshift has two hard disks, -hda and -hdb");
   return {};
 }
 
 // The drive flags (described by hand in the usage text, in their single-dash spelling).
+const char* const kDriveFlags[] = {"hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb", "disk", "drive", "device"};
+
 struct DriveArgs {
   std::string boot;
-  std::vector<std::string> disks;
 
-  po::options_description options(RunOptions& o) {
+  po::options_description options() {
     po::options_description d;
-    d.add_options()
-        ("hda", po::value<std::string>(&o.hda))
-        ("hdb", po::value<std::string>(&o.hdb))
-        ("cdrom", po::value<std::string>(&o.cdrom))
-        ("fda", po::value<std::string>(&o.fda))
-        ("disk", po::value<std::vector<std::string>>(&disks))
-        ("boot", po::value<std::string>(&boot));
+    for (const char* f : kDriveFlags) {
+      // The repeatable ones collect every value; their order is read from the parse.
+      const bool many = std::string_view(f) == "disk" || std::string_view(f) == "drive" || std::string_view(f) == "device";
+      if (many) d.add_options()(f, po::value<std::vector<std::string>>());
+      else d.add_options()(f, po::value<std::string>());
+    }
+    d.add_options()("boot", po::value<std::string>(&boot));
     return d;
   }
 
-  // Puts each --disk FILE[,readonly] in the first free hard disk slot, checks that every
-  // drive names a file and no file backs two drives (its lock would refuse the second
-  // with a message about "another process"), and that something can boot.
-  void finish(RunOptions& o, const po::variables_map& vm) const {
-    struct Slot { const char* flag; std::string* path; };
-    const Slot slots[] = {{"-hda", &o.hda}, {"-hdb", &o.hdb}, {"-cdrom", &o.cdrom}, {"-fda", &o.fda}};
-    for (const Slot& s : slots)
-      if (vm.count(s.flag + 1) && s.path->empty()) throw UsageError(std::string(s.flag) + ": empty file name");
-    static const std::string kRo = ",readonly";
-    for (const std::string& spec : disks) {
-      const bool ro = spec.ends_with(kRo);
-      const std::string path = ro ? spec.substr(0, spec.size() - kRo.size()) : spec;
-      if (path.empty()) throw UsageError("--disk '" + spec + "': empty file name");
-      if (o.hda.empty()) o.hda = path, o.hda_readonly = ro;
-      else if (o.hdb.empty()) o.hdb = path, o.hdb_readonly = ro;
-      else throw UsageError("--disk '" + spec + "': both hard disks (-hda, -hdb) are already given");
-    }
-    for (size_t i = 0; i < std::size(slots); ++i)
-      for (size_t j = i + 1; j < std::size(slots); ++j)
-        if (!slots[i].path->empty() && *slots[i].path == *slots[j].path)
-          throw UsageError("'" + *slots[i].path + "' is given for two drives (" + slots[i].flag + " and " +
-                           slots[j].flag + ")");
+  // The drives in command-line order (QEMU gives a virtio disk its place by it, and a
+  // drive without an index the first free one), then the boot order, and something to boot.
+  void finish(RunOptions& o, const po::parsed_options& parsed, const po::variables_map& vm) const {
+    std::vector<std::pair<std::string, std::string>> flags;
+    for (const po::option& opt : parsed.options)
+      if (std::find(std::begin(kDriveFlags), std::end(kDriveFlags), opt.string_key) != std::end(kDriveFlags))
+        flags.emplace_back(opt.string_key, opt.value.empty() ? "" : opt.value[0]);
+    o.drives = parse_drives(flags, o.snapshot);
     if (vm.count("boot")) o.boot_order = parse_boot_order(boot);
-    if (o.kernel.empty() && o.bios.empty() && o.hda.empty() && o.hdb.empty() && o.cdrom.empty() && o.fda.empty())
+    if (o.kernel.empty() && o.bios.empty() && o.drives.empty())
       throw UsageError("nothing to boot: give --kernel FILE or a drive (-hda, -cdrom, -fda)");
   }
 };
 
-// Boost's message for a bad command line, naming the drive flags as the user typed them
+// Boost's message for a bad command line, naming QEMU's flags as the user typed them
 // (Boost says "--hda").
 UsageError bad_command_line(const po::error& e) {
   std::string msg = e.what();
-  for (const char* f : {"hda", "hdb", "cdrom", "fda", "boot", "bios", "display", "nographic", "snapshot"})
+  for (const char* f : kQemuFlags)
     if (const size_t at = msg.find(std::string("'--") + f + "'"); at != std::string::npos) msg.erase(at + 1, 1);
   return UsageError(msg + " (try 'ringshift --help')");
 }
@@ -118,6 +113,28 @@ std::string check_display(const std::string& display, bool nographic) {
   if (display != "curses" && display != "none") throw UsageError("bad -display '" + display + "' (curses or none)");
   if (nographic) throw UsageError("-nographic cannot be used with -display");
   return display;
+}
+
+// --log-level and --map-budget.
+void check_limits(const RunOptions& o) {
+  bool level_ok = false;
+  for (const char* l : kLevels) level_ok |= o.log_level == l;
+  if (!level_ok) throw UsageError("bad --log-level '" + o.log_level + "' (trace, debug, info, warn, error, off)");
+  // Each mapping can split a window's reservation in three: stay under vm.max_map_count.
+  if (o.map_budget < 64 || o.map_budget > 30000)
+    throw UsageError("--map-budget " + std::to_string(o.map_budget) + " out of range (64 to 30000)");
+}
+
+// --gdb [HOST:]PORT (or -s's default): the gdbstub's address.
+void set_gdb(RunOptions& o, const std::string& gdb) {
+  if (gdb.empty()) return;
+  const size_t colon = gdb.rfind(':');
+  const std::string port = colon == std::string::npos ? gdb : gdb.substr(colon + 1);
+  o.gdb_host = colon == std::string::npos || colon == 0 ? "127.0.0.1" : gdb.substr(0, colon);
+  char* end = nullptr;
+  const unsigned long p = port.empty() ? 0 : std::strtoul(port.c_str(), &end, 10);
+  if (port.empty() || *end || p == 0 || p > 65535) throw UsageError("bad --gdb '" + gdb + "' (expected [HOST:]PORT)");
+  o.gdb_port = uint16_t(p);
 }
 
 }  // namespace
@@ -193,7 +210,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("nographic", po::bool_switch(&nographic), "-nographic: the serial console on the terminal (the default)");
   out.help_text = usage(run_opts);
   DriveArgs drives;
-  const po::options_description drive_opts = drives.options(out.run);
+  const po::options_description drive_opts = drives.options();
 
   if (argc < 2) throw UsageError("no command given (try 'ringshift --help')");
   std::string cmd = argv[1];
@@ -204,8 +221,10 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   po::options_description all;
   all.add(run_opts).add(drive_opts).add_options()("help,h", "show this help");
   po::variables_map vm;
+  po::parsed_options parsed(&all);
   try {
-    po::store(po::command_line_parser(argc - 1, argv + 1).options(all).extra_parser(qemu_flag).run(), vm);
+    parsed = po::command_line_parser(argc - 1, argv + 1).options(all).extra_parser(qemu_flag).run();
+    po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw bad_command_line(e);
@@ -213,23 +232,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   if (vm.count("help")) return out.cmd = Command::Help, out;
   out.cmd = Command::Run;
   out.run.memory = parse_size(memory);
-  drives.finish(out.run, vm);
-  bool level_ok = false;
-  for (const char* l : kLevels) level_ok |= out.run.log_level == l;
-  if (!level_ok) throw UsageError("bad --log-level '" + out.run.log_level + "' (trace, debug, info, warn, error, off)");
-  // Each mapping can split a window's reservation in three: stay under vm.max_map_count.
-  if (out.run.map_budget < 64 || out.run.map_budget > 30000)
-    throw UsageError("--map-budget " + std::to_string(out.run.map_budget) + " out of range (64 to 30000)");
-  if (gdb_default && gdb.empty()) gdb = "127.0.0.1:1234";
-  if (!gdb.empty()) {
-    const size_t colon = gdb.rfind(':');
-    const std::string port = colon == std::string::npos ? gdb : gdb.substr(colon + 1);
-    out.run.gdb_host = colon == std::string::npos || colon == 0 ? "127.0.0.1" : gdb.substr(0, colon);
-    char* end = nullptr;
-    const unsigned long p = port.empty() ? 0 : std::strtoul(port.c_str(), &end, 10);
-    if (port.empty() || *end || p == 0 || p > 65535) throw UsageError("bad --gdb '" + gdb + "' (expected [HOST:]PORT)");
-    out.run.gdb_port = uint16_t(p);
-  }
+  drives.finish(out.run, parsed, vm);
+  check_limits(out.run);
+  set_gdb(out.run, gdb_default && gdb.empty() ? "127.0.0.1:1234" : gdb);
   if (out.run.wait_gdb && !out.run.gdb_port) out.run.gdb_host = "127.0.0.1", out.run.gdb_port = 1234;
   if (!display.empty()) out.run.display = check_display(display, nographic);
   return out;

@@ -2,9 +2,23 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rs {
+
+// One drive as QEMU's -drive describes it (cli_drives.cpp turns every drive flag into these).
+struct DriveOptions {
+  enum class Interface { Ide, Virtio, Floppy };
+  enum class Media { Disk, Cdrom };
+  std::string file;
+  Interface interface = Interface::Ide;
+  int index = 0;  // IDE: 0..3 (channel * 2 + unit); floppy: 0; virtio: order among the virtio drives
+  Media media = Media::Disk;
+  bool readonly = false;  // always for a CD
+  bool snapshot = false;  // writes to a temporary overlay: snapshot=on, or -snapshot unless snapshot=off
+  std::string flag;       // how the command line gave it ("-hda", "-drive file=x,if=virtio"), for messages
+};
 
 struct RunOptions {
   uint64_t memory = 128ull << 20;
@@ -20,9 +34,9 @@ struct RunOptions {
   bool no_reboot = false;
   bool snapshot = false;  // -snapshot: disk writes to a temporary overlay (block/snapshot_overlay.cpp)
   uint64_t map_budget = 16384;  // host mappings for shadow page tables
-  // Drives: raw image paths, empty when absent (-hda/-hdb are BIOS drives 0x80/0x81).
-  std::string hda, hdb, cdrom, fda;
-  bool hda_readonly = false, hdb_readonly = false;  // --disk FILE,readonly
+  // The drives in machine order: IDE by index, then virtio in command-line order, then
+  // the floppy. Filled from -hda..-hdd, -cdrom, -fda, --disk, -drive and -device.
+  std::vector<DriveOptions> drives;
   // -boot: BIOS boot order, each of c (hard disk), d (CD), a (floppy) at most once.
   std::string boot_order = "cad";
   std::string display = "serial";  // -display: "curses" (the VGA screen), "none"; default: COM1 on the terminal
@@ -42,6 +56,13 @@ ParsedArgs parse_args(int argc, const char* const* argv);
 uint64_t parse_size(const std::string& s);
 // QEMU's -boot value: "dc" or "order=dc" -> "dc". Throws UsageError on anything else.
 std::string parse_boot_order(const std::string& s);
+// The drive flags in command-line order ({"hda", "a.img"}, {"drive", "file=b.img,if=virtio"},
+// {"device", "virtio-blk-pci,drive=d0"}...) -> the drives in machine order, indices
+// assigned and conflicts refused (UsageError). `snapshot` is the global -snapshot.
+std::vector<DriveOptions> parse_drives(const std::vector<std::pair<std::string, std::string>>& flags, bool snapshot);
+// Refuses one image file (the same inode, whatever the path) behind two drives when one of
+// them writes to it, as QEMU's image locking does; read-only uses may share it.
+void check_shared_images(const std::vector<DriveOptions>& drives);
 // Reads a whole file; throws UsageError naming what the file was for.
 std::vector<uint8_t> read_file(const std::string& path, const std::string& what, uint64_t max_bytes);
 

@@ -4,10 +4,12 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "block/block_image.h"
 #include "boot/linux_boot.h"
 #include "boot/multiboot.h"
 #include "cli.h"
@@ -66,6 +68,41 @@ void load_kernel(rs::Machine& m, const rs::RunOptions& o, bool linux, const std:
   }
 }
 
+// The drives, opened (and checked) before the guest starts, and closed (flushed to the
+// host's disk) after the machine is gone: CDs in 2048-byte sectors, the rest in 512.
+struct Drives {
+  std::vector<std::unique_ptr<rs::BlockImage>> images;
+  std::vector<rs::PcDrive> pc;  // the disk controllers' (floppies are the BIOS's only)
+  rs::BiosConfig bios;          // its hard disks, CD and floppy
+};
+
+Drives open_drives(const std::vector<rs::DriveOptions>& list) {
+  using rs::DriveOptions;
+  rs::check_shared_images(list);
+  Drives d;
+  int hard_disks = 0;
+  // The list is in machine order (IDE by index, virtio, the floppy), so the BIOS's disks
+  // 0x80/0x81 are the first two hard disks, as SeaBIOS numbers them: a virtio disk alone boots.
+  for (const DriveOptions& o : list) {
+    const bool cd = o.media == DriveOptions::Media::Cdrom;
+    const uint32_t granule = cd ? 2048 : 512;
+    // snapshot: the file is only read; the guest writes into an overlay.
+    auto image = o.snapshot ? rs::BlockImage::snapshot(rs::BlockImage::open(o.file, true, granule))
+                            : rs::BlockImage::open(o.file, o.readonly, granule);
+    rs::BlockImage* p = image.get();
+    d.images.push_back(std::move(image));
+    if (o.interface == DriveOptions::Interface::Floppy) {
+      d.bios.fd = p;
+      continue;
+    }
+    const bool virtio = o.interface == DriveOptions::Interface::Virtio;
+    d.pc.push_back({p, virtio ? rs::PcDrive::Bus::Virtio : rs::PcDrive::Bus::Ide, o.index, cd});
+    if (cd && !d.bios.cd) d.bios.cd = p;
+    if (!cd && hard_disks < 2) d.bios.hd[hard_disks++] = p;
+  }
+  return d;
+}
+
 int run(const rs::RunOptions& o) {
   std::vector<uint8_t> kernel;
   if (!o.kernel.empty()) kernel = rs::read_file(o.kernel, "kernel image", o.memory);
@@ -89,22 +126,8 @@ int run(const rs::RunOptions& o) {
     if (!o.perf_map) throw rs::UsageError("--symbols names code in the perf map: use it with --perf-map");
     symbols = std::make_unique<rs::SymbolTable>(o.symbols);
   }
-  // The drives, opened (and checked) before the guest starts, and closed (flushed to the
-  // host's disk) after the machine is gone: hard disks and floppies in 512-byte
-  // sectors, CDs in 2048-byte ones.
-  auto open = [&o](const std::string& path, bool readonly, uint32_t granule) -> std::unique_ptr<rs::BlockImage> {
-    if (path.empty()) return nullptr;
-    // -snapshot: the file is only read; the guest writes into an overlay.
-    if (o.snapshot && !readonly) return rs::BlockImage::snapshot(rs::BlockImage::open(path, true, granule));
-    return rs::BlockImage::open(path, readonly, granule);
-  };
-  auto hda = open(o.hda, o.hda_readonly, 512), hdb = open(o.hdb, o.hdb_readonly, 512);
-  auto cdrom = open(o.cdrom, true, 2048), fda = open(o.fda, false, 512);
-  // The IDE controller's drives, where QEMU's PC has them: -hda primary master, -hdb
-  // primary slave, -cdrom secondary master.
-  if (hda) cfg.drives.push_back({hda.get(), rs::PcDrive::Bus::Ide, 0, false});
-  if (hdb) cfg.drives.push_back({hdb.get(), rs::PcDrive::Bus::Ide, 1, false});
-  if (cdrom) cfg.drives.push_back({cdrom.get(), rs::PcDrive::Bus::Ide, 2, true});
+  Drives drives = open_drives(o.drives);
+  cfg.drives = drives.pc;
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
@@ -113,11 +136,7 @@ int run(const rs::RunOptions& o) {
   } else if (!o.bios.empty()) {
     m.load_firmware(rs::read_file(o.bios, "firmware image", o.memory), o.bios);
   } else {
-    rs::BiosConfig bc;
-    bc.hd[0] = hda.get();
-    bc.hd[1] = hdb.get();
-    bc.cd = cdrom.get();
-    bc.fd = fda.get();
+    rs::BiosConfig bc = drives.bios;
     bc.boot_order = o.boot_order;
     m.load_bios(std::move(bc));
   }
