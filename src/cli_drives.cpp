@@ -197,15 +197,16 @@ void attach_device(std::vector<Request>& reqs, const std::string& spec, size_t p
 class Slots {
  public:
   void place(Request& r, bool named) {
-    if (r.d.interface == Interface::Ide) place_in(r, named, ide_, kIdeSlots);
-    else if (r.d.interface == Interface::Floppy) place_in(r, named, floppy_, kFloppies);
+    if (r.d.interface == Interface::Ide) place_in(r, named, true);
+    else if (r.d.interface == Interface::Floppy) place_in(r, named, false);
     else if (named && !virtio_.insert(r.index).second)
       throw UsageError(r.d.flag + ": virtio index " + std::to_string(r.index) + " is given twice");
   }
 
  private:
-  void place_in(Request& r, bool named, const Request** slot, int n) {
-    const bool ide = slot == ide_;
+  void place_in(Request& r, bool named, bool ide) {
+    const Request** slot = ide ? ide_ : floppy_;
+    const int n = ide ? kIdeSlots : kFloppies;
     const std::string what = ide ? "IDE" : "floppy";
     const std::string range = ide ? "index 0 to 3" : "ringshift has drive A: only, index 0";
     if (named && r.index >= n)
