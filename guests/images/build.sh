@@ -114,7 +114,6 @@ work=$(mktemp -d "$out/.work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 SYSLINUX_BIOS=/usr/lib/syslinux/modules/bios
-GRUB_PC=/usr/lib/grub/i386-pc
 APPEND="console=ttyS0"
 # Marker shown by the floppy's syslinux (the initramfs prints "ringshift-guest: init started").
 FLOPPY_MARKER="ringshift-floppy: syslinux menu from the floppy"
@@ -123,17 +122,9 @@ export MTOOLS_SKIP_CHECK=1   # images made by mkfs.fat need no geometry check
 
 mib() { echo $(( ($1 + 1048575) / 1048576 )); }
 payload_mib=$(mib $(( $(stat -c %s "$kernel") + $(stat -c %s "$initrd") )))
-PART_START=2048      # first partition at 1 MiB, as fdisk puts it; GRUB embeds core.img before it
-
-# new_disk FILE MIB TYPE: a sparse disk image of MIB MiB with one active primary partition
-# of sfdisk type TYPE from sector PART_START to the end.
-new_disk() {
-    rm -f "$1"
-    truncate -s "$2M" "$1"
-    printf 'label: dos\nunit: sectors\n\nstart=%d, type=%s, bootable\n' "$PART_START" "$3" \
-        | sfdisk --quiet --no-reread --no-tell-kernel "$1" >/dev/null
-}
-part_sectors() { echo $(( $(stat -c %s "$1") / 512 - PART_START )); }
+# new_disk, part_sectors, grub_mbr_install; PART_START, GRUB_PC.
+# shellcheck source=SCRIPTDIR/../lib/disk_image.sh
+. "$here/../lib/disk_image.sh"
 
 # ---------------------------------------------------------------- syslinux.img
 build_syslinux() {
@@ -209,26 +200,8 @@ EOF
     grub-mkimage -O i386-pc -d "$GRUB_PC" -o "$work/core.img" -p '(hd0,msdos1)/boot/grub' \
         biosdisk part_msdos ext2 linux normal serial terminal echo boot configfile \
         search search_fs_uuid search_label test ls cat minicmd
-    local core_sectors=$(( ($(stat -c %s "$work/core.img") + 511) / 512 ))
-    [ "$core_sectors" -lt "$PART_START" ] || die "core.img ($core_sectors sectors) does not fit before the partition"
-    # What grub-bios-setup does for an MBR disk, by hand on the file: core.img at sector 1
-    # (its first sector, diskboot.img, loads the rest from sector 2 on, by the block list
-    # grub-mkimage wrote into it); boot.img's code and data in front of the partition table.
-    dd if="$work/core.img" of="$img" bs=512 seek=1 conv=notrunc status=none
-    cp "$GRUB_PC/boot.img" "$work/boot.img"
-    # kernel_sector (offset 0x5c, 64-bit LE) = 1: where core.img starts.
-    printf '\001\000\000\000\000\000\000\000' | dd of="$work/boot.img" bs=1 seek=$((0x5c)) conv=notrunc status=none
-    # boot_drive (0x64) = 0xff: use the drive number the BIOS passes in DL.
-    printf '\377' | dd of="$work/boot.img" bs=1 seek=$((0x64)) conv=notrunc status=none
-    # On a hard disk grub-bios-setup replaces the jmp at 0x66 that skips the boot drive
-    # check with two nops, so a BIOS passing DL = 0x00..0x7f (buggy) still means 0x80.
-    [ "$(od -An -tx1 -j $((0x66)) -N2 "$work/boot.img" | tr -d ' ')" = eb05 ] \
-        || die "unexpected boot.img: no jmp over the boot drive check at 0x66"
-    printf '\220\220' | dd of="$work/boot.img" bs=1 seek=$((0x66)) conv=notrunc status=none
-    # The code up to the BIOS parameter block, and from its end to the NT disk signature
-    # (0x1b8); the partition table and 55AA stay as sfdisk wrote them.
-    dd if="$work/boot.img" of="$img" bs=1 count=3 conv=notrunc status=none
-    dd if="$work/boot.img" of="$img" bs=1 skip=$((0x5a)) seek=$((0x5a)) count=$((0x1b8 - 0x5a)) conv=notrunc status=none
+    local core_sectors
+    core_sectors=$(grub_mbr_install "$img" "$work/core.img" "$work")
     note "grub.img: $size MiB (core.img $core_sectors sectors)"
 }
 

@@ -82,13 +82,9 @@ exec 9>"$cache/.lock"
 flock 9
 
 # ---------------------------------------------------------------- packages
-# The host's archive for a suite, from its apt configuration (sources.list and
-# sources.list.d, whatever their format).
-host_archive() {
-    # shellcheck disable=SC2016 # apt's own $(FIELD) syntax, not the shell's
-    apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(TARGET_OF)' 2>/dev/null \
-        | awk -v suite="$1" '$2 == suite && $3 == "deb" { sub("/$", "", $1); print $1; exit }'
-}
+# The host's archive for a suite, from its apt configuration (host_archive).
+# shellcheck source=SCRIPTDIR/../lib/apt_archive.sh
+. "$here/../lib/apt_archive.sh"
 mirror=${RINGSHIFT_DEBIAN_MIRROR:-$(host_archive bookworm)}
 security=${RINGSHIFT_DEBIAN_SECURITY_MIRROR:-$(host_archive bookworm-security)}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
