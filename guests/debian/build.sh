@@ -21,8 +21,8 @@
 #   --include PKGS   more packages to install (comma- or space-separated, repeatable)
 #   --force          rebuild even when FILE exists (otherwise an existing image is kept)
 # Host packages: mmdebstrap arch-test debian-archive-keyring e2fsprogs fdisk grub-common
-# grub-pc-bin (the script names the missing ones). About 2-4 minutes and 1.2 GB of
-# temporary space next to FILE; the image is sparse (about 0.6 GB used of 2 GB).
+# grub-pc-bin (the script names the missing ones). About 3-4 minutes and 1 GB of
+# temporary space next to FILE; the image is sparse (about 0.5 GB used of 2 GB).
 # Environment: RINGSHIFT_DEBIAN_MIRROR, RINGSHIFT_DEBIAN_SECURITY_MIRROR (archives to use
 # instead of the host's).
 set -euo pipefail
@@ -37,6 +37,8 @@ note() { echo "build.sh: $*" >&2; }
 . "$here/../lib/apt_archive.sh"
 # shellcheck source=SCRIPTDIR/../lib/disk_image.sh
 . "$here/../lib/disk_image.sh"
+# shellcheck source=SCRIPTDIR/../lib/host_tools.sh
+. "$here/../lib/host_tools.sh"
 
 out=
 size=2G
@@ -99,8 +101,7 @@ if [ -s "$out" ] && [ "$force" = 0 ]; then
 fi
 
 # ---------------------------------------------------------------- host tools
-# package : a command or file it provides (checked on the file system, not in dpkg's
-# database, so tools present some other way are used as they are)
+# package : a command or file it provides (see missing_packages)
 tools=(
     "mmdebstrap:mmdebstrap"
     "arch-test:arch-test"   # mmdebstrap's check that i386 binaries run on this host
@@ -111,16 +112,8 @@ tools=(
     "grub-pc-bin:$GRUB_PC/boot.img"
 )
 export PATH="$PATH:/usr/sbin:/sbin"
-missing=()
-for t in "${tools[@]}"; do
-    pkg=${t%%:*} what=${t#*:}
-    case "$what" in
-        /*) [ -e "$what" ] && continue ;;
-        *) command -v "$what" >/dev/null 2>&1 && continue ;;
-    esac
-    case " ${missing[*]+"${missing[*]}"} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
-done
-[ ${#missing[@]} -eq 0 ] || die "missing host packages: ${missing[*]} (apt-get install -y ${missing[*]})"
+missing=$(missing_packages "${tools[@]}")
+[ -z "$missing" ] || die "missing host packages: $missing (apt-get install -y $missing)"
 [ "$(id -u)" = 0 ] || die "run as root: the tree must hold root-owned files for mke2fs -d"
 
 mirror=${RINGSHIFT_DEBIAN_MIRROR:-$(host_archive bookworm)}

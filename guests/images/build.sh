@@ -58,8 +58,9 @@ wanted() {
 }
 
 # ---------------------------------------------------------------- tools
-# package : a file or command it provides (checked, not the dpkg database, so tools that
-# are present some other way are used as they are)
+# shellcheck source=SCRIPTDIR/../lib/host_tools.sh
+. "$here/../lib/host_tools.sh"
+# package : a file or command it provides (see missing_packages)
 tools=(
     "fdisk:sfdisk"
     "dosfstools:mkfs.fat"
@@ -74,15 +75,7 @@ tools=(
     "grub-pc-bin:/usr/lib/grub/i386-pc/boot.img"
 )
 export PATH="$PATH:/usr/sbin:/sbin"
-missing=()
-for t in "${tools[@]}"; do
-    pkg=${t%%:*} what=${t#*:}
-    case "$what" in
-        /*) [ -e "$what" ] && continue ;;
-        *) command -v "$what" >/dev/null 2>&1 && continue ;;
-    esac
-    case " ${missing[*]+"${missing[*]}"} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
-done
+read -r -a missing <<< "$(missing_packages "${tools[@]}")"
 if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root, or apt-get install them)"
     note "installing missing packages: ${missing[*]}"
