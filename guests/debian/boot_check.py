@@ -89,6 +89,12 @@ class Console:
         self.proc.stdin.flush()
 
 
+def fatal(msg):
+    """A problem with the command line or the host, not with the guest: status 2."""
+    print("boot_check.py: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
 def command(args):
     img = os.path.abspath(args.image)
     if args.ringshift:
@@ -97,7 +103,7 @@ def command(args):
     else:
         qemu = args.qemu if os.path.sep in args.qemu else shutil.which(args.qemu)
         if not qemu:
-            sys.exit("boot_check.py: %s not found (apt-get install -y qemu-system-x86)" % args.qemu)
+            fatal("%s not found (apt-get install -y qemu-system-x86)" % args.qemu)
         cmd = [qemu, "-accel", "tcg", "-m", args.memory, "-nographic", "-no-reboot"]
         disk = ["-hda", img]
     if args.interface == "virtio":
@@ -128,14 +134,17 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="show the console as it comes")
     args = ap.parse_args()
     if not os.path.isfile(args.image):
-        sys.exit("boot_check.py: %s: no image (build it with guests/debian/build.sh)" % args.image)
+        fatal("%s: no image (build it with guests/debian/build.sh)" % args.image)
 
     cmd = command(args)
     print("boot_check: " + " ".join(cmd), flush=True)
     log = open(args.log, "wb") if args.log else None
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    except OSError as e:
+        fatal("cannot run %s: %s" % (cmd[0], e.strerror))
     stderr = []
     threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True).start()
     con = Console(proc, log, args.verbose)
