@@ -21,7 +21,7 @@
 #   --include PKGS   more packages to install (comma- or space-separated, repeatable)
 #   --force          rebuild even when FILE exists (otherwise an existing image is kept)
 # Host packages: mmdebstrap arch-test debian-archive-keyring e2fsprogs fdisk grub-common
-# grub-pc-bin (the script names the missing ones). About 3-4 minutes and 1 GB of
+# grub-pc-bin (the script names the missing ones). About 2-4 minutes and 1 GB of
 # temporary space next to FILE; the image is sparse (about 0.5 GB used of 2 GB).
 # Environment: RINGSHIFT_DEBIAN_MIRROR, RINGSHIFT_DEBIAN_SECURITY_MIRROR (archives to use
 # instead of the host's).
@@ -125,6 +125,7 @@ sources=("deb $mirror bookworm main" "deb $mirror bookworm-updates main")
 
 start=$SECONDS
 work=$(mktemp -d "$outdir/.debian-build.XXXXXX")
+chmod 755 "$work"           # apt's _apt user downloads into the tree (else apt warns, as root)
 # The tree is never mounted on (unshare mode's mounts stay in mmdebstrap's own namespace);
 # --one-file-system all the same, so a leftover mount could never be emptied.
 trap 'rm -rf --one-file-system "$work"; rm -f "$out.tmp"' EXIT
