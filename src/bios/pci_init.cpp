@@ -8,6 +8,7 @@
 
 #include "bios/call.h"
 #include "bios/rom.h"
+#include "devices/mmio_testdev.h"
 #include "devices/pci_host.h"
 #include "devices/piix3.h"
 
@@ -16,7 +17,9 @@ namespace rs::bios {
 namespace {
 
 constexpr uint16_t kIoBase = 0xC000;          // I/O BARs from here up (below: ISA devices)
-constexpr uint32_t kMemBase = 0xFEB00000u;    // memory BARs from here up, below FEC00000h
+// Memory BARs from here up, below FEC00000h: past the MMIO test device's page, which
+// the memory bus would otherwise find first (it answered in a BAR's place).
+constexpr uint32_t kMemBase = MmioTestDev::kBase + MmioTestDev::kSize;
 // PIRQA..D go to IRQ 10, 10, 11, 11 (free on this PC), level-triggered.
 constexpr uint8_t kPirqIrq[4] = {10, 10, 11, 11};
 constexpr uint16_t kPciIrqs = 1u << 10 | 1u << 11;
