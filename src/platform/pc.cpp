@@ -1,5 +1,7 @@
 #include "platform/pc.h"
 
+#include <algorithm>
+
 #include "devices/clock.h"
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
@@ -14,8 +16,27 @@
 #include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
 #include "devices/vga.h"
+#include "devices/virtio_blk.h"
+#include "error.h"
 
 namespace rs {
+
+namespace {
+
+// The virtio disks in their order, at slots 3, 4, ... (slot 2 stays free for a VGA).
+void plug_virtio_disks(Board& b, PciHost& pci, const PcConfig& cfg) {
+  std::vector<const PcDrive*> disks;
+  for (const PcDrive& d : cfg.drives)
+    if (d.bus == PcDrive::Bus::Virtio) disks.push_back(&d);
+  std::stable_sort(disks.begin(), disks.end(), [](const PcDrive* a, const PcDrive* z) { return a->index < z->index; });
+  int slot = 3;
+  for (const PcDrive* d : disks) {
+    if (slot > 31) throw UsageError("too many virtio disks (at most 29)");
+    pci.plug(slot++, 0, b.add<VirtioBlk>(*d->image, *cfg.dma, cfg.io_wake));
+  }
+}
+
+}  // namespace
 
 PcDevices build_pc(Board& b, BoardControl& control, const PcConfig& cfg) {
   // One line per device: where it sits is its own business (Device::ports/regions).
@@ -33,6 +54,7 @@ PcDevices build_pc(Board& b, BoardControl& control, const PcConfig& cfg) {
   pci.plug(1, 1, ide);
   for (const PcDrive& d : cfg.drives)
     if (d.bus == PcDrive::Bus::Ide) ide.attach(d.index, d.image, d.cdrom);
+  plug_virtio_disks(b, pci, cfg);
   auto& com1 = b.add<Uart16550>(cfg.uart_fd, IrqLine{&pic, Uart16550::kIrq});
   auto& vga = b.add<Vga>();
   b.add<DebugExit>(control);
