@@ -372,31 +372,48 @@ TEST_CASE("virtio-blk: queue set-up with rings outside RAM is an error", "[virti
 TEST_CASE("virtio-blk: indirect tables, many requests in flight, event indexes", "[virtio]") {
   Rig r;
   REQUIRE(r.init());
-  // 32 one-sector reads, each a 3-entry indirect table, made available before one kick.
+  // 32 one-sector requests, each a 3-entry indirect table, made available before one
+  // kick: writes of sector i's own pattern, then reads of it back.
   constexpr int kN = 32;
-  for (int i = 0; i < kN; ++i) {
-    const uint64_t hdr = kBuf + 0x40000 + 32u * i, table = kBuf + 0x42000 + 48u * i;
-    r.header(hdr, VirtioBlk::kTIn, uint64_t(i));
-    r.put_desc(table, 0, hdr, 16, 1, 1);
-    r.put_desc(table, 1, kBuf + 0x50000 + 512u * i, 512, 3, 2);
-    r.put_desc(table, 2, hdr + 16, 1, 2, 0);
-    r.put_desc(kDesc, uint16_t(i), table, 48, 4, 0);
-    r.make_available(uint16_t(i));
-  }
+  auto queue_all = [&r](uint32_t type, uint64_t data) {
+    for (int i = 0; i < kN; ++i) {
+      const uint64_t hdr = kBuf + 0x40000 + 32u * i, table = kBuf + 0x42000 + 48u * i;
+      r.header(hdr, type, uint64_t(i));
+      r.put_desc(table, 0, hdr, 16, 1, 1);
+      r.put_desc(table, 1, data + 512u * i, 512, uint16_t(type == VirtioBlk::kTIn ? 3 : 1), 2);
+      r.put_desc(table, 2, hdr + 16, 1, 2, 0);
+      r.put_desc(kDesc, uint16_t(r.avail_idx % 256), table, 48, 4, 0);
+      r.make_available(uint16_t(r.avail_idx % 256));
+    }
+  };
+  for (uint32_t i = 0; i < kN * 512; ++i) r.put(kBuf + 0x50000 + i, uint8_t(i * 13 + 5));
+  queue_all(VirtioBlk::kTOut, kBuf + 0x50000);
   // Event index: interrupt only once the used index passes 31.
   r.put(kAvail + 4 + 2 * 256, uint16_t(kN - 1));
   r.kick();
+  CHECK(r.dev->in_flight() == kN);  // completions run only when the machine polls
   CHECK(r.get<uint16_t>(kUsed + 4 + 8 * 256) == kN);  // avail_event: notify at the next one
   r.wait_used(kN);
-  for (int i = 0; i < kN; ++i) {
-    CHECK(r.get<uint8_t>(kBuf + 0x40000 + 32u * i + 16) == VirtioBlk::kSOk);
-    CHECK(r.get<uint8_t>(kBuf + 0x50000 + 512u * i + 5) == uint8_t((512 * i + 5) * 7 + 1));
-  }
   CHECK(r.dev->in_flight() == 0);
+  for (int i = 0; i < kN; ++i) CHECK(r.get<uint8_t>(kBuf + 0x40000 + 32u * i + 16) == VirtioBlk::kSOk);
+  CHECK(r.file.bytes(0, 1)[0] == 5);
+  CHECK(r.file.bytes(kN * 512 - 1, 1)[0] == uint8_t((kN * 512 - 1) * 13 + 5));
+  CHECK(r.dev->bar_read(0, VirtioPci::kIsrAt, 1) == VirtioPci::kIsrQueue);
+
+  r.put(kAvail + 4 + 2 * 256, uint16_t(2 * kN - 1));
+  queue_all(VirtioBlk::kTIn, kBuf + 0x60000);
+  r.kick();
+  r.wait_used(2 * kN);
+  for (int i = 0; i < kN; ++i) CHECK(r.get<uint8_t>(kBuf + 0x40000 + 32u * i + 16) == VirtioBlk::kSOk);
+  std::vector<uint8_t> a(kN * 512), b(kN * 512);
+  REQUIRE(r.mem.read(kBuf + 0x50000, a.data(), a.size()));
+  REQUIRE(r.mem.read(kBuf + 0x60000, b.data(), b.size()));
+  CHECK(a == b);
+  CHECK(r.used_len(uint16_t(2 * kN - 1)) == 513);
   CHECK(r.dev->bar_read(0, VirtioPci::kIsrAt, 1) == VirtioPci::kIsrQueue);
 
   // used_event in the future: no interrupt for the next request.
-  r.put(kAvail + 4 + 2 * 256, uint16_t(kN + 5));
+  r.put(kAvail + 4 + 2 * 256, uint16_t(2 * kN + 5));
   CHECK(r.request(VirtioBlk::kTFlush, 0, {}) == VirtioBlk::kSOk);
   CHECK_FALSE(r.dev->intx_asserted());
 }
@@ -413,10 +430,16 @@ TEST_CASE("virtio-blk: no DMA without bus mastering, and a reset drops requests 
   r.wait_used(1);
   CHECK(r.get<uint8_t>(kBuf + 16) == VirtioBlk::kSOk);
 
-  for (int i = 0; i < 8; ++i) r.add({{kBuf, 16, false}, {kBuf + 0x1000, 512, true}, {kBuf + 16, 1, true}});
+  // Writes always go through the I/O thread: they are in flight until the next poll.
+  r.header(kBuf + 0x100, VirtioBlk::kTOut, 5);
+  r.put(kBuf + 0x2000, uint8_t(0x5A));
+  for (int i = 0; i < 8; ++i) r.add({{kBuf + 0x100, 16, false}, {kBuf + 0x2000, 512, false}, {kBuf + 0x110, 1, true}});
   r.kick();
+  CHECK(r.dev->in_flight() == 8);
   r.common(0x14, 1, 0);  // reset: waits for the image, completes nothing
   CHECK(r.dev->in_flight() == 0);
+  CHECK(r.file.bytes(5 * 512, 1)[0] == 0x5A);
+  CHECK(r.get<uint8_t>(kBuf + 0x110) == 0xEE);  // no status written
   CHECK(r.used_idx() == 1);
   CHECK_FALSE(r.dev->intx_asserted());
   r.dev->update();
