@@ -144,8 +144,11 @@ void Machine::reset() {
   stats_.resets++;
   tr_->flush();
   shadow_->reset();
-  mem_.clear();
+  // The devices before RAM: a disk controller's reset waits for its I/O thread, whose
+  // reads in flight would otherwise land in cleared RAM and whose writes would take
+  // cleared RAM to the image.
   board_.reset();
+  mem_.clear();
   cpu_reset(cpu());
   segments_changed();
   halted_ = false;
