@@ -213,6 +213,31 @@ TEST_CASE("a sparse image stays sparse when written in the middle", "[block]") {
   CHECK(b[1] == 0xA5);
 }
 
+TEST_CASE("scatter lists read and write consecutive bytes of the image", "[block]") {
+  TempDir t;
+  const std::string p = t.file("v.img", 1 << 20);
+  auto img = BlockImage::open(p, false, 512);
+  std::vector<uint8_t> a(1000, 0x11), b(3000, 0x22), c(96, 0x33);
+  iovec w[3] = {{a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}};
+  REQUIRE(img->writev(8192, w, 3));
+  std::vector<uint8_t> x(2048), y(2048);
+  iovec r[2] = {{x.data(), x.size()}, {y.data(), y.size()}};
+  REQUIRE(img->readv(8192, r, 2));
+  CHECK(x[999] == 0x11);
+  CHECK(x[1000] == 0x22);
+  CHECK(y[4000 - 2048 - 1] == 0x22);
+  CHECK(y[4000 - 2048] == 0x33);
+  CHECK(y[2047] == 0x33);
+  uint8_t after = 0;
+  REQUIRE(img->read(8192 + 4096, &after, 1));
+  CHECK(after == uint8_t((8192 + 4096) * 7 + 1));  // the file's own byte past them
+  iovec past[1] = {{x.data(), x.size()}};
+  CHECK(!img->readv((1 << 20) - 1024, past, 1));  // crosses the end: refused whole
+  img.reset();
+  auto ro = BlockImage::open(p, true, 512);
+  CHECK(!ro->writev(0, w, 3));
+}
+
 TEST_CASE("writes of zeros punch holes instead of allocating", "[block]") {
   TempDir t;
   const std::string p = t.path + "/zeros.img";

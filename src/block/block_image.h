@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <sys/uio.h>
+
 namespace rs {
 
 class BlockImage {
@@ -28,6 +30,10 @@ class BlockImage {
   // (write), or the host reports an I/O error; nothing is half-done on a range error.
   virtual bool read(uint64_t offset, void* buf, size_t len) = 0;
   virtual bool write(uint64_t offset, const void* buf, size_t len) = 0;
+  // The same for a scatter list, consecutive on the image (a DMA transfer's pages); one
+  // system call where the image can (raw files), else one read or write per buffer.
+  virtual bool readv(uint64_t offset, const struct iovec* iov, int n);
+  virtual bool writev(uint64_t offset, const struct iovec* iov, int n);
   // What has been written reaches the host's disk (fdatasync). Also done on close.
   virtual bool flush() = 0;
   // A read that is done only if the host has the data at hand (its page cache): true

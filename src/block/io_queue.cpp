@@ -59,16 +59,9 @@ bool IoQueue::run(Request& r) {
     case Op::Flush:
       return image_.flush();
     case Op::Read:
-    case Op::Write: {
-      uint64_t off = r.offset;
-      for (const iovec& v : r.iov) {
-        const bool ok = r.op == Op::Read ? image_.read(off, v.iov_base, v.iov_len)
-                                         : image_.write(off, v.iov_base, v.iov_len);
-        if (!ok) return false;
-        off += v.iov_len;
-      }
-      return r.op == Op::Read || !r.fua || image_.flush();
-    }
+      return image_.readv(r.offset, r.iov.data(), int(r.iov.size()));
+    case Op::Write:
+      return image_.writev(r.offset, r.iov.data(), int(r.iov.size())) && (!r.fua || image_.flush());
   }
   return false;
 }

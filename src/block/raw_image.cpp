@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -72,6 +74,25 @@ class RawImage final : public BlockImage {
     return true;
   }
 
+  bool readv(uint64_t offset, const iovec* iov, int n) override { return vectored(offset, iov, n, false); }
+
+  // A scatter list of zeros punches one hole, like write().
+  bool writev(uint64_t offset, const iovec* iov, int n) override {
+    if (readonly_) return false;
+    size_t len = 0;
+    bool zero = true;
+    for (int i = 0; i < n; ++i) {
+      len += iov[i].iov_len;
+      zero = zero && iov[i].iov_len && zeros(static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len);
+    }
+    if (!inside(offset, len)) return false;
+    if (len) dirty_ = true;
+    if (zero && len >= kHoleMin &&
+        ::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(offset), off_t(len)) == 0)
+      return true;
+    return vectored(offset, iov, n, true);
+  }
+
   bool read_cached(uint64_t offset, const iovec* iov, int n) override {
     size_t len = 0;
     for (int i = 0; i < n; ++i) len += iov[i].iov_len;
@@ -92,6 +113,32 @@ class RawImage final : public BlockImage {
   // Written so that offset + len cannot overflow.
   bool inside(uint64_t offset, size_t len) const { return offset <= size_ && len <= size_ - offset; }
 
+  // preadv/pwritev until every buffer is done (a short transfer goes on where it stopped).
+  bool vectored(uint64_t offset, const iovec* iov, int n, bool write) {
+    std::vector<iovec> left(iov, iov + n);
+    size_t len = 0;
+    for (const iovec& v : left) len += v.iov_len;
+    if (!inside(offset, len)) return false;
+    size_t first = 0;
+    while (first < left.size()) {
+      const int cnt = int(std::min<size_t>(left.size() - first, IOV_MAX));
+      const ssize_t got = write ? ::pwritev(fd_, &left[first], cnt, off_t(offset))
+                                : ::preadv(fd_, &left[first], cnt, off_t(offset));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      offset += uint64_t(got);
+      for (size_t done = size_t(got); done && first < left.size();) {
+        const size_t take = std::min(done, left[first].iov_len);
+        left[first].iov_base = static_cast<uint8_t*>(left[first].iov_base) + take;
+        left[first].iov_len -= take;
+        done -= take;
+        if (!left[first].iov_len) ++first;
+      }
+      while (first < left.size() && !left[first].iov_len) ++first;
+    }
+    return true;
+  }
+
   static constexpr size_t kHoleMin = 4096;  // smaller zero writes are not worth a system call
   static bool zeros(const uint8_t* p, size_t len) { return p[0] == 0 && std::memcmp(p, p + 1, len - 1) == 0; }
 
@@ -100,6 +147,18 @@ class RawImage final : public BlockImage {
 };
 
 }  // namespace
+
+bool BlockImage::readv(uint64_t offset, const iovec* iov, int n) {
+  for (int i = 0; i < n; offset += iov[i].iov_len, ++i)
+    if (!read(offset, iov[i].iov_base, iov[i].iov_len)) return false;
+  return true;
+}
+
+bool BlockImage::writev(uint64_t offset, const iovec* iov, int n) {
+  for (int i = 0; i < n; offset += iov[i].iov_len, ++i)
+    if (!write(offset, iov[i].iov_base, iov[i].iov_len)) return false;
+  return true;
+}
 
 std::unique_ptr<BlockImage> BlockImage::open(const std::string& path, bool readonly, uint32_t granule) {
   const std::string what = "disk image '" + path + "': ";
