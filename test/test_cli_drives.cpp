@@ -81,7 +81,7 @@ TEST_CASE("a --disk fills the first free IDE index", "[cli]") {
   CHECK_THAT(error({"--disk", ",readonly"}), Contains("--disk ',readonly': empty file name"));
 }
 
-TEST_CASE("-drive takes QEMU's keys", "[cli]") {
+TEST_CASE("drives: -drive takes QEMU's keys", "[cli]") {
   DriveOptions d = drive("file=x.img");
   CHECK(d.file == "x.img");
   CHECK(d.interface == Interface::Ide);  // QEMU's default for a PC
@@ -111,7 +111,7 @@ TEST_CASE("-drive takes QEMU's keys", "[cli]") {
   CHECK(drive("file=x,cache=unsafe,aio=threads,discard=off,detect-zeroes=off").file == "x");
 }
 
-TEST_CASE("-snapshot covers every writable drive unless it says snapshot=off", "[cli]") {
+TEST_CASE("drives: -snapshot covers every writable drive unless it says snapshot=off", "[cli]") {
   auto d = drives({"-snapshot", "-hda", "a", "-drive", "file=b,if=virtio", "-drive", "file=c,snapshot=off", "-fda", "f",
                    "-cdrom", "cd", "--disk", "r,readonly"});
   REQUIRE(layout(d) == "IDE 0 a, IDE 1 c, IDE 2 cd cd, IDE 3 r, virtio 0 b, floppy 0 f");
@@ -124,7 +124,7 @@ TEST_CASE("-snapshot covers every writable drive unless it says snapshot=off", "
   CHECK_FALSE(drives({"-hda", "a"})[0].snapshot);
 }
 
-TEST_CASE("-drive refuses what it cannot do, naming it", "[cli]") {
+TEST_CASE("drives: -drive refuses what it cannot do, naming it", "[cli]") {
   const struct { const char* spec; const char* gist; } cases[] = {
       {"file=x,format=qcow2", "format=qcow2 is not supported (raw images only: format=raw)"},
       {"file=x,bogus=1", "unknown key 'bogus'"},
@@ -189,7 +189,7 @@ TEST_CASE("virtio disks are numbered in command-line order, after the IDE ones",
   CHECK(layout(drives({"-device", "virtio-blk,drive=x", "-drive", "if=none,id=x,file=y"})) == "virtio 0 y");
 }
 
-TEST_CASE("-device is virtio-blk-pci with a drive, or a clear error", "[cli]") {
+TEST_CASE("drives: -device is virtio-blk-pci with a drive, or a clear error", "[cli]") {
   CHECK_THAT(error({"-device", "e1000"}), Contains("-device 'e1000': only -device virtio-blk-pci,drive=ID is supported"));
   CHECK_THAT(error({"-device", "ide-hd,drive=d"}), Contains("or give -drive file=F,if=virtio"));
   CHECK_THAT(error({"-device", "virtio-blk-pci"}), Contains("needs drive=ID"));
