@@ -1,5 +1,7 @@
 #include "boot/linux_boot.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -91,15 +93,22 @@ struct Kernel {
 Kernel locate_kernel(const std::vector<uint8_t>& img, const std::string& name, uint16_t protocol, uint64_t ram) {
   uint32_t setup_sects = img[kSetupSects] ? img[kSetupSects] : 4;
   uint64_t pm_offset = uint64_t(setup_sects + 1) * 512;
-  uint64_t pm_size = uint64_t(load_le<uint32_t>(img, kSysSize)) * 16;
+  const uint64_t pm_size = uint64_t(load_le<uint32_t>(img, kSysSize)) * 16;
   if (pm_size == 0) bad_image(name, "the setup header gives an empty protected-mode kernel (syssize 0)");
-  if (pm_offset + pm_size > img.size())
-    bad_image(name, "truncated: the header promises " + std::to_string(pm_offset + pm_size) + " bytes, the file has " +
-                  std::to_string(img.size()));
-  uint64_t kernel_end = decompressed_end(img, protocol, pm_size);
+  if (pm_offset >= img.size())
+    bad_image(name, "truncated: the file (" + std::to_string(img.size()) + " bytes) ends inside its " +
+                  std::to_string(setup_sects) + " setup sectors");
+  // GRUB and QEMU load every byte of the file past the setup code, whatever syssize says
+  // (it counts 16-byte paragraphs, rounded up, so a file may be a few bytes shorter than
+  // it promises): so does ringshift. Much less than promised is worth a warning only.
+  const uint64_t in_file = img.size() - pm_offset;
+  if (in_file + 16 <= pm_size)
+    spdlog::warn("{}: the setup header promises {} bytes of kernel, the file has {}; loading what is there",
+                 name, pm_size, in_file);
+  uint64_t kernel_end = decompressed_end(img, protocol, std::max(pm_size, in_file));
   if (kernel_end > ram)
     bad_image(name, "needs at least " + mib(kernel_end) + " of guest RAM to decompress itself (-m is " + mib(ram) + ")");
-  return {pm_offset, pm_size, kernel_end};
+  return {pm_offset, in_file, kernel_end};
 }
 
 // The e820 map and the memory size above 1 MiB in KiB.
