@@ -21,6 +21,7 @@ void write_entry(PhysMem& mem, uint32_t addr, uint32_t v) {
 }  // namespace
 
 WalkResult walk(PhysMem& mem, const WalkRequest& r) {
+  if (r.cr4 & 0x20) return walk_pae(mem, r);
   WalkResult res;
   const uint32_t access = (r.write ? kPfWrite : 0) | (r.user ? kPfUser : 0);
   const bool pse = r.cr4 & 0x10, pge = r.cr4 & 0x80, wp = r.cr0 & 0x10000;
@@ -73,6 +74,7 @@ WalkResult walk(PhysMem& mem, const WalkRequest& r) {
   res.pde = pde;
   res.pte = large ? pde : pte;
   res.table = large ? kNoTable : pte_addr >> 12;
+  res.directory = r.cr3 >> 12;
   res.phys = large ? (pde & 0xFFC00000u) | (r.linear & 0x3FFFFFu) : (pte & 0xFFFFF000u) | (r.linear & 0xFFFu);
   return res;
 }

@@ -21,7 +21,9 @@ bool LinearMemory::access(uint32_t addr, void* buf, uint32_t len, bool write, bo
       return false;
     }
     if (n == 8) return false;
-    pieces[n++] = Piece{r.phys, chunk};
+    // A page past 4 GiB (PAE) has nothing behind it: all ones, writes ignored, as the
+    // bus answers an unclaimed address (0xFFFFF000 is never RAM below 4 GiB either).
+    pieces[n++] = Piece{r.phys >> 32 ? uint32_t(0xFFFFF000u | (lin & 0xFFFu)) : uint32_t(r.phys), chunk};
     done += chunk;
   }
   auto* p = static_cast<uint8_t*>(buf);

@@ -234,8 +234,10 @@ void Shadow::verify(const char* where) {
       WalkResult r = walk(mem_, rq);
       const bool bad = !r.ok || (r.phys >> kPageShift) != e.ppn || (e.prot == kRW && !r.writable);
       if (bad)
-        std::fprintf(stderr, "shadow verify (%s): %s window page %#x -> ppn %#x prot %d; walk ok=%d phys %#x writable=%d pte %#x (entry pte %#x pde %#x)\n",
-                     where, (w & 1) ? "user" : "supervisor", linear, e.ppn, e.prot, r.ok, r.phys, r.writable, r.pte, e.pte, e.pde);
+        std::fprintf(stderr, "shadow verify (%s): %s window page %#x -> ppn %#x prot %d; walk ok=%d phys %#llx writable=%d pte %#llx (entry pte %#x pde %#x)\n",
+                     where, (w & 1) ? "user" : "supervisor", linear, e.ppn, e.prot, r.ok,
+                     static_cast<unsigned long long>(r.phys), r.writable, static_cast<unsigned long long>(r.pte), e.pte,
+                     e.pde);
     });
   }
 }
