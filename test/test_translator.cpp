@@ -107,12 +107,12 @@ TEST_CASE("CPUID reports the host vendor and only implemented features", "[cpu]"
     a.mov(x86::eax, x86::edx);
     a.shr(x86::eax, 9);  // bit 9 = APIC: must be 0
     a.and_(x86::eax, 1);
-    a.shr(x86::edx, 6);  // bit 6 = PAE: must be 0
+    a.shr(x86::edx, 6);  // bit 6 = PAE: implemented (Step 11), 1
     a.and_(x86::edx, 1);
-    a.lea(x86::eax, x86::ptr(x86::eax, x86::edx, 1, 0x10));
+    a.lea(x86::eax, x86::ptr(x86::eax, x86::edx, 1, 0x10));  // shift 1: PAE counts 2
     exit_with_eax(a);
   });
-  CHECK(r.status == (0x10 << 1 | 1));
+  CHECK(r.status == (0x12 << 1 | 1));
 }
 
 TEST_CASE("rep stos across the end of the address space wraps to linear 0, as the CPU does", "[translator][isolation]") {

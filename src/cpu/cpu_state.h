@@ -92,6 +92,8 @@ struct alignas(4096) CpuState {
   DescTable gdtr, idtr;
   Segment ldtr, tr;
   uint32_t cr0 = 0, cr2 = 0, cr3 = 0, cr4 = 0;
+  uint64_t efer = 0;       // IA32_EFER (only NXE exists here)
+  uint64_t pdpte[4] = {};  // PAE: the PDPTE registers, loaded from CR3 by MOV CR3/CR0/CR4
   uint8_t cpl = 0;
   // Interrupts are inhibited for one instruction after STI, MOV SS and POP SS; after
   // MOV SS / POP SS debug traps too (SDM vol. 3, 6.8.3).

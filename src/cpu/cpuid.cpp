@@ -16,9 +16,12 @@ constexpr uint32_t kMaxBasic = 1, kMaxExtended = 0x80000004, kHypervisorLeaf = 0
 // bare metal (Linux's early microcode loader, for one) and look at leaf 0x40000000.
 constexpr uint32_t kHypervisorBit = 1u << 31;
 
-// Leaf 1 EDX: FPU PSE TSC MSR CX8 SEP PGE CMOV CLFSH MMX FXSR SSE SSE2.
-constexpr uint32_t kLeaf1Edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) |
-                               (1u << 15) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+// Leaf 1 EDX: FPU PSE TSC MSR PAE CX8 SEP PGE CMOV CLFSH MMX FXSR SSE SSE2.
+constexpr uint32_t kLeaf1Edx = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) |
+                               (1u << 13) | (1u << 15) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+constexpr uint32_t kPae = 1u << 6;
+// Leaf 80000001h EDX: NX (IA32_EFER.NXE and the XD bit of PAE entries).
+constexpr uint32_t kExtEdxNx = 1u << 20;
 // Leaf 1 ECX: SSE3 SSSE3 SSE4.1 SSE4.2 MOVBE POPCNT.
 constexpr uint32_t kLeaf1Ecx = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23);
 
@@ -44,7 +47,7 @@ void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
       out[0] = h[0];
       out[1] = 8u << 8;  // CLFLUSH line 64 bytes, one logical processor, APIC ID 0
       out[2] = (h[2] & kLeaf1Ecx) | kHypervisorBit;
-      out[3] = h[3] & kLeaf1Edx;
+      out[3] = (h[3] & kLeaf1Edx) | kPae;  // PAE is ringshift's own (page_walk_pae.cpp), host or not
       break;
     case kHypervisorLeaf:
       out[0] = kHypervisorLeaf;  // no further hypervisor leaves
@@ -54,6 +57,7 @@ void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
       out[0] = kMaxExtended;
       break;
     case 0x80000001:
+      out[3] = kExtEdxNx;
       break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
       static const char brand[48] = "ringshift virtual CPU";

@@ -20,6 +20,8 @@ void cpu_reset(CpuState& c) {
   c.tr = Segment{0, 0x8B, 0, 0xFFFF};
   c.cr0 = 0x60000010;
   c.cr2 = c.cr3 = c.cr4 = 0;
+  c.efer = 0;
+  for (auto& p : c.pdpte) p = 0;
   c.cpl = 0;
   c.irq_inhibit = 0;
   c.irq_waiting = 0;

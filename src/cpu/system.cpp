@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cpu/emulate.h"
+#include "mmu/page_walk.h"
 #include "cpu/helpers.h"
 #include "profile.h"
 #include "cpu/interrupts.h"
@@ -41,31 +42,46 @@ uint32_t mov_cr(Ctx& c) {
   }
   uint32_t v = read_gpr(cpu, in.ops[1].reg.value);
   const uint32_t old_cr0 = cpu.cr0, old_cr4 = cpu.cr4;
+  uint32_t cr0 = cpu.cr0, cr3 = cpu.cr3, cr4 = cpu.cr4;
   switch (n) {
     case 0:
       if ((v & 0x80000000u) && !(v & 1)) return raise(c, kGP, 0, "CR0.PG without CR0.PE");
       if ((v & 0x20000000u) && !(v & 0x40000000u)) return raise(c, kGP, 0, "CR0.NW without CR0.CD");
-      cpu.cr0 = v | 0x10;  // ET is hard-wired to 1
-      // Back in real mode the CPL is 0; the segment caches keep what they held.
-      if (!(v & 1)) cpu.cpl = 0;
-      c.env.paging_changed(old_cr0, old_cr4);
-      if ((old_cr0 ^ v) & 1) c.env.segments_changed();
+      cr0 = v | 0x10;  // ET is hard-wired to 1
       break;
     case 2: cpu.cr2 = v; break;
-    case 3:
-      cpu.cr3 = v;
-      c.env.paging_changed(old_cr0, old_cr4);
-      break;
+    case 3: cr3 = v; break;
     case 4: {
-      // CR4 bits of features the CPUID model has: TSD PSE PGE PCE OSFXSR OSXMMEXCPT. The
-      // others (VME, PVI, DE, PAE, MCE...) are reserved on this CPU: #GP.
-      const uint32_t known = 0x4 | 0x10 | 0x80 | 0x100 | 0x200 | 0x400;
+      // CR4 bits of features the CPUID model has: TSD PSE PAE PGE PCE OSFXSR OSXMMEXCPT.
+      // The others (VME, PVI, DE, MCE...) are reserved on this CPU: #GP.
+      const uint32_t known = 0x4 | 0x10 | 0x20 | 0x80 | 0x100 | 0x200 | 0x400;
       if (v & ~known) return raise(c, kGP, 0, "reserved CR4 bit");
-      cpu.cr4 = v;
-      c.env.paging_changed(old_cr0, old_cr4);
+      cr4 = v;
       break;
     }
   }
+  if (n == 2) {
+    cpu.eip = in.next();
+    return uint32_t(Exit::Dispatch);
+  }
+  // PAE paging after this write: the PDPTE registers are loaded from the new CR3 by a MOV
+  // CR3, and by a MOV CR0/CR4 that changes PG, CD, NW, PAE, PGE or PSE (SDM vol. 3,
+  // 4.4.1); a reserved bit in a present one is a #GP(0) and nothing is written.
+  const bool pae = (cr0 & 0x80000000u) && (cr4 & 0x20);
+  const bool reload = n == 3 || ((old_cr0 ^ cr0) & 0xE0000000u) || ((old_cr4 ^ cr4) & 0xB0);
+  if (pae && reload) {
+    uint64_t p[4];
+    c.env.phys_access(cr3 & ~0x1Fu, p, sizeof p, false);
+    if (!pdptes_valid(p)) return raise(c, kGP, 0, "reserved bit in a PDPTE");
+    std::memcpy(cpu.pdpte, p, sizeof p);
+  }
+  cpu.cr0 = cr0;
+  cpu.cr3 = cr3;
+  cpu.cr4 = cr4;
+  // Back in real mode the CPL is 0; the segment caches keep what they held.
+  if (n == 0 && !(cr0 & 1)) cpu.cpl = 0;
+  c.env.paging_changed(old_cr0, old_cr4);
+  if ((old_cr0 ^ cr0) & 1) c.env.segments_changed();
   cpu.eip = in.next();
   return uint32_t(Exit::Dispatch);  // the block ends: mode bits may have changed
 }
@@ -119,6 +135,15 @@ uint32_t msr(Ctx& c) {
       if (!host_is_amd()) return raise(c, kGP, 0, "rdmsr/wrmsr of an AMD MSR on an Intel model");
       if (write) cpu.amd_nb_cfg = v;
       v = cpu.amd_nb_cfg;
+      break;
+    case 0xC0000080:  // IA32_EFER: NXE alone (no SYSCALL, no long mode on this CPU)
+      if (write) {
+        if (v & ~kEferNxe) return raise(c, kGP, 0, "reserved IA32_EFER bit");
+        const uint64_t old = cpu.efer;
+        cpu.efer = v;
+        if (old != v) c.env.paging_changed(cpu.cr0, cpu.cr4);  // what may be fetched changed
+      }
+      v = cpu.efer;
       break;
     case 0x174:  // IA32_SYSENTER_CS
       if (write) cpu.sysenter_cs = uint32_t(v) & 0xFFFF;

@@ -60,5 +60,7 @@ WalkResult walk_pae(PhysMem& mem, const WalkRequest& r);
 // False when a present one has a reserved bit set (bits 2:1, 8:5, or above
 // kMaxPhysAddr): the load is a #GP(0) and changes nothing.
 bool load_pdptes(const PhysMem& mem, uint32_t cr3, uint64_t out[4]);
+// The same check on four PDPTEs already read.
+bool pdptes_valid(const uint64_t p[4]);
 
 }  // namespace rs

@@ -27,6 +27,14 @@ void write_entry(PhysMem& mem, uint64_t addr, uint64_t v) {
   if (uint8_t* p = mem.ptr(addr, 8)) std::memcpy(p, &v, 8);
 }
 
+// The CPU sets A in every level it used, and D in the leaf on a write.
+void set_accessed(PhysMem& mem, uint64_t addr, uint64_t& e, bool dirty) {
+  const uint64_t want = e | kPteA | (dirty ? kPteD : 0);
+  if (want == e) return;
+  e = want;
+  write_entry(mem, addr, e);
+}
+
 // Reserved bits of a present PDE or PTE: above MAXPHYADDR, XD without NXE, and for a
 // 2 MiB PDE bits 20:13.
 bool reserved(uint64_t e, bool nxe, bool large_pde) {
@@ -37,13 +45,17 @@ bool reserved(uint64_t e, bool nxe, bool large_pde) {
 
 }  // namespace
 
-bool load_pdptes(const PhysMem& mem, uint32_t cr3, uint64_t out[4]) {
-  uint64_t p[4];
-  for (int i = 0; i < 4; ++i) {
-    p[i] = read_entry(mem, (cr3 & ~0x1Fu) + 8u * uint32_t(i));
+bool pdptes_valid(const uint64_t p[4]) {
+  for (int i = 0; i < 4; ++i)
     // Bits 2:1 and 8:5 are reserved in a PDPTE, and so is XD: PDPTEs have none.
     if ((p[i] & 1) && (p[i] & (0x1E6ull | kAboveMax | kXd))) return false;
-  }
+  return true;
+}
+
+bool load_pdptes(const PhysMem& mem, uint32_t cr3, uint64_t out[4]) {
+  uint64_t p[4];
+  for (int i = 0; i < 4; ++i) p[i] = read_entry(mem, (cr3 & ~0x1Fu) + 8u * uint32_t(i));
+  if (!pdptes_valid(p)) return false;
   std::memcpy(out, p, sizeof p);
   return true;
 }
@@ -54,10 +66,7 @@ WalkResult walk_pae(PhysMem& mem, const WalkRequest& r) {
   // I/D is reported only when XD can apply (NXE; SMEP does not exist here).
   const uint32_t access = (r.write ? kPfWrite : 0) | (r.user ? kPfUser : 0) | (r.fetch && nxe ? kPfFetch : 0);
   const uint64_t pdpte = r.pdpte ? r.pdpte[r.linear >> 30] : 0;
-  if (!(pdpte & 1)) {
-    res.error = access;
-    return res;
-  }
+  if (!(pdpte & 1)) return res.error = access, res;
   const uint64_t pde_addr = (pdpte & kAddr) + ((r.linear >> 21) & 0x1FF) * 8;
   uint64_t pde = read_entry(mem, pde_addr);
   if (!(pde & kPteP)) {
@@ -94,14 +103,8 @@ WalkResult walk_pae(PhysMem& mem, const WalkRequest& r) {
     return res;
   }
   if (r.set_ad) {
-    if (!(pde & kPteA) || (large && r.write && !(pde & kPteD))) {
-      pde |= kPteA | (large && r.write ? kPteD : 0);
-      write_entry(mem, pde_addr, pde);
-    }
-    if (!large && (!(pte & kPteA) || (r.write && !(pte & kPteD)))) {
-      pte |= kPteA | (r.write ? kPteD : 0);
-      write_entry(mem, pte_addr, pte);
-    }
+    set_accessed(mem, pde_addr, pde, large && r.write);
+    if (!large) set_accessed(mem, pte_addr, pte, r.write);
   }
   const uint64_t leaf = large ? pde : pte;
   res.ok = true;

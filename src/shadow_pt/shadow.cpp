@@ -64,7 +64,7 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
     deps_[r.table].push_back(r_);
     watch(r.table);
   }
-  watch(slots_[w / 2].pd);
+  watch(r.directory);
   if (exec) return true;
   const uint8_t want = desired(*e);
   if (e->prot) {
@@ -89,7 +89,7 @@ void Shadow::note_mapped(int w, uint32_t wp, uint32_t ppn) {
 bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
   Win& win = wins_[w];
   const uint32_t first = wp & ~(kLargeChunk - 1);
-  const uint32_t ppn0 = ((r.pde & 0xFFC00000u) >> kPageShift) | (first & 0x3FF);
+  const uint32_t ppn0 = uint32_t(r.phys >> kPageShift) - (wp - first);  // 4 MiB, or 2 MiB under PAE
   if (!mem_.contains(uint64_t(ppn0) << kPageShift, uint64_t(kLargeChunk) << kPageShift)) return false;
   for (uint32_t i = 0; i < kLargeChunk; ++i)
     if (win.entries.contains(first + i)) return false;
@@ -111,7 +111,7 @@ bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
   win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
   stats.fills++;
   stats.chunk_fills++;
-  watch(slots_[w / 2].pd);
+  watch(r.directory);
   return true;
 }
 
@@ -137,16 +137,17 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
   const uint64_t off = host_addr - wins_[w].w->base();
   const uint32_t wp = uint32_t(off >> kPageShift);
   f.linear = uint32_t(off);
-  WalkResult r = walk(mem_, WalkRequest{f.linear, write, (w & 1) != 0, cpu_.cr0, cpu_.cr3, cpu_.cr4, true});
+  WalkResult r = walk(mem_, request(f.linear, write, (w & 1) != 0, true));
   if (!r.ok) {
     stats.guest_faults++;
     f.outcome = Outcome::PageFault;
     f.error = r.error;
     return f;
   }
-  f.phys = r.phys;
-  const uint32_t ppn = r.phys >> kPageShift;
-  if (ppn >= mem_.pages() || !mem_.contains(r.phys, 1)) {
+  // Past 4 GiB (PAE) nothing answers: the device path reads it as the top page's all ones.
+  f.phys = r.phys >> 32 ? 0xFFFFF000u | (f.linear & 0xFFFu) : uint32_t(r.phys);
+  const uint32_t ppn = f.phys >> kPageShift;
+  if (r.phys >> 32 || ppn >= mem_.pages() || !mem_.contains(r.phys, 1)) {
     f.outcome = Outcome::Mmio;
     return f;
   }
@@ -172,10 +173,10 @@ void Shadow::prefill(uint32_t linear, bool write, bool user) {
   const int w = 2 * active_ + (user ? 1 : 0);
   const uint32_t wp = linear >> kPageShift;
   if (wins_[w].entries.contains(wp)) return;
-  WalkResult r = walk(mem_, WalkRequest{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, false});
+  WalkResult r = walk(mem_, request(linear, write, user, false));
   if (!r.ok || r.table == kNoTable || !(r.pte & kPteA) || (write && !(r.pte & kPteD))) return;
-  const uint32_t ppn = r.phys >> kPageShift;
-  if (ppn >= mem_.pages() || !mem_.contains(r.phys, 1)) return;
+  if (!mem_.contains(r.phys, 1)) return;
+  const uint32_t ppn = uint32_t(r.phys >> kPageShift);
   if (write && (mem_.page_flags(ppn) & (PhysMem::kPageTable | PhysMem::kPageCode))) return;
   stats.prefills++;
   install(w, wp, r, false);
@@ -189,7 +190,14 @@ WalkResult Shadow::translate(uint32_t linear, bool write, bool user, bool set_ad
     r.writable = r.user_ok = r.dirty = true;
     return r;
   }
-  return walk(mem_, WalkRequest{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, set_ad});
+  return walk(mem_, request(linear, write, user, set_ad));
+}
+
+WalkRequest Shadow::request(uint32_t linear, bool write, bool user, bool set_ad) const {
+  WalkRequest rq{linear, write, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, set_ad};
+  rq.efer = cpu_.efer;
+  rq.pdpte = cpu_.pdpte;
+  return rq;
 }
 
 bool Shadow::fetch(uint32_t linear, bool user, uint32_t& phys, uint32_t& error) {
@@ -197,13 +205,15 @@ bool Shadow::fetch(uint32_t linear, bool user, uint32_t& phys, uint32_t& error) 
     phys = linear & a20_mask();
     return true;
   }
-  WalkResult r = walk(mem_, WalkRequest{linear, false, user, cpu_.cr0, cpu_.cr3, cpu_.cr4, true});
+  WalkRequest rq = request(linear, false, user, true);
+  rq.fetch = true;  // XD applies
+  WalkResult r = walk(mem_, rq);
   if (!r.ok) {
     error = r.error;
     return false;
   }
-  phys = r.phys;
-  if ((r.phys >> kPageShift) < mem_.pages()) install(2 * active_ + (user ? 1 : 0), linear >> kPageShift, r, true);
+  phys = r.phys >> 32 ? 0xFFFFF000u | (linear & 0xFFFu) : uint32_t(r.phys);
+  if (mem_.contains(r.phys, 1)) install(2 * active_ + (user ? 1 : 0), linear >> kPageShift, r, true);
   return true;
 }
 

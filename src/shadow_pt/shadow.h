@@ -117,7 +117,7 @@ class Shadow {
   struct Entry {
     uint32_t ppn = 0;
     uint32_t table = kNoTable;  // page table the walk went through
-    uint32_t pde = 0, pte = 0;  // as the walk left them
+    uint64_t pde = 0, pte = 0;  // as the walk left them
     uint8_t prot = 0;           // host protection now: 0 unmapped, kR, kRW
     bool write_ok = false;      // the guest may write through this view
     bool exec = false;          // the translator fetched code through it
@@ -133,8 +133,10 @@ class Shadow {
   struct Slot {
     bool used = false;
     bool stale = false;  // the directory was written while inactive: check every entry
-    uint32_t pd = 0;
+    uint32_t pd = 0;     // the key: CR3's page directory page, or under PAE CR3 >> 5 (the PDPT)
     uint64_t lru = 0;
+    bool pae = false;
+    uint64_t pdpte[4] = {};  // PAE: the PDPTE registers this address space was filled with
   };
   static constexpr uint8_t kR = 1, kRW = 3;
   static uint32_t ref(int w, uint32_t wp) { return uint32_t(w) << 21 | wp; }
@@ -167,14 +169,25 @@ class Shadow {
   // Drops many entries (refs, sorted here), removing host mappings run by run.
   void drop_refs(std::vector<uint32_t>& refs);
   void flush_slot(int s);
-  void revalidate(int s, uint32_t pd);
+  void revalidate(int s);
+  // The walk as the CPU does it now (CR0, CR3, CR4, EFER, the PDPTE registers).
+  WalkRequest request(uint32_t linear, bool write, bool user, bool set_ad) const;
+  // Slot s's directory entry for linear page lpage (PDE, or under PAE the PDE the
+  // slot's PDPTE points to; 0 when not present), and entry lpage of page table `table`.
+  uint64_t dir_entry(int s, uint32_t lpage) const;
+  uint64_t table_entry(int s, uint32_t table, uint32_t lpage) const;
+  // Whether ppn is one of slot s's directory pages (the PD, or under PAE the PDs its
+  // PDPTEs name), and watching them.
+  bool is_dir(int s, uint32_t ppn) const;
+  void watch_dirs(int s);
+  uint32_t key() const { return (cpu_.cr4 & kCr4PAE) ? cpu_.cr3 >> 5 : cpu_.cr3 >> kPageShift; }
   void flush_all();
   void watch(uint32_t ppn);
   void unwatch(uint32_t ppn);
   bool needed(uint32_t ppn) const;
   void resync();
   void verify(const char* where);
-  void activate(uint32_t pd);
+  void activate();
   void make_room(int w);
   void note_mapped(int w, uint32_t wp, uint32_t ppn);  // a new host mapping: reverse map and counts
   void protect_phys_code();
@@ -183,6 +196,13 @@ class Shadow {
     mem_.read(addr, &v, 4);
     return v;
   }
+  uint64_t read_phys64(uint64_t addr) const {
+    uint64_t v = 0;
+    mem_.read(addr, &v, 8);
+    return v;
+  }
+  static constexpr uint32_t kCr4PAE = 0x20;
+  uint64_t efer_ = 0;  // the EFER the entries were filled under (NXE changes what may run)
 
   PhysMem& mem_;
   CpuState& cpu_;

@@ -35,9 +35,38 @@ bool Shadow::needed(uint32_t ppn) const {
   auto it = deps_.find(ppn);
   if (it != deps_.end() && !it->second.empty()) return true;
   for (int s = 0; s < kSlots; ++s)
-    if (slots_[s].used && slots_[s].pd == ppn && (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()))
+    if (slots_[s].used && is_dir(s, ppn) && (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()))
       return true;
   return false;
+}
+
+bool Shadow::is_dir(int s, uint32_t ppn) const {
+  const Slot& sl = slots_[s];
+  if (!sl.pae) return sl.pd == ppn;
+  for (uint64_t p : sl.pdpte)
+    if ((p & 1) && uint32_t(p >> kPageShift) == ppn) return true;
+  return false;
+}
+
+void Shadow::watch_dirs(int s) {
+  if (!(wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size())) return;
+  const Slot& sl = slots_[s];
+  if (!sl.pae) return watch(sl.pd);
+  for (uint64_t p : sl.pdpte)
+    if ((p & 1) && (p >> 32) == 0) watch(uint32_t(p >> kPageShift));
+}
+
+uint64_t Shadow::dir_entry(int s, uint32_t lpage) const {
+  const Slot& sl = slots_[s];
+  if (!sl.pae) return read_phys32((sl.pd << kPageShift) + ((lpage >> 10) << 2));
+  const uint64_t p = sl.pdpte[(lpage >> 18) & 3];
+  if (!(p & 1)) return 0;
+  return read_phys64((p & 0xFFFFFF000ull) + ((lpage >> 9) & 0x1FF) * 8);
+}
+
+uint64_t Shadow::table_entry(int s, uint32_t table, uint32_t lpage) const {
+  if (!slots_[s].pae) return read_phys32((table << kPageShift) + ((lpage & 0x3FF) << 2));
+  return read_phys64((uint64_t(table) << kPageShift) + (lpage & 0x1FF) * 8);
 }
 
 // Keeps the entries of slot s that page directory pd maps through the same directory
@@ -45,13 +74,11 @@ bool Shadow::needed(uint32_t ppn) const {
 // PDEs, so a slot handed to a new process (fork) keeps its kernel mappings (~60 host
 // mappings of ~5 us each per fork otherwise), and so does a slot whose directory was
 // written while it was inactive.
-void Shadow::revalidate(int s, uint32_t pd) {
+void Shadow::revalidate(int s) {
   std::vector<uint32_t> victims;
-  uint32_t dir[1024] = {};
-  mem_.read(uint64_t(pd) << kPageShift, dir, sizeof dir);
   for (int w = 2 * s; w < 2 * s + 2; ++w)
     wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
-      if (dir[(wp & (Window::kMirrorPage - 1)) >> 10] != e.pde) victims.push_back(ref(w, wp));
+      if (dir_entry(s, wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
     });
   drop_refs(victims);
   for (int w = 2 * s; w < 2 * s + 2; ++w) {
@@ -83,7 +110,7 @@ void Shadow::table_written(uint32_t ppn) {
   stats.table_writes++;
   bool keep = false;
   for (int s = 0; s < kSlots; ++s) {
-    if (!slots_[s].used || slots_[s].pd != ppn) continue;
+    if (!slots_[s].used || !is_dir(s, ppn)) continue;
     if (s == active_) keep = true;
     else slots_[s].stale = true;
   }
@@ -112,14 +139,14 @@ void Shadow::resync() {
     return;
   }
   stats.resyncs++;
-  const uint32_t pd = slots_[active_].pd;
+  const int s = active_;
   auto stale = [&](const Entry& e, uint32_t lpage) {
-    if (read_phys32((pd << kPageShift) + ((lpage >> 10) << 2)) != e.pde) return true;
-    return e.table != kNoTable && read_phys32((e.table << kPageShift) + ((lpage & 0x3FF) << 2)) != e.pte;
+    if (dir_entry(s, lpage) != e.pde) return true;
+    return e.table != kNoTable && table_entry(s, e.table, lpage) != e.pte;
   };
   std::vector<uint32_t> victims;
   for (uint32_t p : unsync_) {
-    if (p == pd) {
+    if (is_dir(s, p)) {
       for (int w = 2 * active_; w < 2 * active_ + 2; ++w)
         wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
           if (stale(e, wp & (Window::kMirrorPage - 1))) victims.push_back(ref(w, wp));
@@ -142,8 +169,10 @@ void Shadow::resync() {
     Entry* e = find(r);
     if (!e) continue;
     const uint32_t lpage = ref_page(r) & (Window::kMirrorPage - 1);
-    const WalkResult w = walk(mem_, WalkRequest{lpage << kPageShift, false, (ref_win(r) & 1) != 0, cpu_.cr0,
-                                                pd << kPageShift, cpu_.cr4, false});
+    WalkRequest rq = request(lpage << kPageShift, false, (ref_win(r) & 1) != 0, false);
+    rq.cr3 = slots_[s].pae ? slots_[s].pd << 5 : slots_[s].pd << kPageShift;
+    rq.pdpte = slots_[s].pdpte;
+    const WalkResult w = walk(mem_, rq);
     if (w.ok && e->table != kNoTable && w.table == e->table && (w.phys >> kPageShift) == e->ppn &&
         (w.pde & kPteA) && (w.pte & kPteA)) {
       e->pde = w.pde;
@@ -164,11 +193,16 @@ void Shadow::resync() {
     if (needed(p)) watch(p);
 }
 
-void Shadow::activate(uint32_t pd) {
+void Shadow::activate() {
   ++tick_;
+  const uint32_t pd = key();
+  const bool pae = cpu_.cr4 & kCr4PAE;
   int s = -1;
   for (int i = 0; i < kSlots; ++i)
-    if (slots_[i].used && slots_[i].pd == pd) s = i;
+    if (slots_[i].used && slots_[i].pd == pd && slots_[i].pae == pae) s = i;
+  // Under PAE the same CR3 may come back with other PDPTEs (the guest rewrote its PDPT):
+  // the slot's entries are checked against the directories the new ones name.
+  const bool new_pdptes = s >= 0 && pae && std::memcmp(slots_[s].pdpte, cpu_.pdpte, sizeof cpu_.pdpte) != 0;
   if (s < 0) {
     for (int i = 0; i < kSlots; ++i)
       if (!slots_[i].used) {
@@ -181,19 +215,28 @@ void Shadow::activate(uint32_t pd) {
         if (slots_[i].lru < slots_[s].lru) s = i;
       stats.slot_evictions++;
     }
-    const uint32_t old_pd = slots_[s].pd;
-    const bool had = slots_[s].used;
-    slots_[s] = Slot{true, false, pd, tick_};
-    if (had) {
-      revalidate(s, pd);
+    const Slot old = slots_[s];
+    slots_[s] = Slot{true, false, pd, tick_, pae, {}};
+    std::memcpy(slots_[s].pdpte, cpu_.pdpte, sizeof cpu_.pdpte);
+    if (old.used) {
+      if (old.pae != pae) flush_slot(s);  // entries of the other paging mode cannot be compared
+      else revalidate(s);
       stats.slot_reuses++;
-      if (!needed(old_pd)) unwatch(old_pd);
+      // The old address space's directories stay watched only if something still
+      // depends on them.
+      std::vector<uint32_t> dirs;
+      if (!old.pae) dirs.push_back(old.pd);
+      for (uint64_t p : old.pdpte)
+        if (old.pae && (p & 1) && (p >> 32) == 0) dirs.push_back(uint32_t(p >> kPageShift));
+      for (uint32_t d : dirs)
+        if (!needed(d)) unwatch(d);
     }
-    if (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()) watch(pd);
-  } else if (slots_[s].stale) {
+    watch_dirs(s);
+  } else if (slots_[s].stale || new_pdptes) {
     slots_[s].stale = false;
-    revalidate(s, pd);
-    if (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()) watch(pd);
+    std::memcpy(slots_[s].pdpte, cpu_.pdpte, sizeof cpu_.pdpte);
+    revalidate(s);
+    watch_dirs(s);
   }
   if (s != active_) stats.switches++;
   slots_[s].lru = tick_;
@@ -203,18 +246,21 @@ void Shadow::activate(uint32_t pd) {
 
 void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   const bool was = old_cr0 & kCr0PG, now = paging();
-  const bool rules = ((old_cr0 ^ cpu_.cr0) & kCr0WP) || ((old_cr4 ^ cpu_.cr4) & kCr4PSE);
+  // WP, PSE, PAE and EFER.NXE change what a walk finds: every entry goes.
+  const bool rules = ((old_cr0 ^ cpu_.cr0) & kCr0WP) || ((old_cr4 ^ cpu_.cr4) & (kCr4PSE | kCr4PAE)) ||
+                     efer_ != cpu_.efer;
+  efer_ = cpu_.efer;
   if (!was && !now) return;
   if (was && now && !rules) {
     resync();  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
-    activate(cpu_.cr3 >> kPageShift);
+    activate();
     verify("CR3 load");
     return;
   }
   flush_all();  // paging switched on or off, or the rules of the walk changed
   if (now) {
     if (!was) phys_.map_ram(mem_);  // the physical window idles: drop its code protections
-    activate(cpu_.cr3 >> kPageShift);
+    activate();
     return;
   }
   active_ = kPhysSlot;
@@ -230,14 +276,13 @@ void Shadow::verify(const char* where) {
   for (int w = 2 * active_; w < 2 * active_ + 2; ++w) {
     wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
       const uint32_t linear = (wp & (Window::kMirrorPage - 1)) << kPageShift;
-      WalkRequest rq{linear, false, (w & 1) != 0, cpu_.cr0, cpu_.cr3, cpu_.cr4, false};
-      WalkResult r = walk(mem_, rq);
+      WalkResult r = walk(mem_, request(linear, false, (w & 1) != 0, false));
       const bool bad = !r.ok || (r.phys >> kPageShift) != e.ppn || (e.prot == kRW && !r.writable);
       if (bad)
-        std::fprintf(stderr, "shadow verify (%s): %s window page %#x -> ppn %#x prot %d; walk ok=%d phys %#llx writable=%d pte %#llx (entry pte %#x pde %#x)\n",
+        std::fprintf(stderr, "shadow verify (%s): %s window page %#x -> ppn %#x prot %d; walk ok=%d phys %#llx writable=%d pte %#llx (entry pte %#llx pde %#llx)\n",
                      where, (w & 1) ? "user" : "supervisor", linear, e.ppn, e.prot, r.ok,
-                     static_cast<unsigned long long>(r.phys), r.writable, static_cast<unsigned long long>(r.pte), e.pte,
-                     e.pde);
+                     static_cast<unsigned long long>(r.phys), r.writable, static_cast<unsigned long long>(r.pte),
+                     static_cast<unsigned long long>(e.pte), static_cast<unsigned long long>(e.pde));
     });
   }
 }
@@ -266,6 +311,7 @@ void Shadow::invlpg(uint32_t linear) {
 
 void Shadow::reset() {
   flush_all();
+  efer_ = 0;
   active_ = kPhysSlot;
   a20_ = true;
   phys_.map_ram(mem_);
