@@ -24,6 +24,8 @@
 #                    (its tree goes to FILE.rootfs); lets tests build their own
 #   --disk-modules   put the disk modules into the initramfs (see above)
 #   --update         ask the archive for newer packages even when the cache is complete
+#   --flavour F      the kernel: 686 (default; non-PAE) or 686-pae (Debian's default on
+#                    PAE CPUs); a 686-pae guest has its own cache, guests/linux/cache-686-pae
 # The kernel command line option rs.check=/path runs that script from the initramfs and
 # powers off; without it /init starts a shell on the console (see skel/init). rs.disks=1
 # loads the disk modules first.
@@ -54,6 +56,9 @@ while [ $# -gt 0 ]; do
                  initramfs=$2; shift 2 ;;
         --initramfs=*) initramfs=${1#--initramfs=}; shift ;;
         --update) update=1; shift ;;
+        --flavour) [ $# -ge 2 ] || die "--flavour needs 686 or 686-pae"
+                 flavour=$2; shift 2 ;;
+        --flavour=*) flavour=${1#--flavour=}; shift ;;
         --disk-modules) with_modules=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
         -*) die "unknown option $1 (try --help)" ;;
@@ -62,7 +67,12 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-cache=${cache:-$repo/guests/linux/cache}
+case "$flavour" in
+    686) default_cache=$repo/guests/linux/cache ;;
+    686-pae) default_cache=$repo/guests/linux/cache-686-pae ;;
+    *) die "--flavour $flavour: 686 or 686-pae" ;;
+esac
+cache=${cache:-$default_cache}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 # Whatever the cache directory, git never picks up its contents.
@@ -159,10 +169,11 @@ apt_setup() {
 fetch_packages() {
     apt_setup
     local kpkg kver meta_ver bver
-    kpkg=$(apt-cache "${apt_opts[@]}" depends linux-image-686 \
-           | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-686\)$/\1/p' | head -n1)
-    [ -n "$kpkg" ] || die "cannot resolve the kernel package that linux-image-686 depends on"
-    meta_ver=$(apt-cache "${apt_opts[@]}" show --no-all-versions linux-image-686 | sed -n 's/^Version: //p')
+    local meta=linux-image-$flavour
+    kpkg=$(apt-cache "${apt_opts[@]}" depends "$meta" \
+           | sed -n "s/^ *Depends: \(linux-image-[0-9][^ ]*-$flavour\)\$/\1/p" | head -n1)
+    [ -n "$kpkg" ] || die "cannot resolve the kernel package that $meta depends on"
+    meta_ver=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$meta" | sed -n 's/^Version: //p')
     kver=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$kpkg" | sed -n 's/^Version: //p')
     bver=$(apt-cache "${apt_opts[@]}" show --no-all-versions busybox-static | sed -n 's/^Version: //p')
     if [ -z "$kver" ] || [ -z "$bver" ]; then
@@ -170,7 +181,7 @@ fetch_packages() {
     fi
 
     local want
-    want=$(printf 'linux-image-686 %s\n%s %s\nbusybox-static %s\n' "$meta_ver" "$kpkg" "$kver" "$bver")
+    want=$(printf '%s %s\n%s %s\nbusybox-static %s\n' "$meta" "$meta_ver" "$kpkg" "$kver" "$bver")
     if have_outputs && [ "$(grep -v '^release ' "$cache/VERSION")" = "$want" ]; then
         note "cache is up to date ($kpkg $kver, busybox-static $bver)"
         [ "$with_modules" = 0 ] || have_modules || fetch_modules

@@ -86,6 +86,8 @@ def main():
     g.add_argument("--qemu", action="store_true", help="boot under qemu-system-i386 -accel tcg instead")
     ap.add_argument("--workdir", help="keep programs, initramfs and console.log here")
     ap.add_argument("--cache", help="guest cache directory (default guests/linux/cache)")
+    ap.add_argument("--flavour", choices=("686", "686-pae"), default="686",
+                    help="the Debian kernel: 686 (default) or 686-pae (its own cache)")
     ap.add_argument("--timeout", type=float, default=240, help="seconds for the whole boot (default 240)")
     ap.add_argument("--memory", type=int, default=rsguest.MEMORY_MIB, help="guest RAM in MiB (default 128)")
     ap.add_argument("--vmm-arg", action="append", default=[], metavar="ARG",
@@ -109,8 +111,9 @@ def main():
         progs = rsguest.build_progs(os.path.join(extra, "rs"))
         for f in ("check.sh", "pipeline.sh"):
             shutil.copy(os.path.join(rsguest.HERE, f), os.path.join(extra, "rs", f))
-        bz, initrd, kernel = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache)
-        want_ctest, want_pipe = host_oracle(progs, rsguest.busybox_path(args.cache), work)
+        bz, initrd, kernel = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache,
+                                                     flavour=args.flavour)
+        want_ctest, want_pipe = host_oracle(progs, rsguest.busybox_path(args.cache, args.flavour), work)
         binary = args.ringshift if vmm == "ringshift" else rsguest.ensure_qemu()
         cmd = rsguest.vmm_command(vmm, binary, bz, initrd, rsguest.kernel_append(CHECK), args.memory) + args.vmm_arg
     except (rsguest.Error, subprocess.SubprocessError, OSError) as e:

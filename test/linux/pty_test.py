@@ -155,6 +155,8 @@ def main():
     g.add_argument("--qemu", action="store_true", help="boot under qemu-system-i386 -accel tcg instead")
     ap.add_argument("--workdir", help="keep the initramfs and the console log here")
     ap.add_argument("--cache", help="guest cache directory (default guests/linux/cache)")
+    ap.add_argument("--flavour", choices=("686", "686-pae"), default="686",
+                    help="the Debian kernel: 686 (default) or 686-pae (its own cache)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds for the whole run (default 120)")
     args = ap.parse_args()
 
@@ -164,7 +166,8 @@ def main():
     try:
         if vmm == "ringshift" and not os.access(args.ringshift, os.X_OK):
             raise rsguest.Error("not an executable: %s" % args.ringshift)
-        bz, initrd, kernel = rsguest.make_initramfs(None, os.path.join(work, "initramfs.cpio.gz"), args.cache)
+        bz, initrd, kernel = rsguest.make_initramfs(None, os.path.join(work, "initramfs.cpio.gz"), args.cache,
+                                                     flavour=args.flavour)
         binary = args.ringshift if vmm == "ringshift" else rsguest.ensure_qemu()
         cmd = rsguest.vmm_command(vmm, binary, bz, initrd, rsguest.kernel_append(None))
     except (rsguest.Error, OSError) as e:

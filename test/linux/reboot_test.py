@@ -48,7 +48,8 @@ def main():
         f.write("echo ringshift-guest: rebooting\nreboot -f\nsleep 30\necho ringshift-guest: reboot did not happen\n")
     ok = True
     try:
-        bz, initrd, _ = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache)
+        bz, initrd, _ = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache,
+                                                     flavour=args.flavour)
         base = [args.ringshift, "run", "--kernel", bz, "--initrd", initrd, "-m", "128M",
                 "--append", "console=ttyS0 panic=-1 rs.check=/rs/reboot.sh"]
 

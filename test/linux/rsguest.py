@@ -58,7 +58,12 @@ def build_progs(outdir, names=("ctest", "cpuidcheck", "now", "gendata")):
     return outdir
 
 
-def make_initramfs(extra_dir, out, cache=None, disk_modules=False):
+def default_cache(flavour=None):
+    """The guest cache of a kernel flavour (fetch.sh's default for it)."""
+    return DEFAULT_CACHE if flavour in (None, "686") else DEFAULT_CACHE + "-" + flavour
+
+
+def make_initramfs(extra_dir, out, cache=None, disk_modules=False, flavour=None):
     """Runs guests/linux/fetch.sh (which downloads the guest into the cache when it is
     missing) to build OUT from the default tree plus EXTRA_DIR; DISK_MODULES: with the
     kernel's disk modules (fetch.sh --disk-modules; loaded by /sbin/rs-disks in the guest).
@@ -68,6 +73,8 @@ def make_initramfs(extra_dir, out, cache=None, disk_modules=False):
         cmd += ["--extra", extra_dir]
     if disk_modules:
         cmd.append("--disk-modules")
+    if flavour:
+        cmd += ["--flavour", flavour]
     if cache:
         cmd.append(cache)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -88,6 +95,8 @@ def test_setup(doc, prefix, timeout):
     ap.add_argument("--ringshift", required=True, metavar="PATH")
     ap.add_argument("--workdir")
     ap.add_argument("--cache")
+    ap.add_argument("--flavour", choices=("686", "686-pae"), default="686",
+                    help="the Debian kernel: 686 (default) or 686-pae")
     ap.add_argument("--timeout", type=float, default=timeout)
     args = ap.parse_args()
     work = os.path.abspath(args.workdir) if args.workdir else tempfile.mkdtemp(prefix=prefix)
@@ -96,8 +105,8 @@ def test_setup(doc, prefix, timeout):
     return args, work, extra
 
 
-def busybox_path(cache=None):
-    return os.path.join(cache or DEFAULT_CACHE, "busybox")
+def busybox_path(cache=None, flavour=None):
+    return os.path.join(cache or default_cache(flavour), "busybox")
 
 
 def applet_dir(busybox, where):

@@ -37,7 +37,8 @@ def main():
         rsguest.build_progs(os.path.join(extra, "rs"), names=("memstress",))
         with open(os.path.join(extra, "rs", "shadow.sh"), "w") as f:
             f.write(SCRIPT)
-        bz, initrd, _ = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache)
+        bz, initrd, _ = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache,
+                                                     flavour=args.flavour)
         cmd = rsguest.vmm_command("ringshift", args.ringshift, bz, initrd, rsguest.kernel_append("/rs/shadow.sh"))
         env = dict(os.environ, RINGSHIFT_VERIFY_SHADOW="1")
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
