@@ -23,7 +23,11 @@ namespace difftest {
 
 namespace {
 
-constexpr uint32_t kEvents = 0xB300, kMode = 0xB304;  // event counter; 3 = run the code at CPL 3
+constexpr uint32_t kEvents = 0xB300, kMode = 0xB304;  // event counter; bits 1:0 = 3: run the code at CPL 3
+// kMode bit 4: PAE paging with NX on (identity map of the 8 MiB of RAM in 2 MiB pages,
+// the last one execute-disable; PDPTEs 1-3 not present), so the random code meets the
+// PAE walker, the PDPTE loads and XD (and may rewrite CR0/CR3/CR4/EFER itself).
+constexpr uint32_t kModePae = 0x10, kPdpt = 0xB320, kPaePd = 0xC000;
 constexpr uint32_t kMaxEvents = 300;
 constexpr int kWatchdogMs = 50;  // a guest still running then is stopped like Ctrl-C
 
@@ -31,9 +35,27 @@ Kernel build_fuzz_kernel() {
   using namespace asmjit;
   return build_kernel([](x86::Assembler& a, Label loop, Label common) {
     Label ring3 = a.newLabel(), stop = a.newLabel();
+    Label flat = a.newLabel();
     a.bind(loop);
     a.mov(x86::esp, kKernelStack);
-    a.cmp(x86::dword_ptr(uint64_t(kMode)), 3);
+    a.test(x86::dword_ptr(uint64_t(kMode)), kModePae);
+    a.jz(flat);
+    a.mov(x86::eax, kPdpt);
+    a.mov(x86::cr3, x86::eax);
+    a.mov(x86::ecx, 0xC0000080);  // IA32_EFER.NXE
+    a.rdmsr();
+    a.or_(x86::eax, 0x800);
+    a.wrmsr();
+    a.mov(x86::eax, x86::cr4);
+    a.or_(x86::eax, 0x20);
+    a.mov(x86::cr4, x86::eax);
+    a.mov(x86::eax, x86::cr0);
+    a.or_(x86::eax, 0x80000000);
+    a.mov(x86::cr0, x86::eax);
+    a.bind(flat);
+    a.mov(x86::eax, x86::dword_ptr(uint64_t(kMode)));
+    a.and_(x86::eax, 3);
+    a.cmp(x86::eax, 3);
     a.je(ring3);
     a.mov(x86::esp, kStackTop);
     a.jmp(Imm(kCodeAddr));
@@ -168,8 +190,17 @@ int fuzz(uint64_t seed, double seconds) {
     std::vector<uint8_t> page(kCodeBytes, 0xF4);  // HLT after the code
     std::copy(code.begin(), code.begin() + std::min<size_t>(code.size(), kCodeBytes), page.begin());
     m.mem().write(kCodeAddr, page.data(), page.size());
-    const uint32_t mode = ring3 ? 3 : 0;
+    const bool pae = (g() & 3) == 0;
+    const uint32_t mode = (ring3 ? 3 : 0) | (pae ? kModePae : 0);
     m.mem().write(kMode, &mode, 4);
+    if (pae) {
+      const uint64_t pdpte = kPaePd | 1;
+      m.mem().write(kPdpt, &pdpte, 8);
+      for (uint64_t i = 0; i < 4; ++i) {
+        const uint64_t pde = (i << 21) | 0x87 | (i == 3 ? 1ull << 63 : 0);  // P RW US PS; XD on the last
+        m.mem().write(kPaePd + 8 * i, &pde, 8);
+      }
+    }
     const uint64_t base = m.cpu().window;
     Canary below(base - rs::Window::kGuard - 4096), above(base + rs::Window::kSpan + rs::Window::kGuard);
     if (below.p || above.p) ++canaries;
@@ -198,8 +229,8 @@ int fuzz(uint64_t seed, double seconds) {
     outcomes[kind]++;
     bool bad = status == rs::kExitInternal || !below.intact() || !above.intact();
     if (bad && failures++ < 10) {
-      std::printf("FUZZ FAILURE seed %llu run %llu at CPL %u: %s%s\n  code:", (unsigned long long)seed,
-                  (unsigned long long)index, mode, m.stop_reason().c_str(),
+      std::printf("FUZZ FAILURE seed %llu run %llu at CPL %u%s: %s%s\n  code:", (unsigned long long)seed,
+                  (unsigned long long)index, mode & 3, pae ? " (PAE)" : "", m.stop_reason().c_str(),
                   below.intact() && above.intact() ? "" : " (canary page changed)");
       for (size_t i = 0; i < std::min<size_t>(code.size(), 64); ++i) std::printf(" %02x", code[i]);
       std::printf("\n");
