@@ -173,8 +173,10 @@ void Shadow::resync() {
     rq.cr3 = slots_[s].pae ? slots_[s].pd << 5 : slots_[s].pd << kPageShift;
     rq.pdpte = slots_[s].pdpte;
     const WalkResult w = walk(mem_, rq);
+    // Not when code ran from it and it may no longer be executed (XD set): dropping it
+    // is what tells the translator (on_exec_drop).
     if (w.ok && e->table != kNoTable && w.table == e->table && (w.phys >> kPageShift) == e->ppn &&
-        (w.pde & kPteA) && (w.pte & kPteA)) {
+        (w.pde & kPteA) && (w.pte & kPteA) && (!e->exec || w.exec_ok)) {
       e->pde = w.pde;
       e->pte = w.pte;
       e->write_ok = w.writable;
