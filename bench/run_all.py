@@ -24,7 +24,8 @@ and, unless --quick or --no-record, bench/RESULTS.md and bench/results.svg.
 
 Usage: bench/run_all.py [RINGSHIFT | BUILD_DIR] [--runs N] [--quick] [--no-qemu]
                         [--no-ringshift] [--no-native] [--only W,W] [--out-dir DIR]
-                        [--vmm-arg ARG]... [--cache DIR] [--timeout S] [--record | --no-record]
+                        [--vmm-arg ARG]... [--cache DIR] [--flavour 686|686-pae] [--timeout S]
+                        [--record | --no-record]
 RINGSHIFT is the ringshift executable; given a build directory (default build),
 BUILD_DIR/ringshift is used. Installs qemu-system-x86 (and gcc-multilib when gcc -m32
 cannot link a static program) with apt-get when missing. Exit status 1 if anything failed.
@@ -613,6 +614,8 @@ def main():
     ap.add_argument("--out-dir", default=os.path.join(HERE, "out"))
     ap.add_argument("--vmm-arg", action="append", default=[], help="extra ringshift argument, e.g. --stats")
     ap.add_argument("--cache", help="guest cache directory (default guests/linux/cache)")
+    ap.add_argument("--flavour", choices=("686", "686-pae"), default="686",
+                    help="the Debian kernel: 686 (default) or 686-pae (PAE paging, NX)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per VMM boot (default 1800)")
     rec = ap.add_mutually_exclusive_group()
     rec.add_argument("--record", action="store_true", help="write bench/RESULTS.md and bench/results.svg "
@@ -658,11 +661,12 @@ def main():
     with open(os.path.join(extra, OFF.lstrip("/")), "w") as f:
         f.write("# bench/run_all.py: boot only; /init powers off\nexit 0\n")
     try:
-        bz, initrd, kernel = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache)
+        bz, initrd, kernel = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache,
+                                                    flavour=args.flavour)
     except rsguest.Error as e:
         sys.exit("bench/run_all: %s" % e)
     info["guest_kernel"] = kernel
-    busybox = rsguest.busybox_path(args.cache)
+    busybox = rsguest.busybox_path(args.cache, args.flavour)
 
     native, native_errors, host = {}, {}, {}
     if not args.no_native:

@@ -17,7 +17,7 @@
 #   --out FILE       the image (default guests/debian/cache/debian.img); FILE.info and
 #                    FILE.packages (dpkg-query -W of the image) are written beside it
 #   --size SIZE      disk size, e.g. 2G or 3072M; a bare number is MiB (default 2G)
-#   --kernel FLAVOUR 686 (default; ringshift has no PAE) or 686-pae
+#   --kernel FLAVOUR 686-pae (default: what Debian installs on a PAE CPU) or 686
 #   --include PKGS   more packages to install (comma- or space-separated, repeatable)
 #   --force          rebuild even when FILE exists (otherwise an existing image is kept)
 # Host packages: mmdebstrap arch-test debian-archive-keyring e2fsprogs fdisk grub-common
@@ -42,7 +42,7 @@ note() { echo "build.sh: $*" >&2; }
 
 out=
 size=2G
-flavour=686
+flavour=686-pae
 force=0
 extra=()
 # add_extra LIST: package names separated by commas or blanks.
