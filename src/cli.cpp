@@ -193,6 +193,9 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       ("memory,m", po::value<std::string>(&memory), "guest RAM size, e.g. 256M or 1G (default 128M)")
       ("kernel", po::value<std::string>(&out.run.kernel), "kernel image: a Linux bzImage or a multiboot v1 ELF32 file")
       ("append", po::value<std::string>(&out.run.append), "kernel command line")
+      ("boot16", po::bool_switch(&out.run.boot16),
+       "boot a Linux kernel through its own real-mode setup code on the BIOS (the 16-bit boot protocol, as QEMU's "
+       "-kernel and GRUB's linux16 do); kernels older than boot protocol 2.06 always boot so")
       ("bios", po::value<std::string>(&out.run.bios), "firmware image (a multiple of 64 KiB, up to 256 KiB) run from the reset vector instead of ringshift's BIOS")
       ("initrd", po::value<std::string>(&out.run.initrd), "initial ramdisk (Linux initrd, or multiboot module 0)")
       ("log-level", po::value<std::string>(&out.run.log_level), "trace, debug, info, warn (default), error or off")

@@ -23,6 +23,9 @@ struct DriveOptions {
 struct RunOptions {
   uint64_t memory = 128ull << 20;
   std::string kernel, append, initrd;
+  // --boot16: a Linux kernel boots through its real-mode setup code on the BIOS (the
+  // 16-bit protocol, as QEMU's -kernel does); kernels older than 2.06 always do.
+  bool boot16 = false;
   std::string bios;  // -bios: a firmware image instead of ringshift's BIOS (ends at 0xFFFFF)
   std::string log_level = "warn";
   bool stats = false;

@@ -13,6 +13,7 @@
 
 #include "bios/rom.h"
 #include "boot/linux_boot.h"
+#include "boot/linux_boot16.h"
 #include "boot/multiboot.h"
 #include "cpu/reset.h"
 #include "devices/pic8259.h"
@@ -98,6 +99,20 @@ void Machine::load_bios(BiosConfig cfg) {
   bios_ = std::make_unique<Bios>(std::move(cfg), mem_, *this);
   boot_ = [this] { bios_->install(); };
   boot_();
+}
+
+void Machine::load_linux16(const std::vector<uint8_t>& kernel, const std::string& kernel_name,
+                           const std::string& cmdline, const std::vector<uint8_t>* initrd,
+                           const std::string& initrd_name, BiosConfig cfg) {
+  if (mem_.size() < (2u << 20)) throw UsageError("booting Linux through its setup code needs at least 2 MiB of guest RAM");
+  place_linux16(kernel, kernel_name, cmdline, initrd, initrd_name, mem_);  // the checks, before the guest starts
+  auto rd = std::make_shared<std::vector<uint8_t>>(initrd ? *initrd : std::vector<uint8_t>{});
+  const bool has_rd = initrd != nullptr;
+  cfg.boot_loader = [=](PhysMem& mem) {
+    const Linux16Entry e = place_linux16(kernel, kernel_name, cmdline, has_rd ? rd.get() : nullptr, initrd_name, mem);
+    return RealModeEntry{uint16_t(e.seg + 0x20), 0, e.seg, e.sp};
+  };
+  load_bios(std::move(cfg));
 }
 
 // OUT to the BIOS's trap port from its ROM in real mode is a BIOS service call; from

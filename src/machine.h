@@ -65,6 +65,11 @@ class Machine : public GuestEnv, public BoardControl {
   void load_firmware(const std::vector<uint8_t>& rom, const std::string& name);
   void load_linux(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
                   const std::vector<uint8_t>* initrd, const std::string& initrd_name);
+  // A Linux kernel by the 16-bit boot protocol: the BIOS (cfg: its drives) runs POST,
+  // then int 19h places the kernel and enters its real-mode setup code
+  // (boot/linux_boot16.h). The image is checked here, before the guest starts.
+  void load_linux16(const std::vector<uint8_t>& kernel, const std::string& kernel_name, const std::string& cmdline,
+                    const std::vector<uint8_t>* initrd, const std::string& initrd_name, BiosConfig cfg);
   // Starts the gdbstub on host:port; with wait, the guest stays stopped before its
   // first instruction until gdb connects and resumes it.
   void enable_gdb(const std::string& host, uint16_t port, bool wait) { debug_->enable(host, port, wait); }

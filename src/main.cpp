@@ -11,6 +11,7 @@
 
 #include "block/block_image.h"
 #include "boot/linux_boot.h"
+#include "boot/linux_boot16.h"
 #include "boot/multiboot.h"
 #include "cli.h"
 #include "error.h"
@@ -131,7 +132,11 @@ int run(const rs::RunOptions& o) {
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
-  if (!o.kernel.empty()) {
+  if (linux && (o.boot16 || rs::linux_protocol(kernel) < 0x0206)) {
+    rs::BiosConfig bc = drives.bios;
+    bc.boot_order = o.boot_order;
+    m.load_linux16(kernel, o.kernel, o.append, rd, o.initrd, std::move(bc));
+  } else if (!o.kernel.empty()) {
     load_kernel(m, o, linux, kernel, rd);
   } else if (!o.bios.empty()) {
     m.load_firmware(rs::read_file(o.bios, "firmware image", o.memory), o.bios);

@@ -21,12 +21,22 @@ struct State;
 
 inline constexpr uint16_t kBiosTrapPort = 0xEB;
 
+// Where a boot loader built into the firmware (QEMU's -kernel option ROM; here a Linux
+// kernel's 16-bit boot protocol) starts real-mode code: CS:IP, with DS = ES = FS = GS =
+// SS = seg and SP = sp, interrupts off.
+struct RealModeEntry {
+  uint16_t cs = 0, ip = 0, seg = 0, sp = 0;
+};
+
 struct BiosConfig {
   uint64_t ram_bytes = 0;
   BlockImage* hd[2] = {nullptr, nullptr};  // int 13h drives 0x80, 0x81 (present ones numbered in order)
   BlockImage* cd = nullptr;                // El Torito CD (2048-byte sectors), int 13h drive 0xE0
   BlockImage* fd = nullptr;                // floppy drive 0x00
   std::string boot_order = "cad";          // c = hard disk, a = floppy, d = CD (QEMU's letters)
+  // When set, int 19h boots this instead of a drive: it places its code in RAM (after
+  // POST, at every boot) and says where to start.
+  std::function<RealModeEntry(PhysMem&)> boot_loader;
   std::function<void(uint8_t)> console_copy;  // when set, int 10h output text is also sent here (serial console copy)
 };
 

@@ -122,6 +122,18 @@ void no_boot(Call& c) {
   c.env.request_stop(kExitNoBoot, "no bootable device: " + why);
 }
 
+// The firmware's own boot loader (a kernel given with --kernel): real mode at its entry
+// with its segments and stack, through the stub's IRET, whose frame is built on the new
+// stack (IF clear, as the Linux boot protocol asks).
+void boot_loader(Call& c) {
+  c.print("Booting the kernel...\n");
+  const RealModeEntry e = c.cfg.boot_loader(c.mem);
+  for (SegReg s : {DS, ES, FS, GS, SS}) c.set_sreg(s, e.seg);
+  c.set_r32(ESP, uint16_t(e.sp - 6));
+  c.set_return(e.cs, e.ip);
+  c.wr16(c.stack_addr(4), 0x0002);  // FLAGS: IF = 0
+}
+
 void boot_next(Call& c) {
   if (c.st.boot_stopped) return;
   const std::string& order = c.cfg.boot_order;
@@ -134,6 +146,7 @@ void boot_next(Call& c) {
 }  // namespace
 
 void int19_boot(Call& c) {
+  if (c.cfg.boot_loader) return boot_loader(c);
   c.st.boot_next = 0;
   c.st.boot_stopped = false;
   c.st.boot_tried.clear();
