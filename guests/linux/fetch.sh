@@ -43,6 +43,7 @@ note() { echo "fetch.sh: $*" >&2; }
 cache=
 initramfs=
 update=0
+flavour=686
 with_modules=0
 extras=()
 while [ $# -gt 0 ]; do
