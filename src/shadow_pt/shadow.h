@@ -52,7 +52,7 @@ class Shadow {
   struct Stats {
     uint64_t fill_ticks = 0;  // host TSC ticks spent in on_fault (--stats)
     uint64_t fills = 0, prefills = 0, unparks = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0, resync_updates = 0,
-             switches = 0, slot_evictions = 0, slot_reuses = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
+             switches = 0, slot_evictions = 0, slot_reuses = 0, revalidations = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);

@@ -75,6 +75,7 @@ uint64_t Shadow::table_entry(int s, uint32_t table, uint32_t lpage) const {
 // mappings of ~5 us each per fork otherwise), and so does a slot whose directory was
 // written while it was inactive.
 void Shadow::revalidate(int s) {
+  stats.revalidations++;
   std::vector<uint32_t> victims;
   for (int w = 2 * s; w < 2 * s + 2; ++w)
     wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
