@@ -132,7 +132,9 @@ int run(const rs::RunOptions& o) {
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
-  if (linux && (o.boot16 || rs::linux_protocol(kernel) < 0x0206)) {
+  // The 32-bit protocol needs 2.06 and a bzImage; anything else goes through its setup code.
+  const bool zimage = linux && kernel.size() > 0x211 && !(kernel[0x211] & 1);
+  if (linux && (o.boot16 || zimage || rs::linux_protocol(kernel) < 0x0206)) {
     rs::BiosConfig bc = drives.bios;
     bc.boot_order = o.boot_order;
     m.load_linux16(kernel, o.kernel, o.append, rd, o.initrd, std::move(bc));

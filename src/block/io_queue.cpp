@@ -32,7 +32,6 @@ void IoQueue::read(uint64_t offset, std::vector<iovec> iov, Done done) {
     idle = todo_.empty() && !busy_;
   }
   if (idle && image_.read_cached(offset, iov.data(), int(iov.size()))) {
-    ++cached_reads_;
     return done(true);
   }
   submit(Request{Op::Read, offset, std::move(iov), false, std::move(done)});

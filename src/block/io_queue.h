@@ -44,8 +44,6 @@ class IoQueue {
   // Machine thread: waits for every queued request and runs all completions (reset, exit).
   void drain();
   size_t in_flight() const { return in_flight_; }
-  // Reads answered from the host's page cache without the I/O thread.
-  uint64_t cached_reads() const { return cached_reads_; }
 
  private:
   enum class Op { Read, Write, Flush };
@@ -69,7 +67,6 @@ class IoQueue {
   std::atomic<bool> ready_{false};
   bool busy_ = false, stop_ = false;
   size_t in_flight_ = 0;  // machine thread: submitted, completion not yet run
-  uint64_t cached_reads_ = 0;
   std::thread thread_;
 };
 

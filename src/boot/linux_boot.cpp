@@ -1,4 +1,5 @@
 #include "boot/linux_boot.h"
+#include "boot/linux_header.h"
 
 #include <spdlog/spdlog.h>
 
@@ -23,31 +24,10 @@ constexpr uint32_t kKernelAddr = 0x100000;
 constexpr uint16_t kMinProtocol = 0x0206;  // cmdline_size, initrd_addr_max, a 32-bit entry
 constexpr size_t kMaxE820 = 128;
 
-// Setup header fields (offsets in the file and in boot_params alike).
-enum : size_t {
-  kSetupSects = 0x1F1,
-  kSysSize = 0x1F4,
-  kBootFlag = 0x1FE,
-  kJump = 0x200,
-  kHeaderMagic = 0x202,
-  kVersion = 0x206,
-  kTypeOfLoader = 0x210,
-  kLoadFlags = 0x211,
-  kCode32Start = 0x214,
-  kRamdiskImage = 0x218,
-  kRamdiskSize = 0x21C,
-  kHeapEndPtr = 0x224,
-  kCmdLinePtr = 0x228,
-  kInitrdAddrMax = 0x22C,
-  kKernelAlignment = 0x230,
-  kRelocatable = 0x234,
-  kCmdlineSize = 0x238,
-  kPrefAddress = 0x258,
-  kInitSize = 0x260,
-};
+using namespace linux_header;
+
 // Zero-page fields outside the setup header.
 constexpr size_t kAltMemK = 0x1E0, kE820Entries = 0x1E8, kE820Table = 0x2D0;
-constexpr uint8_t kLoadedHigh = 0x01, kCanUseHeap = 0x80;
 
 template <typename T>
 void put(std::vector<uint8_t>& b, size_t off, T v) {
@@ -66,7 +46,7 @@ uint16_t check_setup_header(const std::vector<uint8_t>& img, const std::string& 
   std::snprintf(ver, sizeof ver, "%u.%02u", protocol >> 8, protocol & 0xFF);
   if (protocol < kMinProtocol)
     bad_image(name, std::string("boot protocol ") + ver + " is too old (ringshift needs 2.06 or later, Linux 2.6.22+)");
-  if (!(img[kLoadFlags] & kLoadedHigh)) bad_image(name, "a zImage (loaded low); only bzImage kernels are supported");
+  if (!(img[kLoadFlags] & kLoadedHigh)) bad_image(name, "a zImage (loaded low): the 32-bit protocol loads bzImages only");
   return protocol;
 }
 

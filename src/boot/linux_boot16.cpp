@@ -4,19 +4,14 @@
 
 #include "boot/boot_common.h"
 #include "boot/linux_boot.h"
+#include "boot/linux_header.h"
 #include "error.h"
 
 namespace rs {
 
 namespace {
 
-// Setup header fields (boot.rst, "The real-mode kernel header").
-constexpr size_t kSetupSects = 0x1F1, kBootFlag = 0x1FE, kVersion = 0x206, kTypeOfLoader = 0x210,
-                 kLoadFlags = 0x211, kSetupMoveSize = 0x212, kRamdiskImage = 0x218, kRamdiskSize = 0x21C,
-                 kHeapEndPtr = 0x224, kCmdLinePtr = 0x228, kInitrdAddrMax = 0x22C, kCmdLineSize = 0x238;
-// Before 2.02 the command line is found through a magic word in the zero page.
-constexpr size_t kCmdLineMagic = 0x20, kCmdLineOffset = 0x22;
-constexpr uint8_t kLoadedHigh = 0x01, kCanUseHeap = 0x80;
+using namespace linux_header;
 
 template <typename T>
 void put(PhysMem& mem, uint64_t at, T v) {
@@ -46,7 +41,7 @@ Linux16Entry place_linux16(const std::vector<uint8_t>& img, const std::string& n
   const size_t pm = img.size() - setup_bytes;
   if (uint64_t(kernel_at) + pm > mem.size() || (!high && kernel_at + pm > base))
     bad_image(name, "the protected-mode kernel does not fit in guest RAM below its setup code");
-  const size_t max_cmd = protocol >= 0x0206 ? load_le<uint32_t>(img, kCmdLineSize) : 255;
+  const size_t max_cmd = protocol >= 0x0206 ? load_le<uint32_t>(img, kCmdlineSize) : 255;
   if (cmdline.size() > max_cmd) bad_image(name, "command line longer than the kernel's " + std::to_string(max_cmd));
   mem.write(base, img.data(), setup_bytes);
   mem.write(kernel_at, img.data() + setup_bytes, pm);

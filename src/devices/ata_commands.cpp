@@ -196,11 +196,17 @@ void IdeChannel::identify(bool packet) {
   set_irq(true);
 }
 
+// Sectors [l, l + n) not all on the disk: the command ends with IDNF at the first
+// missing one.
+bool IdeChannel::past_end(uint64_t l, uint32_t n) {
+  if (l + n <= cur().sectors) return false;
+  set_lba(std::min<uint64_t>(l, cur().sectors), true);
+  finish(false, kIdnf);
+  return true;
+}
+
 void IdeChannel::start_pio_read(uint64_t l, uint32_t n, int block) {
-  if (l + n > cur().sectors) {
-    set_lba(std::min<uint64_t>(l, cur().sectors), true);
-    return finish(false, kIdnf);
-  }
+  if (past_end(l, n)) return;
   xfer_ = Xfer::PioIn;
   next_lba_ = l;
   left_ = n;
@@ -257,10 +263,7 @@ void IdeChannel::pio_block_done() {
 }
 
 void IdeChannel::start_pio_write(uint64_t l, uint32_t n, int block) {
-  if (l + n > cur().sectors) {
-    set_lba(std::min<uint64_t>(l, cur().sectors), true);
-    return finish(false, kIdnf);
-  }
+  if (past_end(l, n)) return;
   xfer_ = Xfer::PioOut;
   next_lba_ = l;
   left_ = n;
@@ -297,10 +300,7 @@ void IdeChannel::write_out() {
 }
 
 void IdeChannel::start_dma(uint64_t l, uint32_t n, bool write, bool fua) {
-  if (l + n > cur().sectors) {
-    set_lba(std::min<uint64_t>(l, cur().sectors), true);
-    return finish(false, kIdnf);
-  }
+  if (past_end(l, n)) return;
   xfer_ = Xfer::Dma;
   job_ = DmaJob{true, !write, fua, false, l * 512, uint64_t(n) * 512};
   status_ = kDrdy | kDsc | kBsy;

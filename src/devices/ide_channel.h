@@ -81,6 +81,7 @@ class IdeChannel {
   uint64_t lba(bool ext) const;
   uint32_t count(bool ext) const;
   void set_lba(uint64_t v, bool ext);
+  bool past_end(uint64_t lba, uint32_t n);
   void start_pio_read(uint64_t lba, uint32_t n, int block);
   void start_pio_write(uint64_t lba, uint32_t n, int block);
   void start_dma(uint64_t lba, uint32_t n, bool write, bool fua);

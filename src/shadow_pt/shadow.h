@@ -179,6 +179,7 @@ class Shadow {
   // Whether ppn is one of slot s's directory pages (the PD, or under PAE the PDs its
   // PDPTEs name), and watching them.
   bool is_dir(int s, uint32_t ppn) const;
+  static int dir_pages(const Slot& sl, uint32_t out[4]);
   void watch_dirs(int s);
   uint32_t key() const { return (cpu_.cr4 & kCr4PAE) ? cpu_.cr3 >> 5 : cpu_.cr3 >> kPageShift; }
   void flush_all();

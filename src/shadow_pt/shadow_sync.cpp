@@ -40,20 +40,29 @@ bool Shadow::needed(uint32_t ppn) const {
   return false;
 }
 
-bool Shadow::is_dir(int s, uint32_t ppn) const {
-  const Slot& sl = slots_[s];
-  if (!sl.pae) return sl.pd == ppn;
+// A slot's directory pages: its PD, or under PAE the PDs its present PDPTEs name (one
+// past 4 GiB has nothing behind it to watch).
+int Shadow::dir_pages(const Slot& sl, uint32_t out[4]) {
+  if (!sl.pae) {
+    out[0] = sl.pd;
+    return 1;
+  }
+  int n = 0;
   for (uint64_t p : sl.pdpte)
-    if ((p & 1) && uint32_t(p >> kPageShift) == ppn) return true;
-  return false;
+    if ((p & 1) && (p >> 32) == 0) out[n++] = uint32_t(p >> kPageShift);
+  return n;
+}
+
+bool Shadow::is_dir(int s, uint32_t ppn) const {
+  uint32_t d[4];
+  const int n = dir_pages(slots_[s], d);
+  return std::find(d, d + n, ppn) != d + n;
 }
 
 void Shadow::watch_dirs(int s) {
   if (!(wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size())) return;
-  const Slot& sl = slots_[s];
-  if (!sl.pae) return watch(sl.pd);
-  for (uint64_t p : sl.pdpte)
-    if ((p & 1) && (p >> 32) == 0) watch(uint32_t(p >> kPageShift));
+  uint32_t d[4];
+  for (int i = 0, n = dir_pages(slots_[s], d); i < n; ++i) watch(d[i]);
 }
 
 uint64_t Shadow::dir_entry(int s, uint32_t lpage) const {
@@ -227,12 +236,9 @@ void Shadow::activate() {
       stats.slot_reuses++;
       // The old address space's directories stay watched only if something still
       // depends on them.
-      std::vector<uint32_t> dirs;
-      if (!old.pae) dirs.push_back(old.pd);
-      for (uint64_t p : old.pdpte)
-        if (old.pae && (p & 1) && (p >> 32) == 0) dirs.push_back(uint32_t(p >> kPageShift));
-      for (uint32_t d : dirs)
-        if (!needed(d)) unwatch(d);
+      uint32_t d[4];
+      for (int i = 0, n = dir_pages(old, d); i < n; ++i)
+        if (!needed(d[i])) unwatch(d[i]);
     }
     watch_dirs(s);
   } else if (slots_[s].stale || new_pdptes) {
