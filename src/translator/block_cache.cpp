@@ -35,22 +35,42 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
     std::memcpy(r.info->rel32, &rel, 4);
   }
   Block* b = blk.get();
-  by_host_[uint64_t(dst)] = b;
-  if (perf_map_ && !single) write_perf_map(*b);
   if (single) {
+    by_host_[uint64_t(dst)] = b;
     single_ = std::move(blk);  // frees the previous one
     return b;
   }
+  if (e.relocatable && relocatable_mode(b->mode) && host_relocs(e))
+    b->relocs = std::make_shared<const Relocs>(std::move(e.rel));
+  enter_block(std::move(blk));
+  return b;
+}
+
+// The emitters record every jump out of the block (Emitter::jmp_host); anything asmjit
+// had to relocate itself would be a dependency they did not record.
+bool Translator::host_relocs(Emitter& e) {
+  for (const asmjit::RelocEntry* re : e.code.relocEntries())
+    if (re->relocType() != asmjit::RelocType::kNone) return false;
+  return true;
+}
+
+// Makes a cached block findable: by key, by host address, by physical page (and
+// write-protects its pages), by physical address for relocation, and in the
+// indirect-branch table.
+void Translator::enter_block(std::unique_ptr<Block> blk) {
+  Block* b = blk.get();
+  by_host_[uint64_t(b->code)] = b;
+  if (perf_map_) write_perf_map(*b);
   auto k = key(b->eip, b->mode, b->phys_start);
   if (auto old = blocks_.find(k); old != blocks_.end()) unlink(old->second.get());
   blocks_[k] = std::move(blk);
+  if (b->relocs) by_phys_[key(0, b->mode, b->phys_start)] = b;
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];
     if (v.empty() || v.back() != b) v.push_back(b);
     shadow_.protect_code(p);
   }
   remember(b);
-  return b;
 }
 
 void Translator::clear_jtables(int slot) {
@@ -133,6 +153,7 @@ void Translator::unlink(Block* b) {
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
   }
+  if (auto t = by_phys_.find(key(0, b->mode, b->phys_start)); t != by_phys_.end() && t->second == b) by_phys_.erase(t);
   auto it = blocks_.find(key(b->eip, b->mode, b->phys_start));
   if (it != blocks_.end() && it->second.get() == b) {
     graveyard_.push_back(std::move(it->second));
@@ -157,6 +178,7 @@ void Translator::flush() {
     shadow_.unprotect_code(p);
   }
   by_page_.clear();
+  by_phys_.clear();
   blocks_.clear();
   graveyard_.clear();
   by_host_.clear();

@@ -9,9 +9,11 @@ using namespace asmjit;
 
 namespace {
 
-uint32_t branch_target(const Insn& in) {
+uint32_t branch_target(Emitter& e, const Insn& in) {
   uint32_t t = in.next() + uint32_t(int32_t(in.ops[0].imm.value.s));
-  return in.z.operand_width == 16 ? (t & 0xFFFF) : t;
+  if (in.z.operand_width != 16) return t;
+  e.relocatable = false;  // the target wraps at 64 KiB: not the same shift as the block's
+  return t & 0xFFFF;
 }
 
 uint8_t condition_code(const Insn& in) {
@@ -24,6 +26,10 @@ void push_return(Emitter& e, const Insn& in) {
   uint32_t ret = in.next() & (bytes == 2 ? 0xFFFF : 0xFFFFFFFF);
   Emitter::Stack st(e);
   e.a.mov(st.at(-bytes, uint32_t(bytes)), Imm(ret));
+  if (bytes == 4)
+    e.note_eip_imm();
+  else
+    e.relocatable = false;  // a 16-bit return address is not shifted like the block
   st.adjust(-bytes);
 }
 
@@ -54,7 +60,7 @@ bool emit_control(Emitter& e, const Insn& in) {
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_JMP:
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-        e.exit_direct(branch_target(in));
+        e.exit_direct(branch_target(e, in));
       } else {
         e.load_rm(in, in.z.operand_width);
         e.exit_indirect();
@@ -63,7 +69,7 @@ bool emit_control(Emitter& e, const Insn& in) {
     case ZYDIS_MNEMONIC_CALL:
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         push_return(e, in);
-        e.exit_direct(branch_target(in));
+        e.exit_direct(branch_target(e, in));
       } else {
         e.load_rm(in, in.z.operand_width);  // before the push: call [esp+4] reads the old ESP
         push_return(e, in);
@@ -90,13 +96,13 @@ bool emit_control(Emitter& e, const Insn& in) {
       uint8_t op = in.mn() == ZYDIS_MNEMONIC_LOOP ? 0xE2 : in.mn() == ZYDIS_MNEMONIC_LOOPE ? 0xE1
                  : in.mn() == ZYDIS_MNEMONIC_LOOPNE ? 0xE0 : 0xE3;
       if (cx)
-        e.loop_cx(op, branch_target(in), in.next());
+        e.loop_cx(op, branch_target(e, in), in.next());
       else
-        e.loop_direct(op, branch_target(in), in.next());
+        e.loop_direct(op, branch_target(e, in), in.next());
       return true;
     }
     default:
-      e.jcc_direct(condition_code(in), branch_target(in), in.next());
+      e.jcc_direct(condition_code(in), branch_target(e, in), in.next());
       return true;
   }
 }

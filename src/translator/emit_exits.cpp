@@ -71,12 +71,12 @@ void Emitter::loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
 void Emitter::exit_indirect() {
   if (!blk.cached) {  // one-instruction blocks go back to the run loop
     a.mov(x86::r8, Imm(uint64_t(&helper_leave_indirect)));
-    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+    jmp_host(tr.runtime().helper_stub);
     return;
   }
   if (!(blk.mode & kModeFlatStack)) {  // no table outside flat modes (translator.h)
     a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
-    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+    jmp_host(tr.runtime().helper_stub);
     return;
   }
   jtable_jump();
@@ -110,7 +110,7 @@ void Emitter::jtable_jump() {
   a.bind(miss);
   a.xchg(x86::r11, x86::rcx);
   a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
-  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  jmp_host(tr.runtime().helper_stub);
 }
 
 void Emitter::irq_window_check(const Insn& in, bool shadow) {
@@ -119,12 +119,14 @@ void Emitter::irq_window_check(const Insn& in, bool shadow) {
   a.jecxz(x86::rcx, skip);
   a.xchg(x86::r8, x86::rcx);
   a.mov(x86::r9d, Imm(in.next()));
+  note_eip_imm();
   Label after = a.newLabel();
   a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
+  note_eip_imm();
   a.mov(x86::r11, Imm(shadow ? uint64_t(1) : uint64_t(0)));
   a.mov(x86::r8, Imm(uint64_t(&helper_irq_window)));
   a.lea(x86::r10, x86::ptr(after));
-  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  jmp_host(tr.runtime().helper_stub);
   a.bind(after);  // not reached: the helper always leaves
   a.jmp(done);
   a.bind(skip);
@@ -140,16 +142,42 @@ const Insn& Emitter::keep(const Insn& in) {
   return copy;
 }
 
+void Emitter::jmp_host(const uint8_t* target) {
+  const size_t at = a.offset();
+  a.jmp(Imm(uint64_t(target)));
+  if (a.offset() - at == 5)  // E9 rel32
+    rel.host_rel32.push_back(uint32_t(at + 1));
+  else
+    relocatable = false;
+}
+
+void Emitter::mov_r11_block_ptr(const void* p, std::vector<Relocs::Ptr>& list, uint32_t index) {
+  const size_t at = a.offset();
+  a.mov(x86::r11, Imm(uint64_t(p)));
+  if (a.offset() - at == 10)  // REX.W B8+r imm64: the pointer is the last 8 bytes
+    list.push_back({uint32_t(at + 2), index});
+  else
+    relocatable = false;
+}
+
 void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data) {
-  if (data == &in) data = &keep(in);
+  const bool own = data == &in;
+  if (own) data = &keep(in);
   Label after = a.newLabel();
   a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
+  note_eip_imm();
   if (with_ea) modrm_op(in, {0x8D}, kR9, 0, false, false);  // lea r9d, [ea]
-  a.mov(x86::r11, Imm(uint64_t(data)));
+  if (own) {
+    uint32_t index = 0;
+    while (blk.kept[index].get() != data) ++index;
+    mov_r11_block_ptr(data, rel.kept_imm, index);
+  } else {
+    a.mov(x86::r11, Imm(uint64_t(data)));
+  }
   a.mov(x86::r8, Imm(uint64_t(fn)));
   a.lea(x86::r10, x86::ptr(after));
   // Only the #NM/#MF checks look at x87 state (FSW) while they run.
-  a.jmp(Imm(uint64_t(fn == &helper_fpu_unavailable ? tr.runtime().helper_stub_full : tr.runtime().helper_stub)));
+  jmp_host(fn == &helper_fpu_unavailable ? tr.runtime().helper_stub_full : tr.runtime().helper_stub);
   a.bind(after);
 }
 
@@ -160,13 +188,17 @@ void Emitter::finish_exits() {
     if (blk.cached && (blk.mode & kModePaging) && (blk.mode & kModeFlatStack) &&
         (p.info->target >> kPageShift) != blk.page_first) {
       a.mov(x86::r9d, Imm(p.info->target));
+      note_eip_imm();
       jtable_jump();
       continue;
     }
     a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(p.info->target));
-    a.mov(x86::r11, Imm(uint64_t(p.info)));
+    note_eip_imm();
+    uint32_t index = 0;
+    while (blk.exits[index].get() != p.info) ++index;
+    mov_r11_block_ptr(p.info, rel.site_imm, index);
     a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_direct)));
-    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+    jmp_host(tr.runtime().helper_stub);
   }
 }
 

@@ -92,7 +92,18 @@ class Emitter {
 
   void finish_exits();
 
+  // Relocation records (translator.h Relocs): the code emitted so far depends on its
+  // linear address only where they say, unless relocatable was cleared.
+  Relocs rel;
+  bool relocatable = true;
+  void note_eip_imm() { rel.eip_imm.push_back(uint32_t(a.offset()) - 4); }
+  // jmp rel32 to a runtime stub (outside the block).
+  void jmp_host(const uint8_t* target);
+
  private:
+  // mov r11, imm64 with a pointer to the block's own data (kept[index] or exits[index]).
+  void mov_r11_block_ptr(const void* p, std::vector<Relocs::Ptr>& list, uint32_t index);
+
   struct Pending {
     asmjit::Label site;   // at the patchable jmp/jcc
     int rel32_at;         // offset of rel32 inside the instruction

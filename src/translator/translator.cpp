@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
@@ -31,6 +32,9 @@ Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
   }
   flush_jtable();
   blocks_.reserve(1u << 17);  // a Linux boot translates ~70 000 blocks: no rehash on the way
+  by_phys_.reserve(1u << 17);
+  const char* v = std::getenv("RINGSHIFT_VERIFY_RELOC");
+  verify_relocations_ = v && *v && *v != '0';
   build_runtime();
   select_jtable();
   cpu_.translator = this;
@@ -76,7 +80,7 @@ Block* Translator::lookup(uint32_t eip) {
   const bool user = cpu_.cpl == 3;
   const uint32_t phys = fetch_phys(cpu_.seg[CS].base + eip, user);
   auto it = blocks_.find(key(eip, m, phys));
-  if (it == blocks_.end()) return nullptr;
+  if (it == blocks_.end()) return relocate(eip, m, phys);
   Block* b = it->second.get();
   // A block that runs into the next page is only good while that page maps the same.
   if (b->page_last != b->page_first && (fetch_phys(b->page_last << kPageShift, user) >> kPageShift) != b->phys_last) {

@@ -84,6 +84,21 @@ struct InsnRecord {
 inline constexpr uint8_t kPlain = 0, kRebasedString = 1;
 inline constexpr uint8_t kNoSource = 0xFF;  // STOS/SCAS: ESI is not touched, so not rebased
 
+// Where a block's code depends on the linear address it was translated for, so that a
+// copy can serve the same physical bytes at another address (another process's
+// randomized mapping of a library: relocate.cpp). Shared, read-only, by every copy.
+struct Relocs {
+  struct Ptr {
+    uint32_t off;    // an imm64 field
+    uint32_t index;  // which of the block's kept instructions or exit sites it points at
+  };
+  std::vector<uint32_t> eip_imm;     // imm32 fields holding a guest EIP: + the EIP delta
+  std::vector<uint32_t> host_rel32;  // rel32 fields aimed outside the block: - the code delta
+  std::vector<Ptr> kept_imm;         // Block::kept[index]
+  std::vector<Ptr> site_imm;         // Block::exits[index]
+  bool operator==(const Relocs&) const;
+};
+
 struct Block {
   uint32_t eip = 0, mode = 0;
   uint32_t cs_base = 0;  // the code segment's base: eip is an offset, pages are linear
@@ -105,6 +120,7 @@ struct Block {
   std::vector<std::unique_ptr<Insn>> kept;
   std::vector<std::unique_ptr<ExitSite>> exits;
   std::vector<ExitSite*> incoming;
+  std::shared_ptr<const Relocs> relocs;  // null: this translation serves only its own address
 };
 
 struct JTableEntry {
@@ -134,6 +150,9 @@ struct TranslatorStats {
   uint64_t blocks = 0, guest_insns = 0, flushes = 0, pages_dropped = 0, chains = 0;
   uint64_t guest_bytes = 0, host_bytes = 0, translate_ns = 0;
   uint64_t indirect_misses = 0, direct_lookups = 0, jtable_page_clears = 0;
+  // Blocks made by copying a translation of the same physical bytes made for another
+  // linear address (relocate.cpp), and the time that took.
+  uint64_t relocations = 0, relocate_ns = 0, relocations_verified = 0;
 };
 
 class Translator {
@@ -236,6 +255,14 @@ class Translator {
   bool fetch_insn(Fetch& f, uint32_t pc, bool code32, Insn& in);
   Body emit_body(Emitter& e, Fetch& f, int limit, bool single);
   Block* install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single);
+  void enter_block(std::unique_ptr<Block> blk);
+  static bool host_relocs(Emitter& e);
+  // A copy of a translation of the same bytes, mode and physical page made for another
+  // linear address, or nullptr (none, or the cache is full).
+  Block* relocate(uint32_t eip, uint32_t mode, uint32_t phys);
+  Block* copy_block(const Block& t, uint32_t eip, uint8_t* dst);
+  Block* verify_relocation(const Block& t, uint32_t eip);
+  bool relocatable_mode(uint32_t mode) const;
   void write_perf_map(const Block& b);
   void build_runtime();
   void unlink(Block* b);
@@ -256,6 +283,10 @@ class Translator {
   JTableEntry* jtables_[Shadow::kSlots + 1] = {};
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[Shadow::kSlots + 1];  // see clear_jtable
   std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
+  // A live relocatable block per (mode, physical address of its first byte), whatever
+  // linear address it was made for (key() with EIP 0).
+  std::unordered_map<Key, Block*, KeyHash> by_phys_;
+  bool verify_relocations_ = false;  // RINGSHIFT_VERIFY_RELOC=1
   std::unordered_set<uint32_t> mmio_insns_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
   std::unique_ptr<Block> single_;                  // the one-instruction block in scratch_
