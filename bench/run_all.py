@@ -17,6 +17,14 @@ With the native runs it also measures what the host charges for the operations r
 memory virtualization uses (bench/host_costs.c: a fault signal, mmap/mprotect of a page,
 a first touch, WRGSBASE, FXSAVE), which bound the kernel-heavy workloads from below.
 
+Beside the C programs, real workloads (bench/real_workloads.py): pie_script and
+pie_script_norand, a shell script starting short-lived dynamically linked PIE programs of
+Debian 12's i386 packages (guests/pie/build.sh) in a chroot, in the guest and natively,
+with ASLR on and off; debian_boot, the Debian system image (guests/debian/build.sh) to
+its login prompt (skipped with a note when the image is not built; in --quick mode only
+when --only names it). For ringshift they show the blocks translated and the time spent
+translating (ringshift --stats).
+
 Output: a table of medians and ratios (ringshift/native, QEMU/native, QEMU/ringshift;
 times, so above 1 means slower than the reference), OUT_DIR/results.json, OUT_DIR/
 results.svg (ratios to native, log scale), the guest consoles in OUT_DIR/*.console.txt,
@@ -31,17 +39,13 @@ BUILD_DIR/ringshift is used. Installs qemu-system-x86 (and gcc-multilib when gcc
 cannot link a static program) with apt-get when missing. Exit status 1 if anything failed.
 Python 3 standard library only."""
 import argparse
-import datetime
-import json
 import os
-import platform
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -49,6 +53,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "test", "linux"))
 import rsguest  # noqa: E402
+from bench_lib import note, ensure_gcc_m32, vmm_paths, parse_results, idlest_cpu, boot, host_costs  # noqa: E402
+from bench_lib import CLOCKSOURCE  # noqa: E402
+from bench_report import machine_info, ratio, write_outputs  # noqa: E402
+import real_workloads as real  # noqa: E402
 
 WORKLOAD_DIR = os.path.join(HERE, "workloads")
 MEMORY_MIB = rsguest.MEMORY_MIB
@@ -73,52 +81,9 @@ WORKLOADS = [
     ("shell", "shell", 400000, 80000, [], "busybox sh loop iteration"),
 ]
 WL = {w[0]: w for w in WORKLOADS}
-RESULT = re.compile(r"RESULT name=(\S+) ns_per_op=([0-9.]+) ops=(\d+) total_s=([0-9.]+)")
-FAILED = re.compile(r"RESULT name=(\S+) error=(\S+)")
-CLOCKSOURCE = re.compile(r"clocksource: Switched to clocksource (\S+)")
 GUEST_DIR = "/rs/bench"
 CHECK = "/rs/bench.sh"
 OFF = "/rs/off.sh"
-
-
-def note(msg):
-    print("bench/run_all: " + msg, flush=True)
-
-
-def apt_install(pkgs):
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return False
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    note("apt-get update && apt-get install -y " + " ".join(pkgs))
-    subprocess.run(["apt-get", "update"], env=env)
-    return subprocess.run(["apt-get", "install", "-y"] + pkgs, env=env).returncode == 0
-
-
-def ensure_gcc_m32(tmp):
-    src = os.path.join(tmp, "probe.c")
-    with open(src, "w") as f:
-        f.write("#include <stdio.h>\nint main(void) { puts(\"ok\"); return 0; }\n")
-    cmd = ["gcc", "-m32", "-O2", "-static", "-o", os.path.join(tmp, "probe"), src]
-    for attempt in range(2):
-        if shutil.which("gcc") and subprocess.run(cmd, stdout=subprocess.DEVNULL,
-                                                  stderr=subprocess.DEVNULL).returncode == 0:
-            return
-        if attempt == 0:
-            note("gcc -m32 -static does not work: installing gcc-multilib")
-            apt_install(["gcc", "gcc-multilib"])
-    sys.exit("bench/run_all: gcc -m32 -static cannot build a program (apt-get install -y gcc gcc-multilib)")
-
-
-def ensure_qemu():
-    q = shutil.which("qemu-system-i386")
-    if q:
-        return q
-    note("qemu-system-i386 not found: installing qemu-system-x86")
-    apt_install(["qemu-system-x86"])
-    q = shutil.which("qemu-system-i386")
-    if not q:
-        sys.exit("bench/run_all: qemu-system-i386 is not installed (apt-get install -y qemu-system-x86, or --no-qemu)")
-    return q
 
 
 def build(names, bindir):
@@ -134,38 +99,7 @@ def build(names, bindir):
     return bindir
 
 
-def parse_results(lines):
-    """{workload: [ns_per_op, ...]}, {workload: [error, ...]} from RESULT lines."""
-    got, errors = {}, {}
-    for line in lines:
-        m = RESULT.search(line)
-        if m:
-            got.setdefault(m.group(1), []).append(float(m.group(2)))
-            continue
-        m = FAILED.search(line)
-        if m:
-            errors.setdefault(m.group(1), []).append(m.group(2))
-    return got, errors
-
-
 # ---------------------------------------------------------------- native
-
-
-def cpu_times():
-    with open("/proc/stat") as f:
-        return {int(l.split()[0][3:]): [int(x) for x in l.split()[1:]] for l in f
-                if l.startswith("cpu") and l[3].isdigit()}
-
-
-def idlest_cpu():
-    """The allowed CPU with the most idle time over the last 0.1 s (other work on the
-    machine should hurt the native runs no more than the VMMs, which are not pinned)."""
-    allowed = os.sched_getaffinity(0)
-    a = cpu_times()
-    time.sleep(0.1)
-    b = cpu_times()
-    idle = {c: (b[c][3] + b[c][4]) - (a[c][3] + a[c][4]) for c in b if c in a and c in allowed}
-    return max(sorted(idle), key=lambda c: idle[c]) if idle else sorted(allowed)[0]
 
 
 # Workloads of more than one process: natively they run pinned to one CPU, as in the
@@ -214,67 +148,6 @@ def guest_script(names, ops, runs):
               'echo "=== bench end"', "exit 0", ""]
     return "\n".join(lines)
 
-
-def watch_hwm(pid, box, stop):
-    """Peak RSS (VmHWM, a high-water mark, so sampling it misses nothing but the
-    last interval) of the running VMM in KiB, in box[0]; in box[1] the largest sampled
-    RssAnon + RssFile, the VMM's memory without shared-memory mappings (ringshift keeps
-    guest RAM in a memfd and maps a guest page once per shadow window that uses it, and
-    VmHWM counts every such mapping; QEMU's guest RAM is anonymous, so it stays in)."""
-    while not stop.is_set():
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                private = 0
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        box[0] = max(box[0], int(line.split()[1]))
-                    elif line.startswith("RssAnon:") or line.startswith("RssFile:"):
-                        private += int(line.split()[1])
-                box[1] = max(box[1], private)
-        except (OSError, ValueError):
-            return
-        stop.wait(0.05)
-
-
-def boot(cmd, timeout, log_path):
-    """Runs the VMM to its exit. Returns dict: lines, status, wall_s, peak_rss_kib."""
-    t0 = time.perf_counter()
-    with open(log_path, "w") as log:
-        log.write("$ %s\n" % " ".join(cmd))
-        log.flush()
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        hwm, stop = [0, 0], threading.Event()
-        w = threading.Thread(target=watch_hwm, args=(p.pid, hwm, stop), daemon=True)
-        w.start()
-        chunks, timed_out, marks, seen = [], [False], {}, b""
-
-        def kill():
-            timed_out[0] = True
-            p.kill()
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        for chunk in iter(lambda: p.stdout.read1(65536), b""):
-            chunks.append(chunk)
-            seen = seen[-64:] + chunk
-            for m in (b"BENCH-CLOCK start", b"BENCH-CLOCK end"):
-                if m in seen and m not in marks:
-                    marks[m] = time.perf_counter()
-            log.write(chunk.decode("utf-8", "replace").replace("\r", ""))
-            log.flush()
-        _, status, ru = os.wait4(p.pid, 0)
-        timer.cancel()
-        stop.set()
-        w.join()
-        wall = time.perf_counter() - t0
-    text = b"".join(chunks).decode("utf-8", "replace").replace("\r", "")
-    # ru_maxrss also counts the forked Python before exec; VmHWM is the VMM's own.
-    rss = hwm[0] or ru.ru_maxrss
-    host_span = None
-    if len(marks) == 2:
-        host_span = marks[b"BENCH-CLOCK end"] - marks[b"BENCH-CLOCK start"]
-    return {"lines": text.splitlines(), "status": os.waitstatus_to_exitcode(status), "wall_s": wall,
-            "peak_rss_kib": rss, "peak_private_kib": hwm[1], "timed_out": timed_out[0], "host_span_s": host_span}
 
 
 def run_vmm(vmm, cmd_for, names, runs, timeout, out_dir):
@@ -344,50 +217,9 @@ def run_vmm(vmm, cmd_for, names, runs, timeout, out_dir):
     return res
 
 
-# ---------------------------------------------------------------- report
-
-
-def machine_info(qemu, ringshift):
-    info = {"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            "cpu": "?", "cores": os.cpu_count(), "kernel": platform.release(), "host": platform.machine()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        with open("/proc/meminfo") as f:
-            info["mem_total"] = f.readline().split(":", 1)[1].strip()
-    except OSError:
-        pass
-    info["loadavg_at_start"] = " ".join(open("/proc/loadavg").read().split()[:3])
-    info["gcc"] = subprocess.run(["gcc", "--version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
-    if qemu:
-        info["qemu"] = subprocess.run([qemu, "--version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
-    if ringshift:
-        info["ringshift"] = subprocess.run([ringshift, "--version"], stdout=subprocess.PIPE,
-                                           text=True).stdout.strip()
-        info["ringshift_path"] = ringshift
-    try:
-        info["git"] = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
-                                     text=True).stdout.strip()
-        if subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "bench/run_all.py", "bench/workloads"],
-                          stdout=subprocess.PIPE, text=True).stdout.strip():
-            info["git"] += " + uncommitted changes to bench/"
-    except OSError:
-        pass
-    return info
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
-def make_rows(names, native, vmms):
-    """One row per workload, then boot-to-init, wall and memory. Values in the unit."""
+def make_rows(names, native, vmms, real_rows=()):
+    """One row per workload, then REAL_ROWS (bench/real_workloads.py), then boot-to-init,
+    wall and memory of the workload boot when there was one. Values in the unit."""
     def med(d, w):
         v = d.get(w)
         return statistics.median(v) if v else None
@@ -403,10 +235,11 @@ def make_rows(names, native, vmms):
              ("wall to poweroff", "s", "wall_s", "whole workload boot"),
              ("peak RSS - guest RAM", "MiB", "peak_rss_minus_ram_mib", "VMM process, %d MiB guest" % MEMORY_MIB),
              ("peak RssAnon+RssFile", "MiB", "peak_private_mib", "without shared-memory mappings")]
-    for label, unit, key, what in extra:
+    for label, unit, key, what in extra if vmms else ():
         rows.append({"name": label, "kind": "vmm", "unit": unit, "what": what, "native": None,
                      "ringshift": vmms.get("ringshift", {}).get(key), "qemu": vmms.get("qemu", {}).get(key)})
-    for r in rows:
+    rows[len(names):len(names)] = real_rows
+    for r in rows[:len(names)] + rows[len(names) + len(real_rows):]:
         r["ringshift_over_native"] = ratio(r["ringshift"], r["native"])
         r["qemu_over_native"] = ratio(r["qemu"], r["native"])
         r["qemu_over_ringshift"] = ratio(r["qemu"], r["ringshift"]) if r["kind"] != "vmm" or r["unit"] == "s" \
@@ -414,194 +247,12 @@ def make_rows(names, native, vmms):
     return rows
 
 
-def fmt(v, unit=None):
-    if v is None:
-        return "-"
-    if unit == "MiB":
-        return "%.1f" % v
-    if abs(v) >= 1000:
-        return "%.0f" % v
-    if abs(v) >= 10:
-        return "%.1f" % v
-    return "%.2f" % v
-
-
-def fmt_ratio(v):
-    return "-" if v is None else ("%.1fx" % v if v >= 10 else "%.2fx" % v)
-
-
-def table_lines(rows, markdown):
-    head = ["workload", "unit", "native", "ringshift", "QEMU", "ringshift/native", "QEMU/native", "QEMU/ringshift"]
-    body = [[r["name"], r["unit"], fmt(r["native"], r["unit"]), fmt(r["ringshift"], r["unit"]),
-             fmt(r["qemu"], r["unit"]), fmt_ratio(r["ringshift_over_native"]), fmt_ratio(r["qemu_over_native"]),
-             fmt_ratio(r["qemu_over_ringshift"])] for r in rows]
-    if markdown:
-        out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 6) + "|"]
-        out += ["| " + " | ".join(b) + " |" for b in body]
-        return out
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i]) for i, c in enumerate(cells))
-    return [line(head), "  ".join("-" * w for w in widths)] + [line(b) for b in body]
-
-
-def svg_chart(rows, info, title):
-    """Grouped horizontal bars: ringshift/native and QEMU/native per workload, log x."""
-    import math
-    data = [r for r in rows if r["kind"] != "vmm" and (r["ringshift_over_native"] or r["qemu_over_native"])]
-    series = [("ringshift_over_native", "ringshift / native", "#1f77b4"),
-              ("qemu_over_native", "QEMU TCG / native", "#ff7f0e")]
-    vals = [r[k] for r in data for k, _, _ in series if r[k]]
-    lo = 10 ** math.floor(math.log10(min(vals + [1.0]) * 0.9))
-    hi = 10 ** math.ceil(math.log10(max(vals + [10.0]) * 1.1))
-    left, right, top, bar, gap = 110, 70, 70, 13, 12
-    plot_w = 620
-    group_h = bar * len(series) + gap
-    height = top + group_h * len(data) + 70
-    width = left + plot_w + right
-    x = lambda v: left + plot_w * (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
-    esc = lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
-           'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">' % (width, height, width, height),
-           '<rect width="100%" height="100%" fill="white"/>',
-           '<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>' % (left, esc(title)),
-           '<text x="%d" y="40" font-size="11" fill="#555">time relative to native i386 on the same host '
-           '(log scale; 1 = native speed, lower is better)</text>' % left,
-           '<text x="%d" y="54" font-size="11" fill="#555">%s</text>' % (left, esc(info))]
-    bottom = top + group_h * len(data)
-    d = int(math.log10(lo))
-    while 10 ** d <= hi:
-        for m in (1, 2, 5):
-            v = m * 10 ** d
-            if lo <= v <= hi:
-                xv = x(v)
-                major = m == 1
-                out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"/>'
-                           % (xv, top - 4, xv, bottom, "#bbb" if major else "#e5e5e5"))
-                out.append('<text x="%.1f" y="%d" text-anchor="middle" fill="#333">%sx</text>'
-                           % (xv, bottom + 16, ("%g" % v)))
-        d += 1
-    out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#000" stroke-width="1.5"/>'
-               % (x(1), top - 4, x(1), bottom))
-    for i, r in enumerate(data):
-        y0 = top + i * group_h
-        out.append('<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>'
-                   % (left - 8, y0 + bar * len(series) / 2, esc(r["name"])))
-        for j, (key, _, color) in enumerate(series):
-            v = r[key]
-            yb = y0 + j * bar
-            if not v:
-                out.append('<text x="%d" y="%.1f" font-size="10" fill="#a00" dominant-baseline="middle">'
-                           'no result</text>' % (left + 4, yb + bar / 2))
-                continue
-            x0, x1 = x(lo), x(v)
-            out.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s"/>'
-                       % (x0, yb + 1, max(x1 - x0, 1), bar - 2, color))
-            out.append('<text x="%.1f" y="%.1f" font-size="10" dominant-baseline="middle">%s</text>'
-                       % (x1 + 4, yb + bar / 2, fmt_ratio(v)))
-    ly = bottom + 36
-    lx = left
-    for _, label, color in series:
-        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (lx, ly - 10, color))
-        out.append('<text x="%d" y="%d">%s</text>' % (lx + 17, ly, esc(label)))
-        lx += 170
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
-
-
-HOST_COSTS = [
-    ("host_fault_signal", "a fault delivered as SIGSEGV (SA_ONSTACK) and the return from the handler"),
-    ("host_mmap_page", "mmap(MAP_FIXED) of one memfd page into a reserved window (a shadow fill)"),
-    ("host_first_touch", "first access to a freshly mapped page (a minor fault in the host)"),
-    ("host_mprotect_page", "mprotect of one page"),
-    ("host_unmap_page", "one page back to PROT_NONE anonymous"),
-    ("host_wrgsbase_pair", "WRGSBASE, a load through GS, WRGSBASE"),
-    ("host_fxsave_pair", "FXSAVE + FXRSTOR"),
-]
-
-
-def host_costs(bindir, runs):
-    """Builds and runs bench/host_costs.c (x86-64) RUNS times: {name: median ns}."""
-    out = os.path.join(bindir, "host_costs")
-    p = subprocess.run(["gcc", "-O2", "-mfsgsbase", "-o", out, os.path.join(HERE, "host_costs.c")],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if p.returncode != 0:
-        note("host_costs.c did not build: %s" % p.stdout.strip()[-200:])
-        return {}
-    got = {}
-    for _ in range(max(1, runs)):
-        r = subprocess.run([out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for m in RESULT.finditer(r.stdout):
-            got.setdefault(m.group(1), []).append(float(m.group(2)))
-    return {k: statistics.median(v) for k, v in got.items()}
-
-
-def write_markdown(path, info, args_line, mode, rows, vmms, failures, runtime, svg_name, host=None):
-    L = ["# ringshift workload benchmark results", "",
-         "Generated by `bench/run_all.py` (%s). Regenerate with `%s`." % (mode, args_line), "",
-         "- Date: %s" % info["date"],
-         "- Machine: %s, %s cores, %s RAM, host kernel %s (%s); load average at start %s"
-         % (info["cpu"], info["cores"], info.get("mem_total", "?"), info["kernel"], info["host"],
-            info["loadavg_at_start"]),
-         "- %s (`%s`); %s; %s; benchmark scripts at git %s"
-         % (info.get("ringshift", "ringshift not run"), info.get("ringshift_path", "-"),
-            info.get("qemu", "QEMU not run"), info["gcc"], info.get("git", "?")),
-         "- Guest: Debian 12 i386 kernel + busybox initramfs (guests/linux/fetch.sh), %d MiB RAM, 1 CPU, "
-         "the same kernel, initramfs and command line under both VMMs" % MEMORY_MIB,
-         "- Guest clocksource: %s; guest uptime / host time across the workload run (clock check, "
-         "1 = the guest clock keeps real time): %s"
-         % (", ".join("%s %s" % (k, v.get("guest_clocksource")) for k, v in vmms.items()),
-            ", ".join("%s %s" % (k, "%.4f" % v["guest_over_host_clock"] if v.get("guest_over_host_clock")
-                                 else "?") for k, v in vmms.items())),
-         "- Load average at the end: %s (other work on this 2-core machine adds noise)"
-         % info.get("loadavg_at_end", "?"),
-         "- Total run time of the benchmark: %.0f s" % runtime, ""]
-    L += table_lines(rows, True)
-    L += ["", "![ratios to native](%s)" % svg_name, "",
-          "Ratios are times (ns per op, seconds): above 1 means slower than the reference. "
-          "QEMU/ringshift above 1 means ringshift is faster than QEMU.", "",
-          "## How it is measured", "",
-          "- Every workload is a C program in `bench/workloads/` (gcc -m32 -O2 -static) that runs a fixed "
-          "amount of work and times it itself with `clock_gettime(CLOCK_MONOTONIC)`, printing "
-          "`RESULT name=... ns_per_op=...`. Each figure is the median of the runs.",
-          "- Natively the same binaries run on the host; the multi-process workloads (fork_wait, "
-          "fork_exec, pipe, ctxsw, shell) pinned to one CPU (the idlest at the start of the run) as the "
-          "guest has one CPU, the others, like the VMM processes, not pinned. "
-          "`fork_exec` and `shell` exec the guest's busybox binary natively too, so the exec'd program "
-          "is identical.",
-          "- In a VM the clock is the guest kernel's; ringshift and QEMU both drive it from the host's "
-          "clock, so the guest-measured times are real (host) time. Setup outside the timed loop (e.g. "
-          "building the 32 MiB chain of `mem`) is not counted.",
-          "- One boot per VMM runs every workload and repetition (`/rs/bench.sh` via rs.check=); "
-          "boot-to-init is the guest's uptime printed by /init (median of that boot and the extra "
-          "boot-only boots), wall is the host time of the workload boot from start to power-off, peak "
-          "RSS is the VMM process's VmHWM minus the guest RAM size (guest pages never touched are not "
-          "resident, so this can be below the VMM's real overhead). VmHWM counts a shared page once per "
-          "mapping: ringshift keeps guest RAM in a memfd and maps a guest page into every shadow window "
-          "that uses it (the kernel half of each cached address space), so its figure includes those "
-          "aliases. The row below it, the peak of RssAnon + RssFile, leaves shared memory out: for "
-          "ringshift that is the VMM's own memory (translation cache, tables) without guest RAM; for QEMU "
-          "it includes the guest RAM the guest touched (anonymous memory there).",
-          "- What one op is:", ""]
-    L += ["  - `%s`: %s" % (w[0], w[5]) for w in WORKLOADS if w[0] in {r["name"] for r in rows}]
-    if host:
-        L += ["", "## What the host charges", "",
-              "`bench/host_costs.c`, run natively in the same benchmark run (median ns). ringshift's shadow "
-              "page tables are host mappings, so these set the floor under page faults and fork: a guest "
-              "fault on a fresh page costs at least a fault signal, an mmap and a first touch.", "",
-              "| operation | ns | what |", "|---|---:|---|"]
-        L += ["| %s | %.0f | %s |" % (k, host[k], what) for k, what in HOST_COSTS if k in host]
-    if failures:
-        L += ["", "## Failures", ""] + ["- " + f for f in failures]
-    L.append("")
-    with open(path, "w") as f:
-        f.write("\n".join(L))
 
 
 # ---------------------------------------------------------------- main
 
 
-def main():
-    started = time.perf_counter()
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("ringshift", nargs="?", default="build", help="ringshift executable or build directory")
@@ -610,9 +261,9 @@ def main():
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--no-ringshift", action="store_true")
     ap.add_argument("--no-native", action="store_true")
-    ap.add_argument("--only", help="comma-separated workloads (default all)")
+    ap.add_argument("--only", help="comma-separated workloads (default all; debian_boot not with --quick)")
     ap.add_argument("--out-dir", default=os.path.join(HERE, "out"))
-    ap.add_argument("--vmm-arg", action="append", default=[], help="extra ringshift argument, e.g. --stats")
+    ap.add_argument("--vmm-arg", action="append", default=[], help="extra ringshift argument, e.g. --vmm-arg=--stats")
     ap.add_argument("--cache", help="guest cache directory (default guests/linux/cache)")
     ap.add_argument("--flavour", choices=("686", "686-pae"), default="686",
                     help="the Debian kernel: 686 (default) or 686-pae (PAE paging, NX)")
@@ -621,35 +272,34 @@ def main():
     rec.add_argument("--record", action="store_true", help="write bench/RESULTS.md and bench/results.svg "
                      "(the default unless --quick or --only)")
     rec.add_argument("--no-record", action="store_true")
-    args = ap.parse_args()
-    runs = args.runs or (1 if args.quick else 3)
-    names = [w[0] for w in WORKLOADS]
+    return ap.parse_args()
+
+
+def select(args):
+    """The C workloads and the real ones to run: --only's, or all (without debian_boot
+    in --quick mode, a boot of a minute or more per VMM)."""
+    known = [w[0] for w in WORKLOADS] + real.NAMES
     if args.only:
-        names = [n for n in args.only.split(",") if n]
-        bad = [n for n in names if n not in WL]
+        picked = [n for n in args.only.split(",") if n]
+        bad = [n for n in picked if n not in known]
         if bad:
-            sys.exit("bench/run_all: unknown workloads %s (known: %s)" % (bad, ", ".join(WL)))
+            sys.exit("bench/run_all: unknown workloads %s (known: %s)" % (bad, ", ".join(known)))
+    else:
+        picked = [n for n in known if not (args.quick and n == real.DEBIAN)]
+        if args.quick:
+            note("quick mode: debian_boot left out (--only ...,debian_boot runs it)")
+    return [n for n in picked if n in WL], [n for n in picked if n in real.NAMES]
+
+
+def run_classic(args, names, runs, rs, qemu, out_dir, work, info):
+    """The C workloads: built, run natively, then one boot per VMM running them all.
+    Returns (native, native_errors, host_costs, vmms, failures, ops)."""
     ops = {n: WL[n][3] if args.quick else WL[n][2] for n in names}
-    record = args.record or not (args.quick or args.only or args.no_record)
-
-    rs = args.ringshift
-    if os.path.isdir(rs):
-        rs = os.path.join(rs, "ringshift")
-    rs = None if args.no_ringshift else os.path.abspath(rs)
-    if rs and not os.access(rs, os.X_OK):
-        sys.exit("bench/run_all: no ringshift executable at %s (build first, or --no-ringshift)" % rs)
-    qemu = None if args.no_qemu else ensure_qemu()
-    out_dir = os.path.abspath(args.out_dir)
-    os.makedirs(out_dir, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="rs-bench-all.")
+    if not names:
+        return {}, {}, {}, {}, [], ops
     ensure_gcc_m32(work)
-
     bindir = build(names, os.path.join(out_dir, "bin"))
     note("built %d workloads into %s (gcc -m32 -O2 -static)" % (len(names), bindir))
-    info = machine_info(qemu, rs)
-    note("%s, %s cores, kernel %s, load %s; %d run(s) each%s"
-         % (info["cpu"], info["cores"], info["kernel"], info["loadavg_at_start"], runs,
-            ", quick (reduced work)" if args.quick else ""))
 
     # The initramfs: the default guest plus /rs/bench/<workloads>, /rs/bench.sh, /rs/off.sh.
     extra = os.path.join(work, "extra")
@@ -690,40 +340,42 @@ def main():
     for vmm, r in vmms.items():
         failures += ["%s: %s" % (vmm, p) for p in r["problems"]]
         failures += ["%s %s: %s" % (vmm, k, "; ".join(v)) for k, v in r["errors"].items()]
-    rows = make_rows(names, native, vmms)
+    return native, native_errors, host, vmms, failures, ops
+
+
+def main():
+    started = time.perf_counter()
+    args = parse_args()
+    runs = args.runs or (1 if args.quick else 3)
+    names, real_names = select(args)
+    record = args.record or not (args.quick or args.only or args.no_record)
+    rs, qemu = vmm_paths(args.ringshift, args.no_ringshift, args.no_qemu)
+    out_dir = os.path.abspath(args.out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="rs-bench-all.")
+    info = machine_info(qemu, rs)
+    note("%s, %s cores, kernel %s, load %s; %d run(s) each%s"
+         % (info["cpu"], info["cores"], info["kernel"], info["loadavg_at_start"], runs,
+            ", quick (reduced work)" if args.quick else ""))
+
+    native, native_errors, host, vmms, failures, ops = run_classic(args, names, runs, rs, qemu, out_dir, work, info)
+    rw = real.run(real_names, {"runs": runs, "quick": args.quick, "ringshift": rs, "qemu": qemu,
+                               "native": not args.no_native, "out_dir": out_dir, "timeout": args.timeout,
+                               "vmm_args": args.vmm_arg, "cache": args.cache, "flavour": args.flavour})
+    failures += rw["failures"]
+    rows = make_rows(names, native, vmms, rw["rows"])
     info["loadavg_at_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
     runtime = time.perf_counter() - started
     mode = "%s, %d run%s per figure" % ("quick mode (a fifth of the work)" if args.quick else "full run", runs,
                                         "" if runs == 1 else "s")
 
-    print()
-    print("bench/run_all: medians (%s); ratios are times, above 1 = slower than the reference" % mode)
-    for line in table_lines(rows, False):
-        print("  " + line)
-    for f in failures:
-        print("  FAILED: " + f)
-    print("  total run time %.0f s" % runtime)
-
     vmms_json = {k: {kk: vv for kk, vv in v.items() if kk != "lines"} for k, v in vmms.items()}
-    with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump({"machine": info, "mode": mode, "runs": runs, "quick": args.quick, "memory_mib": MEMORY_MIB,
-                   "ops": ops, "native": native, "native_errors": native_errors, "host_costs_ns": host,
-                   "vmms": vmms_json, "rows": rows,
-                   "failures": failures, "runtime_s": runtime, "complete": not failures}, f, indent=2)
-        f.write("\n")
-    title = "ringshift vs QEMU TCG, i386 workloads (%s)" % info["date"].split()[0]
-    chart_info = "%s, %s cores; %s; median of %d" % (info["cpu"], info["cores"], info.get("qemu", ""), runs)
-    svg = svg_chart(rows, chart_info, title)
-    with open(os.path.join(out_dir, "results.svg"), "w") as f:
-        f.write(svg)
-    note("wrote %s/results.json and results.svg, consoles in %s/*.console.txt" % (out_dir, out_dir))
-    if record:
-        with open(os.path.join(HERE, "results.svg"), "w") as f:
-            f.write(svg)
-        cmdline = "bench/run_all.py " + " ".join(a if " " not in a else repr(a) for a in sys.argv[1:])
-        write_markdown(os.path.join(HERE, "RESULTS.md"), info, cmdline.strip(), mode, rows, vmms, failures,
-                       runtime, "results.svg", host)
-        note("wrote bench/RESULTS.md and bench/results.svg")
+    data = {"machine": info, "mode": mode, "runs": runs, "quick": args.quick, "memory_mib": MEMORY_MIB,
+            "ops": ops, "native": native, "native_errors": native_errors, "host_costs_ns": host,
+            "vmms": vmms_json, "real": rw["results"], "real_notes": rw["notes"], "rows": rows,
+            "failures": failures, "runtime_s": runtime, "complete": not failures}
+    whats = [(w[0], w[5]) for w in WORKLOADS] + real.WHATS
+    write_outputs(data, out_dir, record, vmms, whats, real.markdown_lines(rw))
     shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
 

@@ -139,6 +139,8 @@ def main():
     ap.add_argument("--no-grub-keys", dest="grub_keys", action="store_false",
                     help="let GRUB's menu time out instead of driving it from the console")
     ap.add_argument("--log", metavar="FILE", help="write the raw console output to FILE")
+    ap.add_argument("--stderr", metavar="FILE", help="write the emulator's stderr to FILE (e.g. ringshift's "
+                    "--stats figures, given with --vmm-arg=--stats)")
     ap.add_argument("-v", "--verbose", action="store_true", help="show the console as it comes")
     args = ap.parse_args()
     if not os.path.isfile(args.image):
@@ -154,7 +156,8 @@ def main():
     except OSError as e:
         fatal("cannot run %s: %s" % (cmd[0], e.strerror))
     stderr = []
-    threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True).start()
+    err_thread = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)
+    err_thread.start()
     con = Console(proc, log, args.verbose)
     deadline = start + args.timeout
     reached = {}          # stage -> seconds from the start
@@ -258,6 +261,10 @@ def main():
             proc.kill()
             proc.wait()
     con.thread.join(timeout=5)
+    err_thread.join(timeout=5)
+    if args.stderr:
+        with open(args.stderr, "wb") as f:
+            f.write(b"".join(stderr))
     text = con.text()
     trouble = [l for l in text.splitlines() if TROUBLE.search(l)]
     if trouble:
