@@ -51,11 +51,10 @@ void print_stats(rs::Machine& m) {
                (unsigned long long)r.mmio_exits, m.shadow().mapped());
   std::fprintf(stderr,
                "ringshift translation: guest_bytes=%llu host_bytes=%llu translate_ms=%.1f indirect_misses=%llu "
-               "direct_lookups=%llu jtable_page_clears=%llu relocations=%llu relocate_ms=%.1f relocations_verified=%llu\n",
+               "direct_lookups=%llu jtable_page_clears=%llu shared_hits=%llu\n",
                (unsigned long long)t.guest_bytes, (unsigned long long)t.host_bytes, double(t.translate_ns) / 1e6,
                (unsigned long long)t.indirect_misses, (unsigned long long)t.direct_lookups,
-               (unsigned long long)t.jtable_page_clears, (unsigned long long)t.relocations, double(t.relocate_ns) / 1e6,
-               (unsigned long long)t.relocations_verified);
+               (unsigned long long)t.jtable_page_clears, (unsigned long long)t.shared_hits);
   std::fputs(m.profile().report(m.translator(), s.fill_ticks, s.fills).c_str(), stderr);
 }
 

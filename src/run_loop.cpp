@@ -31,7 +31,7 @@ int Machine::run() {
     if (!before_block()) continue;  // it had something to do first: look again
     Step s;
     if (!pick_block(s)) continue;
-    const auto why = Exit(tr_->runtime().enter(&c, s.block->code));
+    const auto why = Exit(tr_->runtime().enter(&c, s.block->entry()));
     Timed timed(prof_.exits[size_t(why) & 15]);
     after_block(s, handle_exit(why));
   }
@@ -192,7 +192,7 @@ uint32_t Machine::continue_after_helper() {
   try {
     Block* b = tr_->lookup_or_translate(c.eip);
     if (!b) return uint32_t(Exit::Dispatch);
-    c.ret_addr = uint64_t(b->code);
+    c.ret_addr = uint64_t(b->entry());
     c.irq_inhibit = 0;  // a MOV SS shadow with IF and TF clear: the block runs whole (single_step_needed)
     return kResumeNewView;
   } catch (...) {

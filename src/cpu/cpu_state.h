@@ -75,6 +75,9 @@ struct alignas(4096) CpuState {
   uint64_t seg_window[6];      // window + segment base, loaded into GS for fs:/gs: overrides
   uint64_t neg_seg_window[6];  // their negations, to turn rebased string pointers back
   uint32_t eip;
+  // The linear page (address & ~0xFFF) the running block was entered at: blocks of user
+  // code serve every address their physical page is mapped at and form guest EIPs from it.
+  uint32_t page_base;
   uint32_t vflags;      // virtual EFLAGS bits (FL_VIRT) + reserved bit 1
   uint32_t host_mxcsr;
   uint32_t exit_arg;

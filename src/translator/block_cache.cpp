@@ -33,6 +33,10 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
     r.info->stub = dst + r.stub_off;
     int32_t rel = int32_t(r.info->stub - (r.info->rel32 + 4));
     std::memcpy(r.info->rel32, &rel, 4);
+    if (r.alt_off >= 0) {
+      r.info->alt_rel32 = dst + r.alt_off;
+      r.info->jt_tail = dst + r.tail_off;
+    }
   }
   Block* b = blk.get();
   if (single) {
@@ -40,37 +44,25 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
     single_ = std::move(blk);  // frees the previous one
     return b;
   }
-  if (e.relocatable && relocatable_mode(b->mode) && host_relocs(e))
-    b->relocs = std::make_shared<const Relocs>(std::move(e.rel));
   enter_block(std::move(blk));
   return b;
 }
 
-// The emitters record every jump out of the block (Emitter::jmp_host); anything asmjit
-// had to relocate itself would be a dependency they did not record.
-bool Translator::host_relocs(Emitter& e) {
-  for (const asmjit::RelocEntry* re : e.code.relocEntries())
-    if (re->relocType() != asmjit::RelocType::kNone) return false;
-  return true;
-}
-
 // Makes a cached block findable: by key, by host address, by physical page (and
-// write-protects its pages), by physical address for relocation, and in the
-// indirect-branch table.
+// write-protects its pages), and in the indirect-branch table.
 void Translator::enter_block(std::unique_ptr<Block> blk) {
   Block* b = blk.get();
   by_host_[uint64_t(b->code)] = b;
   if (perf_map_) write_perf_map(*b);
-  auto k = key(b->eip, b->mode, b->phys_start);
+  auto k = key(*b);
   if (auto old = blocks_.find(k); old != blocks_.end()) unlink(old->second.get());
   blocks_[k] = std::move(blk);
-  if (b->relocs) by_phys_[key(0, b->mode, b->phys_start)] = b;
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];
     if (v.empty() || v.back() != b) v.push_back(b);
     shadow_.protect_code(p);
   }
-  remember(b);
+  remember(b, b->eip);
 }
 
 void Translator::clear_jtables(int slot) {
@@ -96,12 +88,14 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
   }
 }
 
-void Translator::remember(Block* b) {
+// Enters b into the active address space's table as the code for linear EIP eip (a
+// shared block goes in at its outer entry, which sets page_base from the target).
+void Translator::remember(Block* b, uint32_t eip) {
   // Outside flat modes the table's EIP key would not say which code segment (translator.h).
   if (!b->cached || !(b->mode & kModeFlatStack)) return;
   JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
-  const uint32_t i = 2 * jtable_index(b->eip);
-  const uint64_t neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | b->eip);
+  const uint32_t i = 2 * jtable_index(eip);
+  const uint64_t neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | eip);
   auto& pages = jt_pages_[shadow_.active()];
   auto note = [&](uint32_t at, uint32_t eip) {
     auto& v = pages[eip >> kPageShift];
@@ -113,16 +107,21 @@ void Translator::remember(Block* b) {
   }
   t[i].neg_key = neg_key;
   t[i].code = uint64_t(b->code);
-  note(i, b->eip);
+  note(i, eip);
 }
 
 void Translator::chain(ExitSite* site, Block* to) {
   if (site->to == to) return;
-  int32_t rel = int32_t(to->code - (site->rel32 + 4));
+  int32_t rel = int32_t(to->entry() - (site->rel32 + 4));
   std::memcpy(site->rel32, &rel, 4);
   site->to = to;
   to->incoming.push_back(site);
   stats.chains++;
+}
+
+void Translator::aim_at_lookup(const ExitSite* site) {
+  const int32_t rel = int32_t(site->jt_tail - (site->alt_rel32 + 4));
+  std::memcpy(site->alt_rel32, &rel, 4);
 }
 
 void Translator::unlink(Block* b) {
@@ -141,10 +140,16 @@ void Translator::unlink(Block* b) {
     }
     if (s->rel32) unpatch(s.get());
   }
+  // A shared block may be in the tables at any alias: the same offset in the page, any
+  // of the 16 values of EIP bits 12-15 that the index keeps.
+  const uint32_t aliases = b->shared ? 16 : 1;
   for (JTableEntry* t : jtables_) {
-    for (uint32_t w = 0; w < 2; ++w) {
-      JTableEntry& j = t[2 * jtable_index(b->eip) + w];
-      if (j.code == uint64_t(b->code)) j = {1, 0};
+    for (uint32_t a = 0; a < aliases; ++a) {
+      const uint32_t eip = b->shared ? (a << kPageShift) | (b->eip & (kPageSize - 1)) : b->eip;
+      for (uint32_t w = 0; w < 2; ++w) {
+        JTableEntry& j = t[2 * jtable_index(eip) + w];
+        if (j.code == uint64_t(b->code)) j = {1, 0};
+      }
     }
   }
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
@@ -153,8 +158,7 @@ void Translator::unlink(Block* b) {
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
   }
-  if (auto t = by_phys_.find(key(0, b->mode, b->phys_start)); t != by_phys_.end() && t->second == b) by_phys_.erase(t);
-  auto it = blocks_.find(key(b->eip, b->mode, b->phys_start));
+  auto it = blocks_.find(key(*b));
   if (it != blocks_.end() && it->second.get() == b) {
     graveyard_.push_back(std::move(it->second));
     blocks_.erase(it);
@@ -178,7 +182,6 @@ void Translator::flush() {
     shadow_.unprotect_code(p);
   }
   by_page_.clear();
-  by_phys_.clear();
   blocks_.clear();
   graveyard_.clear();
   by_host_.clear();

@@ -5,24 +5,33 @@
 
 namespace rs {
 
-uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* data) {
+// The target is in R9d (arg): a shared block's targets depend on where it runs.
+uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t target, const void* data) {
   auto* site = static_cast<const ExitSite*>(data);
   auto& tr = *static_cast<Translator*>(cpu->translator);
   tr.stats.direct_lookups++;
-  cpu->eip = site->target;
+  cpu->eip = target;
   // A one-instruction block returns to the loop as completed, even when an exit is requested.
   if (!site->from->cached) return uint32_t(Exit::Dispatch);
   if (cpu->exit_request) return uint32_t(Exit::Poll);
   try {
-    Block* b = tr.lookup(site->target);
-    if (!b) b = tr.translate(site->target);
-    if (!b) return uint32_t(Exit::Dispatch);
     // With paging, only a branch within the page is bound for good (see the header).
     Block* from = site->from;
-    const bool same_page =
-        !(from->mode & kModePaging) || ((from->cs_base + site->target) >> kPageShift) == from->page_first;
-    if (from->cached && !from->dead && b->mode == from->mode && same_page) tr.chain(const_cast<ExitSite*>(site), b);
-    cpu->ret_addr = uint64_t(b->code);
+    const uint32_t from_page = from->shared ? cpu->page_base >> kPageShift : from->page_first;
+    const bool same_page = !(from->mode & kModePaging) || ((from->cs_base + target) >> kPageShift) == from_page;
+    Block* b = tr.lookup(target);
+    if (!b) b = tr.translate(target);
+    if (!b) return uint32_t(Exit::Dispatch);
+    // A shared block that runs into the next page is checked at every lookup: another
+    // process may map something else there.
+    const bool checked_only = b->shared && b->page_last != b->page_first;
+    if (from->cached && !from->dead && b->mode == from->mode && same_page) {
+      if (!checked_only)
+        tr.chain(const_cast<ExitSite*>(site), b);
+      else if (site->alt_rel32)  // from now on through the table, which is checked per address space
+        tr.aim_at_lookup(site);
+    }
+    cpu->ret_addr = uint64_t(b->entry());
     return 0;
   } catch (...) {
     return uint32_t(Exit::Dispatch);  // the run loop translates again and reports the error
@@ -38,7 +47,7 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
     Block* b = tr.lookup(target);
     if (!b) b = tr.translate(target);
     if (!b) return uint32_t(Exit::Dispatch);
-    cpu->ret_addr = uint64_t(b->code);
+    cpu->ret_addr = uint64_t(b->entry());
     return 0;
   } catch (...) {
     return uint32_t(Exit::Dispatch);

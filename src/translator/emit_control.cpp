@@ -9,11 +9,18 @@ using namespace asmjit;
 
 namespace {
 
-uint32_t branch_target(Emitter& e, const Insn& in) {
+uint32_t branch_target(const Insn& in) {
   uint32_t t = in.next() + uint32_t(int32_t(in.ops[0].imm.value.s));
-  if (in.z.operand_width != 16) return t;
-  e.relocatable = false;  // the target wraps at 64 KiB: not the same shift as the block's
-  return t & 0xFFFF;
+  return in.z.operand_width == 16 ? (t & 0xFFFF) : t;
+}
+
+// A direct jump with a 16-bit operand size in a shared block: the target wraps at 64 KiB
+// of where the block runs, so it is computed and looked up like an indirect one.
+bool o16_in_shared(Emitter& e, const Insn& in) {
+  if (!e.blk.shared || in.z.operand_width != 16 || in.ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE) return false;
+  e.eip_to(x86::r9d, in.next() + uint32_t(int32_t(in.ops[0].imm.value.s)));
+  e.a.movzx(x86::r9d, x86::r9w);
+  return true;
 }
 
 uint8_t condition_code(const Insn& in) {
@@ -25,11 +32,12 @@ void push_return(Emitter& e, const Insn& in) {
   int bytes = in.z.operand_width / 8;
   uint32_t ret = in.next() & (bytes == 2 ? 0xFFFF : 0xFFFFFFFF);
   Emitter::Stack st(e);
-  e.a.mov(st.at(-bytes, uint32_t(bytes)), Imm(ret));
-  if (bytes == 4)
-    e.note_eip_imm();
-  else
-    e.relocatable = false;  // a 16-bit return address is not shifted like the block
+  if (e.blk.shared) {  // flat: at() leaves R11 alone
+    e.eip_to(x86::r11d, in.next());
+    e.a.mov(st.at(-bytes, uint32_t(bytes)), bytes == 2 ? x86::Gp(x86::r11w) : x86::Gp(x86::r11d));
+  } else {
+    e.a.mov(st.at(-bytes, uint32_t(bytes)), Imm(ret));
+  }
   st.adjust(-bytes);
 }
 
@@ -57,10 +65,15 @@ bool is_control(const Insn& in) {
 
 bool emit_control(Emitter& e, const Insn& in) {
   bool cx = in.z.address_width == 16;  // 67 prefix: CX counts
+  const bool conditional = in.mn() != ZYDIS_MNEMONIC_JMP && in.mn() != ZYDIS_MNEMONIC_CALL && in.mn() != ZYDIS_MNEMONIC_RET;
+  if (conditional && e.blk.shared && in.z.operand_width == 16)
+    throw GuestError("a conditional branch with a 16-bit operand size in user code: " + in.text());
   switch (in.mn()) {
     case ZYDIS_MNEMONIC_JMP:
-      if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-        e.exit_direct(branch_target(e, in));
+      if (o16_in_shared(e, in)) {
+        e.exit_indirect();
+      } else if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        e.exit_direct(branch_target(in));
       } else {
         e.load_rm(in, in.z.operand_width);
         e.exit_indirect();
@@ -69,7 +82,10 @@ bool emit_control(Emitter& e, const Insn& in) {
     case ZYDIS_MNEMONIC_CALL:
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         push_return(e, in);
-        e.exit_direct(branch_target(e, in));
+        if (o16_in_shared(e, in))
+          e.exit_indirect();
+        else
+          e.exit_direct(branch_target(in));
       } else {
         e.load_rm(in, in.z.operand_width);  // before the push: call [esp+4] reads the old ESP
         push_return(e, in);
@@ -96,13 +112,13 @@ bool emit_control(Emitter& e, const Insn& in) {
       uint8_t op = in.mn() == ZYDIS_MNEMONIC_LOOP ? 0xE2 : in.mn() == ZYDIS_MNEMONIC_LOOPE ? 0xE1
                  : in.mn() == ZYDIS_MNEMONIC_LOOPNE ? 0xE0 : 0xE3;
       if (cx)
-        e.loop_cx(op, branch_target(e, in), in.next());
+        e.loop_cx(op, branch_target(in), in.next());
       else
-        e.loop_direct(op, branch_target(e, in), in.next());
+        e.loop_direct(op, branch_target(in), in.next());
       return true;
     }
     default:
-      e.jcc_direct(condition_code(in), branch_target(e, in), in.next());
+      e.jcc_direct(condition_code(in), branch_target(in), in.next());
       return true;
   }
 }

@@ -20,7 +20,7 @@ ExitSite* Emitter::new_site(uint32_t target) {
 }
 
 void Emitter::patchable(std::initializer_list<uint8_t> op, ExitSite* s) {
-  Pending p{a.newLabel(), int(op.size()), a.newLabel(), s};
+  Pending p{a.newLabel(), int(op.size()), a.newLabel(), s, asmjit::Label()};
   a.bind(p.site);
   uint8_t buf[8] = {};
   unsigned n = 0;
@@ -71,12 +71,12 @@ void Emitter::loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
 void Emitter::exit_indirect() {
   if (!blk.cached) {  // one-instruction blocks go back to the run loop
     a.mov(x86::r8, Imm(uint64_t(&helper_leave_indirect)));
-    jmp_host(tr.runtime().helper_stub);
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
     return;
   }
   if (!(blk.mode & kModeFlatStack)) {  // no table outside flat modes (translator.h)
     a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
-    jmp_host(tr.runtime().helper_stub);
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
     return;
   }
   jtable_jump();
@@ -110,7 +110,7 @@ void Emitter::jtable_jump() {
   a.bind(miss);
   a.xchg(x86::r11, x86::rcx);
   a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
-  jmp_host(tr.runtime().helper_stub);
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
 }
 
 void Emitter::irq_window_check(const Insn& in, bool shadow) {
@@ -118,15 +118,14 @@ void Emitter::irq_window_check(const Insn& in, bool shadow) {
   a.xchg(x86::r8, x86::rcx);
   a.jecxz(x86::rcx, skip);
   a.xchg(x86::r8, x86::rcx);
-  a.mov(x86::r9d, Imm(in.next()));
-  note_eip_imm();
+  eip_to(x86::r9d, in.next());
   Label after = a.newLabel();
-  a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
-  note_eip_imm();
+  eip_to(x86::r11d, in.eip);
+  a.mov(cpu_field(offsetof(CpuState, eip), 4), x86::r11d);
   a.mov(x86::r11, Imm(shadow ? uint64_t(1) : uint64_t(0)));
   a.mov(x86::r8, Imm(uint64_t(&helper_irq_window)));
   a.lea(x86::r10, x86::ptr(after));
-  jmp_host(tr.runtime().helper_stub);
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
   a.bind(after);  // not reached: the helper always leaves
   a.jmp(done);
   a.bind(skip);
@@ -142,42 +141,33 @@ const Insn& Emitter::keep(const Insn& in) {
   return copy;
 }
 
-void Emitter::jmp_host(const uint8_t* target) {
-  const size_t at = a.offset();
-  a.jmp(Imm(uint64_t(target)));
-  if (a.offset() - at == 5)  // E9 rel32
-    rel.host_rel32.push_back(uint32_t(at + 1));
-  else
-    relocatable = false;
-}
-
-void Emitter::mov_r11_block_ptr(const void* p, std::vector<Relocs::Ptr>& list, uint32_t index) {
-  const size_t at = a.offset();
-  a.mov(x86::r11, Imm(uint64_t(p)));
-  if (a.offset() - at == 10)  // REX.W B8+r imm64: the pointer is the last 8 bytes
-    list.push_back({uint32_t(at + 2), index});
-  else
-    relocatable = false;
+void Emitter::eip_to(const x86::Gp& r32, uint32_t eip) {
+  if (!blk.shared) {
+    a.mov(r32, Imm(eip));
+    return;
+  }
+  const x86::Gp r64 = r32.r64();
+  a.mov(r32, cpu_field(offsetof(CpuState, page_base), 4));
+  a.lea(r32, x86::ptr(r64, int32_t(eip - (blk.eip & ~(kPageSize - 1)))));
 }
 
 void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data) {
   const bool own = data == &in;
   if (own) data = &keep(in);
   Label after = a.newLabel();
-  a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(in.eip));
-  note_eip_imm();
-  if (with_ea) modrm_op(in, {0x8D}, kR9, 0, false, false);  // lea r9d, [ea]
-  if (own) {
-    uint32_t index = 0;
-    while (blk.kept[index].get() != data) ++index;
-    mov_r11_block_ptr(data, rel.kept_imm, index);
-  } else {
-    a.mov(x86::r11, Imm(uint64_t(data)));
+  eip_to(x86::r11d, in.eip);
+  a.mov(cpu_field(offsetof(CpuState, eip), 4), x86::r11d);
+  if (own && blk.shared) {
+    // Helpers read the instruction's EIP (and next()): the kept copy says where it runs now.
+    a.mov(x86::r8, Imm(uint64_t(data)));
+    a.mov(x86::dword_ptr(x86::r8, int32_t(offsetof(Insn, eip))), x86::r11d);
   }
+  if (with_ea) modrm_op(in, {0x8D}, kR9, 0, false, false);  // lea r9d, [ea]
+  a.mov(x86::r11, Imm(uint64_t(data)));
   a.mov(x86::r8, Imm(uint64_t(fn)));
   a.lea(x86::r10, x86::ptr(after));
   // Only the #NM/#MF checks look at x87 state (FSW) while they run.
-  jmp_host(fn == &helper_fpu_unavailable ? tr.runtime().helper_stub_full : tr.runtime().helper_stub);
+  a.jmp(Imm(uint64_t(fn == &helper_fpu_unavailable ? tr.runtime().helper_stub_full : tr.runtime().helper_stub)));
   a.bind(after);
 }
 
@@ -187,24 +177,37 @@ void Emitter::finish_exits() {
     // With paging, a branch to another page is never chained (translator.h): look it up.
     if (blk.cached && (blk.mode & kModePaging) && (blk.mode & kModeFlatStack) &&
         (p.info->target >> kPageShift) != blk.page_first) {
-      a.mov(x86::r9d, Imm(p.info->target));
-      note_eip_imm();
+      eip_to(x86::r9d, p.info->target);
       jtable_jump();
       continue;
     }
-    a.mov(cpu_field(offsetof(CpuState, eip), 4), Imm(p.info->target));
-    note_eip_imm();
-    uint32_t index = 0;
-    while (blk.exits[index].get() != p.info) ++index;
-    mov_r11_block_ptr(p.info, rel.site_imm, index);
+    // helper_dispatch_direct takes the target from R9d (a shared block's targets move).
+    eip_to(x86::r9d, p.info->target);
+    if (blk.shared && blk.cached) {  // jmp +0, until dispatch aims it at the lookup
+      if (!jt_tail_.isValid()) jt_tail_ = a.newLabel();
+      p.alt = a.newLabel();
+      a.bind(p.alt);
+      const uint8_t jmp0[] = {0xE9, 0, 0, 0, 0};
+      a.embed(jmp0, sizeof jmp0);
+    }
+    a.mov(cpu_field(offsetof(CpuState, eip), 4), x86::r9d);
+    a.mov(x86::r11, Imm(uint64_t(p.info)));
     a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_direct)));
-    jmp_host(tr.runtime().helper_stub);
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  }
+  if (jt_tail_.isValid()) {
+    a.bind(jt_tail_);
+    jtable_jump();
   }
 }
 
 void Emitter::resolve() {
-  for (auto& p : pending_)
-    resolved.push_back({p.info, code.labelOffsetFromBase(p.site) + uint64_t(p.rel32_at), code.labelOffsetFromBase(p.stub)});
+  for (auto& p : pending_) {
+    const bool alt = p.alt.isValid();
+    resolved.push_back({p.info, code.labelOffsetFromBase(p.site) + uint64_t(p.rel32_at), code.labelOffsetFromBase(p.stub),
+                        alt ? int64_t(code.labelOffsetFromBase(p.alt) + 1) : -1,
+                        alt ? int64_t(code.labelOffsetFromBase(jt_tail_)) : -1});
+  }
 }
 
 }  // namespace rs

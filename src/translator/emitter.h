@@ -92,24 +92,21 @@ class Emitter {
 
   void finish_exits();
 
-  // Relocation records (translator.h Relocs): the code emitted so far depends on its
-  // linear address only where they say, unless relocatable was cleared.
-  Relocs rel;
-  bool relocatable = true;
-  void note_eip_imm() { rel.eip_imm.push_back(uint32_t(a.offset()) - 4); }
-  // jmp rel32 to a runtime stub (outside the block).
-  void jmp_host(const uint8_t* target);
+  // r32 = guest EIP `eip` as this block sees it: a constant, or in a shared block
+  // page_base + (eip - the translation's page), which wraps like the guest's EIP.
+  // Flag-free.
+  void eip_to(const x86::Gp& r32, uint32_t eip);
 
  private:
-  // mov r11, imm64 with a pointer to the block's own data (kept[index] or exits[index]).
-  void mov_r11_block_ptr(const void* p, std::vector<Relocs::Ptr>& list, uint32_t index);
 
   struct Pending {
     asmjit::Label site;   // at the patchable jmp/jcc
     int rel32_at;         // offset of rel32 inside the instruction
     asmjit::Label stub;
     ExitSite* info;
+    asmjit::Label alt;  // a shared block's same-page stub: its jmp to the dispatch part
   };
+  asmjit::Label jt_tail_;  // a shared block's indirect-branch lookup for those stubs
   ExitSite* new_site(uint32_t target);
   void patchable(std::initializer_list<uint8_t> op, ExitSite* s);
 
@@ -121,6 +118,7 @@ class Emitter {
   struct Resolved {
     ExitSite* info;
     uint64_t rel32_off, stub_off;
+    int64_t alt_off, tail_off;  // -1: none
   };
   std::vector<Resolved> resolved;
   void resolve();

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
@@ -32,9 +31,6 @@ Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
   }
   flush_jtable();
   blocks_.reserve(1u << 17);  // a Linux boot translates ~70 000 blocks: no rehash on the way
-  by_phys_.reserve(1u << 17);
-  const char* v = std::getenv("RINGSHIFT_VERIFY_RELOC");
-  verify_relocations_ = v && *v && *v != '0';
   build_runtime();
   select_jtable();
   cpu_.translator = this;
@@ -78,17 +74,29 @@ uint32_t Translator::mode() const {
 Block* Translator::lookup(uint32_t eip) {
   const uint32_t m = mode();
   const bool user = cpu_.cpl == 3;
-  const uint32_t phys = fetch_phys(cpu_.seg[CS].base + eip, user);
-  auto it = blocks_.find(key(eip, m, phys));
-  if (it == blocks_.end()) return relocate(eip, m, phys);
+  const uint32_t linear = cpu_.seg[CS].base + eip;
+  const uint32_t phys = fetch_phys(linear, user);
+  const bool shared = shares(m);
+  auto it = blocks_.find(Key{mode_eip(m, eip, shared), phys});
+  if (it == blocks_.end()) return nullptr;
   Block* b = it->second.get();
   // A block that runs into the next page is only good while that page maps the same.
-  if (b->page_last != b->page_first && (fetch_phys(b->page_last << kPageShift, user) >> kPageShift) != b->phys_last) {
+  if (b->page_last != b->page_first && (fetch_phys(linear + kPageSize, user) >> kPageShift) != b->phys_last) {
     unlink(b);
     return nullptr;
   }
-  remember(b);
+  if (b->eip != eip) stats.shared_hits++;
+  remember(b, eip);
+  cpu_.page_base = linear & ~(kPageSize - 1);  // the caller enters b at entry()
   return b;
+}
+
+// User code in flat, paged modes: the translation of a page serves every process that
+// maps it, wherever (address-space randomization). Kernel code runs at one address and
+// keeps its EIPs as constants.
+bool Translator::shares(uint32_t m) const {
+  return (m & kModeCpl) == 3 && (m & kModeCode32) && (m & kModeFlatStack) && (m & kModePaging) &&
+         breakpoints_.empty();
 }
 
 Block* Translator::lookup_or_translate(uint32_t eip) {
@@ -117,6 +125,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     blk->cs_base = f.cs_base;
     blk->phys_start = f.phys0;
     blk->cached = !single;
+    blk->shared = !single && shares(m);
     blk->page_first = blk->page_last = f.page0;
     blk->phys_last = f.phys0 >> kPageShift;
     // One-instruction blocks always go to the same scratch area: they run once, return
@@ -124,6 +133,11 @@ Block* Translator::translate(uint32_t eip, bool single) {
     if (!single) cache_.align(kBlockAlign);
     uint8_t* base = single ? scratch_ : cache_.cursor();
     Emitter e(*this, *blk, uint64_t(base));
+    if (blk->shared) {  // the outer entry: page_base = the target EIP in R9d less the offset
+      e.a.lea(x86::r11d, x86::ptr(x86::r9, -int32_t(linear & (kPageSize - 1))));
+      e.a.mov(Emitter::cpu_field(offsetof(CpuState, page_base), 4), x86::r11d);
+      blk->head = uint32_t(e.a.offset());
+    }
     e.a.mov(x86::r10b, x86::byte_ptr(x86::r15, kPollOffset));
     const Body body = emit_body(e, f, limit, single);
     if (body.retry) {  // an instruction cannot be translated: the block ends before it
@@ -133,6 +147,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     blk->guest_insns = uint32_t(body.insns);
     Block* b = install(std::move(blk), e, base, single);
     if (!b) return nullptr;
+    cpu_.page_base = linear & ~(kPageSize - 1);  // the caller enters b at entry()
     stats.blocks++;
     stats.guest_insns += uint64_t(body.insns);
     stats.guest_bytes += body.end - eip;

@@ -72,6 +72,10 @@ struct ExitSite {
   uint8_t* stub = nullptr;   // the exit stub the site points to when unchained
   uint32_t target = 0;
   Block* to = nullptr;
+  // A shared block's same-page exit whose target is never chained (it runs into the next
+  // page) has its stub's jmp at alt_rel32 aimed at jt_tail, an indirect-branch lookup.
+  uint8_t* alt_rel32 = nullptr;
+  uint8_t* jt_tail = nullptr;
 };
 
 // Maps a host instruction range back to the guest instruction it came from.
@@ -83,21 +87,6 @@ struct InsnRecord {
 };
 inline constexpr uint8_t kPlain = 0, kRebasedString = 1;
 inline constexpr uint8_t kNoSource = 0xFF;  // STOS/SCAS: ESI is not touched, so not rebased
-
-// Where a block's code depends on the linear address it was translated for, so that a
-// copy can serve the same physical bytes at another address (another process's
-// randomized mapping of a library: relocate.cpp). Shared, read-only, by every copy.
-struct Relocs {
-  struct Ptr {
-    uint32_t off;    // an imm64 field
-    uint32_t index;  // which of the block's kept instructions or exit sites it points at
-  };
-  std::vector<uint32_t> eip_imm;     // imm32 fields holding a guest EIP: + the EIP delta
-  std::vector<uint32_t> host_rel32;  // rel32 fields aimed outside the block: - the code delta
-  std::vector<Ptr> kept_imm;         // Block::kept[index]
-  std::vector<Ptr> site_imm;         // Block::exits[index]
-  bool operator==(const Relocs&) const;
-};
 
 struct Block {
   uint32_t eip = 0, mode = 0;
@@ -120,7 +109,14 @@ struct Block {
   std::vector<std::unique_ptr<Insn>> kept;
   std::vector<std::unique_ptr<ExitSite>> exits;
   std::vector<ExitSite*> incoming;
-  std::shared_ptr<const Relocs> relocs;  // null: this translation serves only its own address
+  // A shared block (user code, flat, paging: shared_code.cpp) serves every linear address
+  // its physical bytes are mapped at; eip, page_first and page_last are those of the
+  // address it was translated for. It forms guest EIPs from CpuState::page_base, which
+  // its outer entry (`head` bytes, for the indirect-branch table: target EIP in R9d)
+  // sets; chained jumps and the run loop enter at entry() with page_base already right.
+  bool shared = false;
+  uint32_t head = 0;
+  uint8_t* entry() const { return code + head; }
 };
 
 struct JTableEntry {
@@ -150,9 +146,9 @@ struct TranslatorStats {
   uint64_t blocks = 0, guest_insns = 0, flushes = 0, pages_dropped = 0, chains = 0;
   uint64_t guest_bytes = 0, host_bytes = 0, translate_ns = 0;
   uint64_t indirect_misses = 0, direct_lookups = 0, jtable_page_clears = 0;
-  // Blocks made by copying a translation of the same physical bytes made for another
-  // linear address (relocate.cpp), and the time that took.
-  uint64_t relocations = 0, relocate_ns = 0, relocations_verified = 0;
+  // Lookups answered by a shared block translated at another linear address (another
+  // process's mapping of the same library page).
+  uint64_t shared_hits = 0;
 };
 
 class Translator {
@@ -187,6 +183,7 @@ class Translator {
   bool is_mmio(uint32_t phys) const { return mmio_insns_.count(phys) != 0; }
 
   void chain(ExitSite* site, Block* to);
+  void aim_at_lookup(const ExitSite* site);
   // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page);
   // A mapping that code was fetched through went away in address-space slot `slot`:
@@ -256,22 +253,23 @@ class Translator {
   Body emit_body(Emitter& e, Fetch& f, int limit, bool single);
   Block* install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single);
   void enter_block(std::unique_ptr<Block> blk);
-  static bool host_relocs(Emitter& e);
-  // A copy of a translation of the same bytes, mode and physical page made for another
-  // linear address, or nullptr (none, or the cache is full).
-  Block* relocate(uint32_t eip, uint32_t mode, uint32_t phys);
-  Block* copy_block(const Block& t, uint32_t eip, uint8_t* dst);
-  Block* verify_relocation(const Block& t, uint32_t eip);
-  bool relocatable_mode(uint32_t mode) const;
+ public:
+  // Whether blocks translated in this mode are shared (shared_code.cpp).
+  bool shares(uint32_t mode) const;
+  // The blocks_ key of a block (shared ones leave the EIP out).
+  static uint64_t mode_eip(uint32_t mode, uint32_t eip, bool shared) {
+    return (uint64_t(mode) << 32) | (shared ? 0 : eip);
+  }
+ private:
   void write_perf_map(const Block& b);
   void build_runtime();
   void unlink(Block* b);
-  void remember(Block* b);
+  void remember(Block* b, uint32_t eip);
   uint32_t fetch_phys(uint32_t linear, bool user);
   // phys is where the block's first byte is: with a code segment base, the same offset
   // and mode can hold other code, and the same bytes seen through two bases are the
   // same translation.
-  static Key key(uint32_t eip, uint32_t mode, uint32_t phys) { return Key{(uint64_t(mode) << 32) | eip, phys}; }
+  static Key key(const Block& b) { return Key{mode_eip(b.mode, b.eip, b.shared), b.phys_start}; }
 
   PhysMem& mem_;
   Shadow& shadow_;
@@ -283,10 +281,6 @@ class Translator {
   JTableEntry* jtables_[Shadow::kSlots + 1] = {};
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[Shadow::kSlots + 1];  // see clear_jtable
   std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
-  // A live relocatable block per (mode, physical address of its first byte), whatever
-  // linear address it was made for (key() with EIP 0).
-  std::unordered_map<Key, Block*, KeyHash> by_phys_;
-  bool verify_relocations_ = false;  // RINGSHIFT_VERIFY_RELOC=1
   std::unordered_set<uint32_t> mmio_insns_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
   std::unique_ptr<Block> single_;                  // the one-instruction block in scratch_
