@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Shadow page-table coherence under the real kernel: memstress (test/linux/progs) churns
 address spaces (fresh pages, fork with copy-on-write both ways, mprotect, munmap and
-remap, exec) and checks every value it reads back, while ringshift runs with
+remap, exec) and checks every value it reads back, and sharedcode (translations shared
+across address spaces: one page at several addresses and in two processes, code written
+through one mapping, recycled pages and new executables), while ringshift runs with
 RINGSHIFT_VERIFY_SHADOW=1, which compares every entry of the address space being
 entered with the guest's page tables at each CR3 load and reports any that differ.
 Covers what keeps host mappings across address-space switches (kept kernel halves,
@@ -23,6 +25,8 @@ ROUNDS = 30
 SCRIPT = """echo === shadow begin
 /rs/memstress %d
 echo memstress status $?
+/rs/sharedcode 100
+echo sharedcode status $?
 i=0
 while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done
 echo forks done $i
@@ -34,7 +38,7 @@ def main():
     args, work, extra = rsguest.test_setup(__doc__, "rs-linux-shadow.", 120)
     ok = True
     try:
-        rsguest.build_progs(os.path.join(extra, "rs"), names=("memstress",))
+        rsguest.build_progs(os.path.join(extra, "rs"), names=("memstress", "sharedcode"))
         with open(os.path.join(extra, "rs", "shadow.sh"), "w") as f:
             f.write(SCRIPT)
         bz, initrd, _ = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache,
@@ -51,6 +55,9 @@ def main():
             ("memstress: %d rounds, 0 mismatches" % ROUNDS,
              any(l.strip() == "memstress: %d rounds, 0 mismatches" % ROUNDS for l in body)),
             ("memstress status 0", any(l.strip() == "memstress status 0" for l in body)),
+            ("sharedcode: 0 failures", any(l.strip().startswith("sharedcode: ") and l.strip().endswith(
+                " checks, 0 failures") for l in body)),
+            ("sharedcode status 0", any(l.strip() == "sharedcode status 0" for l in body)),
             ("100 fork+exec", any(l.strip() == "forks done 100" for l in body)),
         ]
         stale = [l for l in err if l.startswith("shadow verify")]
