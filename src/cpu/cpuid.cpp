@@ -6,12 +6,16 @@
 #include <cstring>
 
 #include "cpu/emulate.h"
+#include "mmu/page_walk.h"
 
 namespace rs {
 
 namespace {
 
-constexpr uint32_t kMaxBasic = 1, kMaxExtended = 0x80000004, kHypervisorLeaf = 0x40000000;
+// Leaf 7 for the architectural capabilities MSR's bit alone; extended leaves up to
+// 80000021h for AMD's TSA verdicts (80000008h then gives the address sizes).
+constexpr uint32_t kMaxBasic = 7, kMaxExtended = 0x80000021, kHypervisorLeaf = 0x40000000;
+constexpr uint32_t kLeaf7EdxArchCap = 1u << 29;
 // CPUID.1:ECX[31]: a hypervisor is present. Guests then skip what only makes sense on
 // bare metal (Linux's early microcode loader, for one) and look at leaf 0x40000000.
 constexpr uint32_t kHypervisorBit = 1u << 31;
@@ -49,6 +53,9 @@ void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
       out[2] = (h[2] & kLeaf1Ecx) | kHypervisorBit;
       out[3] = (h[3] & kLeaf1Edx) | kPae;  // PAE is ringshift's own (page_walk_pae.cpp), host or not
       break;
+    case 7:  // structured features: none but IA32_ARCH_CAPABILITIES (vulnerabilities.cpp)
+      out[3] = kLeaf7EdxArchCap;
+      break;
     case kHypervisorLeaf:
       out[0] = kHypervisorLeaf;  // no further hypervisor leaves
       std::memcpy(&out[1], "RingShiftVMM", 12);
@@ -58,6 +65,12 @@ void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
       break;
     case 0x80000001:
       out[3] = kExtEdxNx;
+      break;
+    case 0x80000008:  // MAXPHYADDR 36 (PAE, page_walk_pae.cpp), 32-bit linear addresses
+      out[0] = uint32_t(kMaxPhysAddr) | (32u << 8);
+      break;
+    case 0x80000021:
+      out[2] = host_amd_tsa_no();
       break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
       static const char brand[48] = "ringshift virtual CPU";

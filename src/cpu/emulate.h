@@ -35,6 +35,10 @@ uint32_t emulate_cpuid(Ctx& c);
 bool sreg_push_zero_extends();
 // The guest sees the host's vendor (CPUID leaf 0); AMD has a few more MSRs.
 bool host_is_amd();
+// The host's speculative-execution verdicts, told to the guest (vulnerabilities.cpp).
+inline constexpr uint32_t kTsaSqNo = 1u << 1, kTsaL1No = 1u << 2;  // CPUID 80000021h ECX
+uint32_t host_amd_tsa_no();
+uint64_t arch_capabilities();  // IA32_ARCH_CAPABILITIES (MSR 10Ah)
 uint32_t emulate_port_io(Ctx& c);
 uint32_t emulate_bcd(Ctx& c);
 uint32_t emulate_segments(Ctx& c);      // segment loads, descriptor queries (segments.cpp)

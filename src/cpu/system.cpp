@@ -131,6 +131,10 @@ uint32_t msr(Ctx& c) {
     case 0x8B:  // IA32_BIOS_SIGN_ID: writes are the "read the revision" handshake
       v = 0;
       break;
+    case 0x10A:  // IA32_ARCH_CAPABILITIES: read-only, the host's verdicts
+      if (write) return raise(c, kGP, 0, "wrmsr to IA32_ARCH_CAPABILITIES");
+      v = arch_capabilities();
+      break;
     case 0xC001001F:  // AMD NB_CFG: Linux sets its extended-config-space bit on family 10h+
       if (!host_is_amd()) return raise(c, kGP, 0, "rdmsr/wrmsr of an AMD MSR on an Intel model");
       if (write) cpu.amd_nb_cfg = v;
