@@ -228,9 +228,11 @@ class Translator {
   };
   struct KeyHash {
     // A multiplicative mix: std::hash<uint64_t> is the identity, and nearby EIPs of one
-    // page differ only in their low bits.
+    // page differ only in their low bits. Every bit of phys counts: shared blocks' keys
+    // differ only there (shifting it into the top bits lost all but 20 and made chains
+    // of 128 keys in 128 MiB).
     size_t operator()(const Key& k) const {
-      const uint64_t h = (k.mode_eip ^ (uint64_t(k.phys) << 44)) * 0x9E3779B97F4A7C15ull;
+      const uint64_t h = k.mode_eip * 0x9E3779B97F4A7C15ull ^ uint64_t(k.phys) * 0xC2B2AE3D27D4EB4Full;
       return size_t(h ^ (h >> 29));
     }
   };
