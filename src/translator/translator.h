@@ -109,7 +109,7 @@ struct Block {
   std::vector<std::unique_ptr<Insn>> kept;
   std::vector<std::unique_ptr<ExitSite>> exits;
   std::vector<ExitSite*> incoming;
-  // A shared block (user code, flat, paging: shared_code.cpp) serves every linear address
+  // A shared block (user code, flat, paging: design.md 4.2) serves every linear address
   // its physical bytes are mapped at; eip, page_first and page_last are those of the
   // address it was translated for. It forms guest EIPs from CpuState::page_base, which
   // its outer entry (`head` bytes, for the indirect-branch table: target EIP in R9d)
@@ -256,7 +256,7 @@ class Translator {
   Block* install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single);
   void enter_block(std::unique_ptr<Block> blk);
  public:
-  // Whether blocks translated in this mode are shared (shared_code.cpp).
+  // Whether blocks translated in this mode are shared (Block::shared).
   bool shares(uint32_t mode) const;
   // The blocks_ key of a block (shared ones leave the EIP out).
   static uint64_t mode_eip(uint32_t mode, uint32_t eip, bool shared) {
