@@ -98,7 +98,8 @@ void TextDisplay::show_help(uint64_t now) {
   for (size_t pos = 0; pos < text.size();) {
     size_t end = text.find("\r\n", pos);
     if (end == std::string::npos) end = text.size();
-    std::string line = " " + text.substr(pos, end - pos);
+    std::string line(1, ' ');  // not " " + substr(): g++ 12 -O3 warns (-Wrestrict) on that
+    line.append(text, pos, end - pos);
     line.resize(std::max<size_t>(line.size() + 1, 40), ' ');
     out += "\x1b[" + std::to_string(row++) + ";1H\x1b[0;7m" + line;
     pos = end + 2;
