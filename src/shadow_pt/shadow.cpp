@@ -168,17 +168,23 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
   return f;
 }
 
+// A #PF also drops the TLB entry of the address that faulted (SDM 4.10.4.1), and Linux
+// relies on it: after a write-protection fault it makes the PTE writable without INVLPG
+// (copy-on-write of a page nobody else maps). So a mapping still there is refreshed too;
+// otherwise the retry would fault once more on the read-only copy (a write upgrade).
 void Shadow::prefill(uint32_t linear, bool write, bool user) {
   if (active_ == kPhysSlot) return;
   const int w = 2 * active_ + (user ? 1 : 0);
   const uint32_t wp = linear >> kPageShift;
-  if (wins_[w].entries.contains(wp)) return;
+  const Entry* old = wins_[w].entries.find(wp);
+  if (old && old->prot && (!write || old->prot == kRW)) return;
   WalkResult r = walk(mem_, request(linear, write, user, false));
   if (!r.ok || r.table == kNoTable || !(r.pte & kPteA) || (write && !(r.pte & kPteD))) return;
   if (!mem_.contains(r.phys, 1)) return;
   const uint32_t ppn = uint32_t(r.phys >> kPageShift);
   if (write && (mem_.page_flags(ppn) & (PhysMem::kPageTable | PhysMem::kPageCode))) return;
-  stats.prefills++;
+  if (old && old->prot) stats.prefill_upgrades++;
+  else stats.prefills++;
   install(w, wp, r, false);
 }
 

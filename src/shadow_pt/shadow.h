@@ -53,6 +53,10 @@ class Shadow {
     uint64_t fill_ticks = 0;  // host TSC ticks spent in on_fault (--stats)
     uint64_t fills = 0, prefills = 0, unparks = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0, resync_updates = 0,
              switches = 0, slot_evictions = 0, slot_reuses = 0, revalidations = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
+    // Table writes by whom the written page mattered to: the active address space (it
+    // becomes unsync), only inactive ones (their entries go), nobody any more.
+    uint64_t tw_active = 0, tw_inactive = 0, tw_idle = 0;
+    uint64_t prefill_upgrades = 0;  // prefills that refreshed a read-only mapping after a write #PF
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
@@ -176,6 +180,18 @@ class Shadow {
   // slot's PDPTE points to; 0 when not present), and entry lpage of page table `table`.
   uint64_t dir_entry(int s, uint32_t lpage) const;
   uint64_t table_entry(int s, uint32_t table, uint32_t lpage) const;
+  // dir_entry for scans in window-page order (revalidate, resync): the entries under one
+  // directory entry are neighbours, so it is read once for all of them.
+  struct DirReader {
+    const Shadow& sh;
+    int s;
+    uint32_t key = ~0u;
+    uint64_t v = 0;
+    uint64_t operator()(uint32_t lpage) {
+      if (lpage >> 9 != key) key = lpage >> 9, v = sh.dir_entry(s, lpage);
+      return v;
+    }
+  };
   // Whether ppn is one of slot s's directory pages (the PD, or under PAE the PDs its
   // PDPTEs name), and watching them.
   bool is_dir(int s, uint32_t ppn) const;

@@ -86,9 +86,10 @@ uint64_t Shadow::table_entry(int s, uint32_t table, uint32_t lpage) const {
 void Shadow::revalidate(int s) {
   stats.revalidations++;
   std::vector<uint32_t> victims;
+  DirReader pde{*this, s};
   for (int w = 2 * s; w < 2 * s + 2; ++w)
     wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
-      if (dir_entry(s, wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
+      if (pde(wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
     });
   drop_refs(victims);
   for (int w = 2 * s; w < 2 * s + 2; ++w) {
@@ -124,6 +125,7 @@ void Shadow::table_written(uint32_t ppn) {
     if (s == active_) keep = true;
     else slots_[s].stale = true;
   }
+  bool other = false;
   auto d = deps_.find(ppn);
   if (d != deps_.end()) {
     std::vector<uint32_t> others;
@@ -131,8 +133,12 @@ void Shadow::table_written(uint32_t ppn) {
       if (ref_win(r) / 2 == active_) keep = true;
       else others.push_back(r);
     }
+    other = !others.empty();
     drop_refs(others);
   }
+  if (keep) stats.tw_active++;
+  else if (other) stats.tw_inactive++;
+  else stats.tw_idle++;
   unwatch(ppn);
   if (keep && !unsync_mark_[ppn]) {
     unsync_mark_[ppn] = 1;
@@ -150,8 +156,9 @@ void Shadow::resync() {
   }
   stats.resyncs++;
   const int s = active_;
+  DirReader pde{*this, s};
   auto stale = [&](const Entry& e, uint32_t lpage) {
-    if (dir_entry(s, lpage) != e.pde) return true;
+    if (pde(lpage) != e.pde) return true;
     return e.table != kNoTable && table_entry(s, e.table, lpage) != e.pte;
   };
   std::vector<uint32_t> victims;
