@@ -49,6 +49,15 @@ void print_stats(rs::Machine& m) {
                (unsigned long long)s.revalidations, (unsigned long long)s.budget_evictions,
                (unsigned long long)s.invlpgs, (unsigned long long)s.full_flushes,
                (unsigned long long)r.mmio_exits, m.shadow().mapped());
+  // The host faults the shadow takes, by mechanism (docs/design.md, "Shadow faults at the floor").
+  std::fprintf(stderr,
+               "ringshift shadow faults: guest_pf=%llu fill=%llu write_upgrade=%llu table_write_active=%llu "
+               "table_write_inactive=%llu table_write_idle=%llu; saved: prefill=%llu prefill_upgrade=%llu "
+               "hot_table_fill=%llu hot_table_kept=%llu\n",
+               (unsigned long long)s.guest_faults, (unsigned long long)s.fills - s.prefills - s.chunk_fills,
+               (unsigned long long)s.write_upgrades, (unsigned long long)s.tw_active, (unsigned long long)s.tw_inactive,
+               (unsigned long long)s.tw_idle, (unsigned long long)s.prefills, (unsigned long long)s.prefill_upgrades,
+               (unsigned long long)s.hot_fills, (unsigned long long)s.hot_unwatched);
   std::fprintf(stderr,
                "ringshift translation: guest_bytes=%llu host_bytes=%llu translate_ms=%.1f indirect_misses=%llu "
                "direct_lookups=%llu jtable_page_clears=%llu shared_hits=%llu\n",

@@ -21,7 +21,8 @@ Shadow::Shadow(PhysMem& mem, CpuState& cpu, size_t budget) : mem_(mem), cpu_(cpu
   phys_.map_ram(mem_);
   for (auto& w : wins_) w.w = std::make_unique<Window>();
   rmap_.resize(mem_.pages());
-  unsync_mark_.assign(mem_.pages(), 0);
+  unsync_bits_.assign(mem_.pages(), 0);
+  heat_.assign(mem_.pages(), 0);
 }
 
 Shadow::~Shadow() = default;
@@ -62,9 +63,9 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
   const uint32_t r_ = ref(w, wp);
   if (fresh && r.table != kNoTable) {
     deps_[r.table].push_back(r_);
-    watch(r.table);
+    watch(r.table, w / 2);
   }
-  watch(r.directory);
+  watch(r.directory, w / 2);
   if (exec) return true;
   const uint8_t want = desired(*e);
   if (e->prot) {
@@ -111,7 +112,7 @@ bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
   win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
   stats.fills++;
   stats.chunk_fills++;
-  watch(r.directory);
+  watch(r.directory, w / 2);
   return true;
 }
 
@@ -152,13 +153,14 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
     return f;
   }
   if (write) {
-    if (mem_.page_flags(ppn) & PhysMem::kPageTable) table_written(ppn);
+    const bool table = mem_.page_flags(ppn) & PhysMem::kPageTable;
+    if (table) table_written(ppn);
     if (mem_.is_code_page(ppn)) {
       f.outcome = Outcome::Smc;
       return f;
     }
     const Entry* old = wins_[w].entries.find(wp);
-    if (old && old->prot) stats.write_upgrades++;
+    if (old && old->prot && !table) stats.write_upgrades++;  // D set by this write, or a stale read-only copy
   }
   if (r.table == kNoTable && install_large_chunk(w, wp, r)) {
     f.outcome = Outcome::Filled;
@@ -168,17 +170,23 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
   return f;
 }
 
+// A #PF also drops the TLB entry of the address that faulted (SDM 4.10.4.1), and Linux
+// relies on it: after a write-protection fault it makes the PTE writable without INVLPG
+// (copy-on-write of a page nobody else maps). So a mapping still there is refreshed too;
+// otherwise the retry would fault once more on the read-only copy (a write upgrade).
 void Shadow::prefill(uint32_t linear, bool write, bool user) {
   if (active_ == kPhysSlot) return;
   const int w = 2 * active_ + (user ? 1 : 0);
   const uint32_t wp = linear >> kPageShift;
-  if (wins_[w].entries.contains(wp)) return;
+  const Entry* old = wins_[w].entries.find(wp);
+  if (old && old->prot && (!write || old->prot == kRW)) return;
   WalkResult r = walk(mem_, request(linear, write, user, false));
   if (!r.ok || r.table == kNoTable || !(r.pte & kPteA) || (write && !(r.pte & kPteD))) return;
   if (!mem_.contains(r.phys, 1)) return;
   const uint32_t ppn = uint32_t(r.phys >> kPageShift);
   if (write && (mem_.page_flags(ppn) & (PhysMem::kPageTable | PhysMem::kPageCode))) return;
-  stats.prefills++;
+  if (old && old->prot) stats.prefill_upgrades++;
+  else stats.prefills++;
   install(w, wp, r, false);
 }
 

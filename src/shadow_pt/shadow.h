@@ -8,14 +8,15 @@
 // address space or privilege is a new GS base.
 //
 // Coherence: every guest page-table page (directory or table) that an entry was
-// filled from is write-protected in all its host aliases ("watched"). A guest write
-// to a watched page drops the entries of the other, inactive address spaces that
-// depend on it, and leaves the active one's entries in place as a TLB would keep them
-// ("unsync"): the guest must INVLPG or reload CR3 after changing a live entry. At the
-// next CR3 load the active space's entries built from unsync pages are compared with
-// the guest's tables again, stale ones dropped, and the pages watched again. So an
-// inactive cached address space always matches the guest's tables, and switching
-// back to it needs no refill.
+// filled from is write-protected in all its host aliases ("watched"). The first guest
+// write to a watched page makes it writable ("unsync") and puts it on the unsync list of
+// every address space with entries through it; the active one keeps its entries as a TLB
+// would (the guest must INVLPG or reload CR3 after changing a live entry). An address
+// space's listed pages are compared with its entries at its next CR3 load, or when it
+// becomes active again (a CR3 load flushes the TLB then too): stale entries are updated or
+// dropped, and a page is watched again once it has cooled down. A page that keeps being
+// written (a forking process's page tables) stays writable and listed, which costs a
+// compare per switch instead of a trap and two mprotects per write burst.
 //
 // A per-physical-page reverse map finds every alias (code pages, page-table pages),
 // and a budget bounds the number of host mappings (vm.max_map_count): over budget,
@@ -53,6 +54,12 @@ class Shadow {
     uint64_t fill_ticks = 0;  // host TSC ticks spent in on_fault (--stats)
     uint64_t fills = 0, prefills = 0, unparks = 0, chunk_fills = 0, write_upgrades = 0, guest_faults = 0, table_writes = 0, resyncs = 0, resync_drops = 0, resync_updates = 0,
              switches = 0, slot_evictions = 0, slot_reuses = 0, revalidations = 0, budget_evictions = 0, invlpgs = 0, full_flushes = 0;
+    // Table writes by whom the written page mattered to: the active address space (it
+    // becomes unsync), only inactive ones (their entries go), nobody any more.
+    uint64_t tw_active = 0, tw_inactive = 0, tw_idle = 0;
+    uint64_t prefill_upgrades = 0;  // prefills that refreshed a read-only mapping after a write #PF
+    uint64_t hot_unwatched = 0;     // page-table pages left writable at a resync (hot)
+    uint64_t hot_fills = 0;         // fills through a page table that stayed writable (not watched)
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
@@ -132,7 +139,6 @@ class Shadow {
   };
   struct Slot {
     bool used = false;
-    bool stale = false;  // the directory was written while inactive: check every entry
     uint32_t pd = 0;     // the key: CR3's page directory page, or under PAE CR3 >> 5 (the PDPT)
     uint64_t lru = 0;
     bool pae = false;
@@ -176,6 +182,18 @@ class Shadow {
   // slot's PDPTE points to; 0 when not present), and entry lpage of page table `table`.
   uint64_t dir_entry(int s, uint32_t lpage) const;
   uint64_t table_entry(int s, uint32_t table, uint32_t lpage) const;
+  // dir_entry for scans in window-page order (revalidate, resync): the entries under one
+  // directory entry are neighbours, so it is read once for all of them.
+  struct DirReader {
+    const Shadow& sh;
+    int s;
+    uint32_t key = ~0u;
+    uint64_t v = 0;
+    uint64_t operator()(uint32_t lpage) {
+      if (lpage >> 9 != key) key = lpage >> 9, v = sh.dir_entry(s, lpage);
+      return v;
+    }
+  };
   // Whether ppn is one of slot s's directory pages (the PD, or under PAE the PDs its
   // PDPTEs name), and watching them.
   bool is_dir(int s, uint32_t ppn) const;
@@ -183,10 +201,19 @@ class Shadow {
   void watch_dirs(int s);
   uint32_t key() const { return (cpu_.cr4 & kCr4PAE) ? cpu_.cr3 >> 5 : cpu_.cr3 >> kPageShift; }
   void flush_all();
-  void watch(uint32_t ppn);
+  // Slot s now has entries through page-table page ppn: write-protect it, unless it is
+  // written so often (hot) that s rather checks it at its next TLB flush (unsync list).
+  void watch(uint32_t ppn, int s);
+  void protect_table(uint32_t ppn);
   void unwatch(uint32_t ppn);
   bool needed(uint32_t ppn) const;
-  void resync();
+  bool depends(int s, uint32_t ppn) const;
+  void add_unsync(uint32_t ppn, int s);
+  // Checks slot s's entries through the pages on its unsync list against the guest's
+  // tables (at a CR3 load of s, or when s becomes active again).
+  void resync(int s);
+  void resync_entries(int s, std::vector<uint32_t>& victims);
+  void resync_done(int s, const std::vector<uint32_t>& pages, const std::vector<uint8_t>& changed);
   void verify(const char* where);
   void activate();
   void make_room(int w);
@@ -219,8 +246,15 @@ class Shadow {
   uint64_t tick_ = 0;
   std::vector<std::vector<uint32_t>> rmap_;                 // ppn -> mapped aliases
   std::unordered_map<uint32_t, std::vector<uint32_t>> deps_;  // page table ppn -> entries filled through it
-  std::vector<uint32_t> unsync_;                            // written while the active slot depends on them
-  std::vector<uint8_t> unsync_mark_;
+  // Per slot, the page-table pages that are not write-protected although the slot has
+  // entries through them (written since: the active slot keeps its entries as a TLB
+  // would; hot pages stay so). unsync_bits_[ppn] has bit s set while ppn is on list s.
+  std::vector<uint32_t> unsync_[kSlots];
+  std::vector<uint8_t> unsync_bits_;
+  // Per page: how hot it is as a page table (written since watched, or found changed at a
+  // resync: up; found unchanged: down). A hot page is not watched again.
+  std::vector<uint8_t> heat_;
+  static constexpr uint8_t kHot = 3;
   std::vector<uint32_t> pending_prot_[kSlots];  // entries of inactive slots whose protection may be stale
 };
 

@@ -1,7 +1,8 @@
 // Shadow page tables, the host mappings: what protection an entry gets (desired,
 // set_prot, deferred for inactive slots), parking a dropped page instead of unmapping
 // it, dropping runs of pages in one system call, emptying a slot, and keeping within
-// the mapping budget. See shadow.h.
+// the mapping budget, and the physical window's code protections and A20 aliases. See
+// shadow.h.
 #include "shadow_pt/shadow.h"
 
 #include <sys/mman.h>
@@ -176,6 +177,8 @@ void Shadow::flush_slot(int s) {
     if (d->second.empty()) deps_.erase(d);
   }
   pending_prot_[s].clear();
+  for (uint32_t p : unsync_[s]) unsync_bits_[p] &= uint8_t(~(1u << s));
+  unsync_[s].clear();
   if (on_slot_flush) on_slot_flush(s);
 }
 
@@ -187,8 +190,11 @@ void Shadow::flush_all() {
   }
   deps_.clear();
   for (uint32_t p = 0; p < mem_.pages(); ++p) mem_.set_page_flag(p, PhysMem::kPageTable, false);
-  for (uint32_t p : unsync_) unsync_mark_[p] = 0;
-  unsync_.clear();
+  for (auto& list : unsync_) {
+    for (uint32_t p : list) unsync_bits_[p] = 0;
+    list.clear();
+  }
+  std::fill(heat_.begin(), heat_.end(), 0);
 }
 
 void Shadow::make_room(int w) {
@@ -200,6 +206,39 @@ void Shadow::make_room(int w) {
   }
   if (victim < 0) victim = w / 2;  // only the running address space has mappings
   flush_slot(victim);
+}
+
+// The physical window is in use again: write-protect the pages that hold code.
+void Shadow::protect_phys_code() {
+  for (uint32_t p = 0; p < mem_.pages(); ++p)
+    if (mem_.is_code_page(p)) protect_phys_page(p, true);
+}
+
+// With A20 off the window pages of the HMA show pages 0-15: those follow their frame.
+void Shadow::protect_phys_page(uint32_t ppn, bool read_only) {
+  if (!a20_ && ppn >= kHmaPage && ppn < kHmaPage + kHmaPages) return;  // not visible while aliased
+  phys_.protect_ram_page(ppn, read_only);
+  if (!a20_ && ppn < kHmaPages) phys_.protect_ram_page(ppn + kHmaPage, read_only);
+}
+
+void Shadow::set_a20(bool on) {
+  if (on == a20_) return;
+  a20_ = on;
+  if (!paging()) apply_a20();
+}
+
+// Maps the physical window's HMA pages to the frames A20 selects.
+void Shadow::apply_a20() {
+  for (uint32_t i = 0; i < kHmaPages; ++i) {
+    const uint32_t ppn = a20_ ? kHmaPage + i : i;
+    for (uint32_t wp : {kHmaPage + i, (kHmaPage + i) | Window::kMirrorPage}) {
+      if (ppn >= mem_.pages()) {
+        phys_.unmap(wp);
+        continue;
+      }
+      phys_.map(wp, mem_.fd(), ppn, mem_.is_code_page(ppn) ? PROT_READ : PROT_READ | PROT_WRITE);
+    }
+  }
 }
 
 }  // namespace rs

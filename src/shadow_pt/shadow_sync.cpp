@@ -17,11 +17,28 @@ namespace rs {
 
 using namespace shadow_detail;
 
-void Shadow::watch(uint32_t ppn) {
-  if (ppn >= mem_.pages() || unsync_mark_[ppn] || (mem_.page_flags(ppn) & PhysMem::kPageTable)) return;
+void Shadow::watch(uint32_t ppn, int s) {
+  if (ppn >= mem_.pages() || (mem_.page_flags(ppn) & PhysMem::kPageTable)) return;
+  if (unsync_bits_[ppn] || heat_[ppn]) {
+    // Writable already (written since it was watched), or written over and over (a
+    // fork's page tables): s checks it at its next TLB flush instead of a trap per write.
+    if (!(unsync_bits_[ppn] >> s & 1)) stats.hot_fills++;
+    add_unsync(ppn, s);
+    return;
+  }
+  protect_table(ppn);
+}
+
+void Shadow::protect_table(uint32_t ppn) {
   mem_.set_page_flag(ppn, PhysMem::kPageTable, true);
   for (uint32_t r : rmap_[ppn])
     if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, kR);
+}
+
+void Shadow::add_unsync(uint32_t ppn, int s) {
+  if (unsync_bits_[ppn] >> s & 1) return;
+  unsync_bits_[ppn] |= uint8_t(1u << s);
+  unsync_[s].push_back(ppn);
 }
 
 void Shadow::unwatch(uint32_t ppn) {
@@ -38,6 +55,15 @@ bool Shadow::needed(uint32_t ppn) const {
     if (slots_[s].used && is_dir(s, ppn) && (wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size()))
       return true;
   return false;
+}
+
+// Whether slot s has entries through page-table page ppn (or ppn is its directory).
+bool Shadow::depends(int s, uint32_t ppn) const {
+  if (!(wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size())) return false;
+  if (is_dir(s, ppn)) return true;
+  auto it = deps_.find(ppn);
+  if (it == deps_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [s](uint32_t r) { return ref_win(r) / 2 == s; });
 }
 
 // A slot's directory pages: its PD, or under PAE the PDs its present PDPTEs name (one
@@ -62,7 +88,7 @@ bool Shadow::is_dir(int s, uint32_t ppn) const {
 void Shadow::watch_dirs(int s) {
   if (!(wins_[2 * s].entries.size() + wins_[2 * s + 1].entries.size())) return;
   uint32_t d[4];
-  for (int i = 0, n = dir_pages(slots_[s], d); i < n; ++i) watch(d[i]);
+  for (int i = 0, n = dir_pages(slots_[s], d); i < n; ++i) watch(d[i], s);
 }
 
 uint64_t Shadow::dir_entry(int s, uint32_t lpage) const {
@@ -86,9 +112,10 @@ uint64_t Shadow::table_entry(int s, uint32_t table, uint32_t lpage) const {
 void Shadow::revalidate(int s) {
   stats.revalidations++;
   std::vector<uint32_t> victims;
+  DirReader pde{*this, s};
   for (int w = 2 * s; w < 2 * s + 2; ++w)
     wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
-      if (dir_entry(s, wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
+      if (pde(wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
     });
   drop_refs(victims);
   for (int w = 2 * s; w < 2 * s + 2; ++w) {
@@ -116,62 +143,61 @@ void Shadow::unprotect_code(uint32_t ppn) {
     if (Entry* e = find(r)) set_prot(ref_win(r), ref_page(r), *e, desired(*e));
 }
 
+// The first write to a watched page-table page: every slot with entries through it puts
+// it on its unsync list and checks them at its next TLB flush (the active one keeps its
+// entries until then, as a TLB would; the others are not reachable before).
 void Shadow::table_written(uint32_t ppn) {
   stats.table_writes++;
-  bool keep = false;
+  bool active = false, other = false;
   for (int s = 0; s < kSlots; ++s) {
-    if (!slots_[s].used || !is_dir(s, ppn)) continue;
-    if (s == active_) keep = true;
-    else slots_[s].stale = true;
+    if (!slots_[s].used || !depends(s, ppn)) continue;
+    add_unsync(ppn, s);
+    (s == active_ ? active : other) = true;
   }
-  auto d = deps_.find(ppn);
-  if (d != deps_.end()) {
-    std::vector<uint32_t> others;
-    for (uint32_t r : d->second) {
-      if (ref_win(r) / 2 == active_) keep = true;
-      else others.push_back(r);
-    }
-    drop_refs(others);
-  }
+  if (active) stats.tw_active++;
+  else if (other) stats.tw_inactive++;
+  else stats.tw_idle++;
+  if (heat_[ppn] < kHot) heat_[ppn]++;
   unwatch(ppn);
-  if (keep && !unsync_mark_[ppn]) {
-    unsync_mark_[ppn] = 1;
-    unsync_.push_back(ppn);
-  }
 }
 
-// The active slot's entries that came through pages written since they were watched:
-// keep those that still match the guest's tables, and watch the pages again.
-void Shadow::resync() {
-  if (unsync_.empty() || active_ == kPhysSlot) {
-    for (uint32_t p : unsync_) unsync_mark_[p] = 0;
-    unsync_.clear();
-    return;
-  }
+void Shadow::resync(int s) {
+  if (s == kPhysSlot || unsync_[s].empty()) return;
   stats.resyncs++;
-  const int s = active_;
-  auto stale = [&](const Entry& e, uint32_t lpage) {
-    if (dir_entry(s, lpage) != e.pde) return true;
-    return e.table != kNoTable && table_entry(s, e.table, lpage) != e.pte;
-  };
+  std::vector<uint32_t> pages;
+  pages.swap(unsync_[s]);
+  std::vector<uint8_t> changed(pages.size(), 0);
+  DirReader pde{*this, s};
   std::vector<uint32_t> victims;
-  for (uint32_t p : unsync_) {
+  for (size_t i = 0; i < pages.size(); ++i) {
+    const uint32_t p = pages[i];
+    const size_t before = victims.size();
+    // A written directory: every entry's directory entry; a written table: its entries.
     if (is_dir(s, p)) {
-      for (int w = 2 * active_; w < 2 * active_ + 2; ++w)
+      for (int w = 2 * s; w < 2 * s + 2; ++w)
         wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
-          if (stale(e, wp & (Window::kMirrorPage - 1))) victims.push_back(ref(w, wp));
+          if (pde(wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
         });
     }
-    auto d = deps_.find(p);
-    if (d != deps_.end())
-      for (uint32_t r : d->second)
-        if (Entry* e = find(r); e && stale(*e, ref_page(r) & (Window::kMirrorPage - 1))) victims.push_back(r);
+    if (auto d = deps_.find(p); d != deps_.end())
+      for (uint32_t r : d->second) {
+        const Entry* e = ref_win(r) / 2 == s ? find(r) : nullptr;
+        const uint32_t lpage = ref_page(r) & (Window::kMirrorPage - 1);
+        if (e && (pde(lpage) != e->pde || table_entry(s, e->table, lpage) != e->pte)) victims.push_back(r);
+      }
+    changed[i] = victims.size() != before;
   }
-  // A stale entry whose page still maps the same frame through the same table, only with
-  // other bits (fork write-protects every PTE of the parent for copy-on-write), is
-  // updated in place: one mprotect instead of a drop, a host fault and an mmap later.
-  // Only with A already set in both levels, so that no A bit the CPU would set is missed.
-  // (The walk uses this slot's directory: CR3 may already hold the next one.)
+  resync_entries(s, victims);
+  resync_done(s, pages, changed);
+}
+
+// Slot s's stale entries (victims): one whose page still maps the same frame through the
+// same table, only with other bits (fork write-protects every PTE of the parent for
+// copy-on-write), is updated in place: one mprotect instead of a drop, a host fault and an
+// mmap later. Only with A already set in both levels, so that no A bit the CPU would set
+// is missed. The others are dropped. (The walk uses s's directory: CR3 may already hold
+// the next one.)
+void Shadow::resync_entries(int s, std::vector<uint32_t>& victims) {
   std::sort(victims.begin(), victims.end());
   victims.erase(std::unique(victims.begin(), victims.end()), victims.end());
   std::vector<uint32_t> drops;
@@ -198,11 +224,25 @@ void Shadow::resync() {
   }
   drop_refs(drops);
   stats.resync_drops += drops.size();
-  std::vector<uint32_t> pages;
-  pages.swap(unsync_);
-  for (uint32_t p : pages) unsync_mark_[p] = 0;
-  for (uint32_t p : pages)
-    if (needed(p)) watch(p);
+}
+
+// The pages slot s just checked: heat follows what was found; a page cooled down is
+// watched again, one still hot stays writable and on the list while s depends on it.
+void Shadow::resync_done(int s, const std::vector<uint32_t>& pages, const std::vector<uint8_t>& changed) {
+  for (size_t i = 0; i < pages.size(); ++i) {
+    const uint32_t p = pages[i];
+    unsync_bits_[p] &= uint8_t(~(1u << s));
+    uint8_t& h = heat_[p];
+    if (changed[i]) h = uint8_t(std::min<int>(h + 1, kHot));
+    else if (h) h--;
+    if (mem_.page_flags(p) & PhysMem::kPageTable) continue;  // watched again already
+    if (!h && needed(p)) {
+      protect_table(p);
+    } else if (depends(s, p)) {
+      add_unsync(p, s);
+      stats.hot_unwatched++;
+    }
+  }
 }
 
 void Shadow::activate() {
@@ -228,7 +268,7 @@ void Shadow::activate() {
       stats.slot_evictions++;
     }
     const Slot old = slots_[s];
-    slots_[s] = Slot{true, false, pd, tick_, pae, {}};
+    slots_[s] = Slot{true, pd, tick_, pae, {}};
     std::memcpy(slots_[s].pdpte, cpu_.pdpte, sizeof cpu_.pdpte);
     if (old.used) {
       if (old.pae != pae) flush_slot(s);  // entries of the other paging mode cannot be compared
@@ -241,15 +281,17 @@ void Shadow::activate() {
         if (!needed(d[i])) unwatch(d[i]);
     }
     watch_dirs(s);
-  } else if (slots_[s].stale || new_pdptes) {
-    slots_[s].stale = false;
+  } else if (new_pdptes) {
     std::memcpy(slots_[s].pdpte, cpu_.pdpte, sizeof cpu_.pdpte);
     revalidate(s);
     watch_dirs(s);
   }
-  if (s != active_) stats.switches++;
+  const bool switched = s != active_;
+  if (switched) stats.switches++;
   slots_[s].lru = tick_;
   active_ = s;
+  // Pages written while s was inactive: checked now, as the CR3 load's TLB flush allows.
+  if (switched) resync(s);
   apply_pending_prot(s);
 }
 
@@ -261,7 +303,7 @@ void Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   efer_ = cpu_.efer;
   if (!was && !now) return;
   if (was && now && !rules) {
-    resync();  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
+    resync(active_);  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
     activate();
     verify("CR3 load");
     return;
@@ -325,39 +367,6 @@ void Shadow::reset() {
   a20_ = true;
   phys_.map_ram(mem_);
   protect_phys_code();
-}
-
-// The physical window is in use again: write-protect the pages that hold code.
-void Shadow::protect_phys_code() {
-  for (uint32_t p = 0; p < mem_.pages(); ++p)
-    if (mem_.is_code_page(p)) protect_phys_page(p, true);
-}
-
-// With A20 off the window pages of the HMA show pages 0-15: those follow their frame.
-void Shadow::protect_phys_page(uint32_t ppn, bool read_only) {
-  if (!a20_ && ppn >= kHmaPage && ppn < kHmaPage + kHmaPages) return;  // not visible while aliased
-  phys_.protect_ram_page(ppn, read_only);
-  if (!a20_ && ppn < kHmaPages) phys_.protect_ram_page(ppn + kHmaPage, read_only);
-}
-
-void Shadow::set_a20(bool on) {
-  if (on == a20_) return;
-  a20_ = on;
-  if (!paging()) apply_a20();
-}
-
-// Maps the physical window's HMA pages to the frames A20 selects.
-void Shadow::apply_a20() {
-  for (uint32_t i = 0; i < kHmaPages; ++i) {
-    const uint32_t ppn = a20_ ? kHmaPage + i : i;
-    for (uint32_t wp : {kHmaPage + i, (kHmaPage + i) | Window::kMirrorPage}) {
-      if (ppn >= mem_.pages()) {
-        phys_.unmap(wp);
-        continue;
-      }
-      phys_.map(wp, mem_.fd(), ppn, mem_.is_code_page(ppn) ? PROT_READ : PROT_READ | PROT_WRITE);
-    }
-  }
 }
 
 }  // namespace rs
