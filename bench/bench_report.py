@@ -163,6 +163,8 @@ HOST_COSTS = [
     ("host_fault_signal", "a fault delivered as SIGSEGV (SA_ONSTACK) and the return from the handler"),
     ("host_mmap_page", "mmap(MAP_FIXED) of one memfd page into a reserved window (a shadow fill)"),
     ("host_first_touch", "first access to a freshly mapped page (a minor fault in the host)"),
+    ("host_mmap_populate_page", "the same mmap with MAP_POPULATE (not used by shadow fills: no cheaper than mmap + touch here)"),
+    ("host_populated_touch", "first access to a page mapped with MAP_POPULATE"),
     ("host_mprotect_page", "mprotect of one page"),
     ("host_unmap_page", "one page back to PROT_NONE anonymous"),
     ("host_wrgsbase_pair", "WRGSBASE, a load through GS, WRGSBASE"),
