@@ -149,6 +149,7 @@ class Machine : public GuestEnv, public BoardControl {
     bool single = false;      // one instruction (TF, interrupt shadow, replay, debugger)
     bool tf = false;          // it started with TF set
     bool debug = false;       // for the debugger: checked after the instruction
+    bool replay = false;      // the replay of a write into a code page (Translator::begin_code_write)
     uint8_t inhibit_in = 0;   // the interrupt shadow it started with
     uint64_t events_before = 0;
   };

@@ -137,6 +137,21 @@ void Profile::stop_sampling() {
   setitimer(ITIMER_PROF, &it, nullptr);
 }
 
+// Translation cost per block by phase (TranslatorStats), in ns.
+std::string translate_phases_line(const TranslatorStats& t, double ms_per_tick) {
+  if (!t.blocks) return "";
+  const double per = ms_per_tick * 1e6 / double(t.blocks);
+  const uint64_t setup = t.total_ticks - t.decode_ticks - t.emit_ticks - t.assemble_ticks - t.bookkeeping_ticks;
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "ringshift translation per block (ns): total=%.0f decode=%.0f emit=%.0f assemble=%.0f "
+                "bookkeeping=%.0f setup=%.0f (%.1f guest insns a block)\n",
+                double(t.total_ticks) * per, double(t.decode_ticks) * per, double(t.emit_ticks) * per,
+                double(t.assemble_ticks) * per, double(t.bookkeeping_ticks) * per, double(setup) * per,
+                double(t.guest_insns) / double(t.blocks));
+  return buf;
+}
+
 std::string Profile::report(const Translator& tr, uint64_t shadow_fill_ticks, uint64_t fills) const {
   const uint64_t ns = now_ns() - start_ns, ticks = __rdtsc() - start_tsc;
   const double ms_per_tick = ticks && ns ? double(ns) / double(ticks) / 1e6 : 0;
@@ -144,6 +159,7 @@ std::string Profile::report(const Translator& tr, uint64_t shadow_fill_ticks, ui
   std::string out = time_line(samples, ns) + exits_line(exits, shadow_fill_ticks, fills, ms_per_tick);
   out += "ringshift helpers (by time):" + top_by_time(helpers, 12, ms_per_tick, helper_name) + "\n";
   out += "ringshift ports (by time):" + top_by_time(ports, 10, ms_per_tick, port_name) + "\n";
+  out += translate_phases_line(tr.stats, ms_per_tick);
   return out + hot_blocks_line(samples);
 }
 

@@ -93,6 +93,8 @@ bool Machine::pick_block(Step& s) {
   // A whole block ends the shadow for good (single_step_needed: nothing can arrive in it).
   s.inhibit_in = s.single ? c.irq_inhibit : 0;
   c.irq_inhibit = 0;
+  s.replay = replay_one_;
+  if (!replay_one_) tr_->end_code_write();  // a replay that was abandoned (a fault before it ran)
   try {
     if (s.single) {
       s.block = tr_->translate(c.eip, true);
@@ -136,7 +138,7 @@ bool Machine::handle_exit(Exit why) {
     case Exit::Smc:
       // The write hit a page with translations: drop them, then run the writing
       // instruction alone from an uncached block, so that it completes unprotected.
-      tr_->drop_page(c.fault_phys >> kPageShift);
+      tr_->begin_code_write(c.fault_phys >> kPageShift);
       replay_one_ = true;
       stats_.smc_replays++;
       return false;
@@ -167,6 +169,7 @@ bool Machine::handle_exit(Exit why) {
 
 void Machine::after_block(const Step& s, bool completed) {
   CpuState& c = cpu();
+  if (s.replay) tr_->end_code_write();  // what the write into a code page changed goes
   const bool raised = events_ != s.events_before;
   // The instruction ran, or raised an exception now delivered (a step stops at the
   // handler's first instruction).

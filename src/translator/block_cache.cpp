@@ -15,6 +15,7 @@ namespace rs {
 // its unchained exits at their stubs, and makes the block findable. nullptr: the cache
 // is full (flush and try again).
 Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single) {
+  TscSpan span(stats.assemble_ticks);
   e.finish_exits();
   e.code.flatten();
   e.code.resolveUnresolvedLinks();
@@ -44,6 +45,8 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
     single_ = std::move(blk);  // frees the previous one
     return b;
   }
+  span.stop();
+  TscSpan books(stats.bookkeeping_ticks);
   enter_block(std::move(blk));
   return b;
 }
@@ -188,6 +191,8 @@ void Translator::flush() {
   single_.reset();
   flush_jtable();
   cache_.reset_to(blocks_start_);
+  write_pending_ = false;
+  data_writes_.clear();
   stats.flushes++;
 }
 

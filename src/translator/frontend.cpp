@@ -44,6 +44,7 @@ bool emit_insn(Emitter& e, const Insn& in) {
 // The instruction's bytes come from this page, and from the next one only when it does
 // not fit (the next page is fetched, and may fault, only then).
 bool Translator::fetch_insn(Fetch& f, uint32_t pc, bool code32, Insn& in) {
+  TscSpan span(stats.decode_ticks);
   uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
   const uint32_t lin = f.cs_base + pc;
   const uint32_t here = std::min<uint32_t>(kPageSize - (lin & (kPageSize - 1)), ZYDIS_MAX_INSTRUCTION_LENGTH);
@@ -107,6 +108,7 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
     blk.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
     bool end;
     try {
+      TscSpan span(stats.emit_ticks);
       end = emit_insn(e, in);
     } catch (const GuestError&) {
       if (n == 0) throw;

@@ -4,6 +4,7 @@
 #include "translator/translator.h"
 
 #include <sys/mman.h>
+#include <x86intrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -109,6 +110,7 @@ Block* Translator::lookup_or_translate(uint32_t eip) {
 
 Block* Translator::translate(uint32_t eip, bool single) {
   const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t tsc0 = __rdtsc();
   const uint32_t m = mode();
   if (cpu_.vflags & FL_VM) throw GuestError("virtual-8086 mode is not supported yet");
   Fetch f;
@@ -145,6 +147,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
       continue;
     }
     blk->guest_insns = uint32_t(body.insns);
+    blk->guest_len = body.end - eip;  // IP wraps in 16-bit code: only exact when it did not
     Block* b = install(std::move(blk), e, base, single);
     if (!b) return nullptr;
     cpu_.page_base = linear & ~(kPageSize - 1);  // the caller enters b at entry()
@@ -154,6 +157,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     stats.host_bytes += b->size;
     stats.translate_ns +=
         uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    stats.total_ticks += __rdtsc() - tsc0;
     return b;
   }
 }

@@ -7,7 +7,9 @@
 // address space (one table per shadow slot, cleared when a mapping code was fetched
 // through goes away).
 #pragma once
+#include <array>
 #include <cstdio>
+#include <x86intrin.h>
 
 #include <asmjit/core.h>
 #include <set>
@@ -98,6 +100,7 @@ struct Block {
   uint8_t* code = nullptr;
   uint32_t size = 0;
   uint32_t guest_insns = 0;
+  uint32_t guest_len = 0;  // bytes of guest code, from phys_start (into the next page for the last instruction)
   bool cached = true;  // false: a one-off block (SMC replay) that nothing links to
   bool dead = false;
   std::vector<InsnRecord> map;
@@ -133,6 +136,18 @@ inline constexpr uint32_t kJTableEntries = 2u << kJTableBits;
 // and cost ~1 ns per indirect branch.
 inline uint32_t jtable_index(uint32_t eip) { return eip & 0xFFFF; }
 
+// Adds the TSC ticks of a scope (or up to stop()) to a counter: per-phase translation cost.
+struct TscSpan {
+  uint64_t& acc;
+  uint64_t t0;
+  explicit TscSpan(uint64_t& a) : acc(a), t0(__rdtsc()) {}
+  void stop() {
+    if (t0) acc += __rdtsc() - t0;
+    t0 = 0;
+  }
+  ~TscSpan() { stop(); }
+};
+
 // Addresses of the runtime stubs generated at start-up.
 struct Runtime {
   using EnterFn = uint32_t (*)(CpuState* cpu, const void* code);
@@ -145,15 +160,22 @@ struct Runtime {
 struct TranslatorStats {
   uint64_t blocks = 0, guest_insns = 0, flushes = 0, pages_dropped = 0, chains = 0;
   uint64_t guest_bytes = 0, host_bytes = 0, translate_ns = 0;
+  // Where translation time goes, in TSC ticks: fetching and decoding guest instructions,
+  // emitting host code for them, assembling it into the cache (exit stubs, asmjit's
+  // flatten/relocate, the copy), and entering the block in the maps and tables. The rest
+  // of translate_ns is setup (the Block, the Emitter, the first fetch).
+  uint64_t decode_ticks = 0, emit_ticks = 0, assemble_ticks = 0, bookkeeping_ticks = 0, total_ticks = 0;
   uint64_t indirect_misses = 0, direct_lookups = 0, jtable_page_clears = 0;
   // Lookups answered by a shared block translated at another linear address (another
   // process's mapping of the same library page).
   uint64_t shared_hits = 0;
+  // Writes into code pages resolved by dropping only the blocks they changed, and those blocks.
+  uint64_t smc_partial = 0, smc_blocks_dropped = 0;
 };
 
 class Translator {
  public:
-  static constexpr size_t kCacheBytes = 64u << 20;
+  static constexpr size_t kCacheBytes = 256u << 20;
   static constexpr int kMaxBlockInsns = 64;
   // Blocks start on a cache-line boundary: where a hot loop's block falls within a line
   // moved its speed by 20% from one build to the next.
@@ -186,6 +208,12 @@ class Translator {
   void aim_at_lookup(const ExitSite* site);
   // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page);
+  // A guest instruction is about to write into `page`, which holds translations, in a
+  // replay of its own; end_code_write() after it drops only the blocks whose bytes it
+  // changed (code_writes.cpp).
+  void begin_code_write(uint32_t page);
+  void end_code_write();
+  bool code_write_pending() const { return write_pending_; }
   // A mapping that code was fetched through went away in address-space slot `slot`:
   // forget that page's (and the page before's) indirect-branch entries.
   void clear_jtable(int slot, uint32_t lpage);
@@ -289,6 +317,10 @@ class Translator {
   uint8_t* scratch_ = nullptr;
   static constexpr size_t kScratchBytes = 16384;
   std::map<uint64_t, Block*> by_host_;
+  bool write_pending_ = false;  // begin_code_write: write_page_ as it was, before the replay
+  uint32_t write_page_ = 0;
+  std::array<uint8_t, kPageSize> write_before_{};
+  std::unordered_map<uint32_t, uint8_t> data_writes_;  // code-page writes that changed no translated byte
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
 };
 

@@ -1,0 +1,80 @@
+// A guest write into a page that holds translated code (self-modifying code, Linux
+// patching its own text, a recycled page). The page stays write-protected while it has
+// translations, so the write faults (Exit::Smc) and the run loop replays the writing
+// instruction alone. Dropping every block of the page before the replay, as it once did,
+// made a Debian boot retranslate about 500 000 kernel blocks: Linux patches a few bytes
+// at a time (static keys, alternatives) in pages full of code. So the page is copied,
+// unprotected for the replay, and compared afterwards: only blocks overlapping the bytes
+// that changed go, and the page is protected again if any remain. A page that also holds
+// data written often (a stack or variables next to code: the kernel's decompressor) would
+// then fault on every write, so after kDataWrites writes that changed no translated byte
+// the page is dropped whole, as before, and left writable until code is translated there.
+#include <algorithm>
+#include <cstring>
+
+#include "translator/translator.h"
+
+namespace rs {
+
+namespace {
+constexpr uint8_t kDataWrites = 4;
+}  // namespace
+
+void Translator::begin_code_write(uint32_t page) {
+  auto it = by_page_.find(page);
+  const bool has_blocks = it != by_page_.end() && !it->second.empty();
+  auto data = data_writes_.find(page);
+  const bool mixed = data != data_writes_.end() && data->second >= kDataWrites;
+  if (write_pending_ || !has_blocks || mixed || !mem_.contains(uint64_t(page) << kPageShift, kPageSize)) {
+    drop_page(page);  // a second page during a replay, nothing to keep, or code among busy data
+    if (mixed) data_writes_.erase(data);
+    return;
+  }
+  mem_.read(uint64_t(page) << kPageShift, write_before_.data(), kPageSize);
+  write_page_ = page;
+  write_pending_ = true;
+  shadow_.unprotect_code(page);
+}
+
+void Translator::end_code_write() {
+  if (!write_pending_) return;
+  write_pending_ = false;
+  const uint32_t page = write_page_;
+  std::array<uint8_t, kPageSize> now;
+  mem_.read(uint64_t(page) << kPageShift, now.data(), kPageSize);
+  uint32_t lo = kPageSize, hi = 0;  // the changed bytes: [lo, hi)
+  for (uint32_t i = 0; i < kPageSize; ++i)
+    if (now[i] != write_before_[i]) {
+      lo = std::min(lo, i);
+      hi = i + 1;
+    }
+  auto it = by_page_.find(page);
+  if (it == by_page_.end()) return;  // flushed meanwhile: nothing to protect
+  if (lo < hi) {
+    std::vector<Block*> victims;
+    for (Block* b : it->second) {
+      // The block's bytes in this page: from its start, or the tail of one that began on
+      // the page before.
+      const uint32_t start = b->phys_start & (kPageSize - 1);
+      const uint32_t end = start + b->guest_len;
+      const bool head = b->phys_first() == page && start < hi && end > lo;
+      const bool tail = b->phys_last == page && b->phys_first() != page && end > kPageSize && end - kPageSize > lo;
+      if (head || tail) victims.push_back(b);
+    }
+    for (Block* b : victims) unlink(b);
+    stats.smc_blocks_dropped += victims.size();
+    if (victims.empty())
+      data_writes_[page]++;
+    else
+      data_writes_.erase(page);
+  } else {
+    data_writes_[page]++;
+  }
+  stats.smc_partial++;
+  if (!by_page_[page].empty())
+    shadow_.protect_code(page);
+  else
+    by_page_.erase(page);
+}
+
+}  // namespace rs
