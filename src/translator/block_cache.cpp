@@ -58,7 +58,10 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
   by_host_[uint64_t(b->code)] = b;
   if (perf_map_) write_perf_map(*b);
   auto k = key(*b);
-  if (auto old = blocks_.find(k); old != blocks_.end()) unlink(old->second.get());
+  if (auto old = blocks_.find(k); old != blocks_.end()) {
+    stats.replaced++;
+    unlink(old->second.get());
+  }
   blocks_[k] = std::move(blk);
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];

@@ -83,6 +83,7 @@ Block* Translator::lookup(uint32_t eip) {
   Block* b = it->second.get();
   // A block that runs into the next page is only good while that page maps the same.
   if (b->page_last != b->page_first && (fetch_phys(linear + kPageSize, user) >> kPageShift) != b->phys_last) {
+    stats.cross_unlinks++;
     unlink(b);
     return nullptr;
   }

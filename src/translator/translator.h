@@ -171,6 +171,9 @@ struct TranslatorStats {
   uint64_t shared_hits = 0;
   // Writes into code pages resolved by dropping only the blocks they changed, and those blocks.
   uint64_t smc_partial = 0, smc_blocks_dropped = 0;
+  // Translations that replaced a live block of the same key, and blocks unlinked by lookup
+  // because the page their last instruction runs into maps elsewhere now.
+  uint64_t replaced = 0, cross_unlinks = 0;
 };
 
 class Translator {
