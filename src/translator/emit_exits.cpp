@@ -181,7 +181,8 @@ void Emitter::finish_exits() {
       jtable_jump();
       continue;
     }
-    // helper_dispatch_direct takes the target from R9d (a shared block's targets move).
+    // helper_dispatch_direct takes the target from R9d (a shared block's targets move)
+    // and stores it as the EIP.
     eip_to(x86::r9d, p.info->target);
     if (blk.shared && blk.cached) {  // jmp +0, until dispatch aims it at the lookup
       if (!jt_tail_.isValid()) jt_tail_ = a.newLabel();
@@ -190,7 +191,6 @@ void Emitter::finish_exits() {
       const uint8_t jmp0[] = {0xE9, 0, 0, 0, 0};
       a.embed(jmp0, sizeof jmp0);
     }
-    a.mov(cpu_field(offsetof(CpuState, eip), 4), x86::r9d);
     a.mov(x86::r11, Imm(uint64_t(p.info)));
     a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_direct)));
     a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));

@@ -78,7 +78,7 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   cpu.rflags = (uint64_t(g[REG_EFL]) & FL_HOST) | 2;
   if (uc->uc_mcontext.fpregs) std::memcpy(cpu.fpu, uc->uc_mcontext.fpregs, sizeof cpu.fpu);
   // A shared block's records hold the EIPs it was translated at: move them to where it runs.
-  cpu.eip = b->shared ? rec->eip - (b->eip & ~(kPageSize - 1)) + cpu.page_base : rec->eip;
+  cpu.eip = b->eip_here(rec->eip, cpu.page_base);
   cpu.fault_rip = rip;
   cpu.fault_signo = uint32_t(sig);
   cpu.fault_host_addr = addr;

@@ -120,6 +120,10 @@ struct Block {
   bool shared = false;
   uint32_t head = 0;
   uint8_t* entry() const { return code + head; }
+  // Where guest EIP `eip` of this translation runs now, the block entered at page_base.
+  uint32_t eip_here(uint32_t eip, uint32_t page_base) const {
+    return shared ? eip - (this->eip & ~(kPageSize - 1)) + page_base : eip;
+  }
 };
 
 struct JTableEntry {
