@@ -35,6 +35,8 @@ uint32_t emulate_cpuid(Ctx& c);
 bool sreg_push_zero_extends();
 // The guest sees the host's vendor (CPUID leaf 0); AMD has a few more MSRs.
 bool host_is_amd();
+// The CPUID leaf the guest sees (cpuid.cpp): EAX, EBX, ECX, EDX.
+void cpuid_leaf(uint32_t leaf, uint32_t out[4]);
 // The host's speculative-execution verdicts, told to the guest (vulnerabilities.cpp).
 inline constexpr uint32_t kTsaSqNo = 1u << 1, kTsaL1No = 1u << 2;  // CPUID 80000021h ECX
 uint32_t host_amd_tsa_no();
