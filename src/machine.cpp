@@ -239,7 +239,9 @@ void Machine::invlpg(uint32_t linear) {
 // window + base for segment-relative accesses.
 void Machine::segments_changed() {
   CpuState& c = cpu();
-  c.window = shadow_->view_base(c.cpl);
+  c.views[0] = shadow_->view_base(0);
+  c.views[1] = shadow_->view_base(3);
+  c.window = c.views[c.cpl == 3 ? 1 : 0];
   for (int s = 0; s < 6; ++s) {
     c.seg_window[s] = c.window + c.seg[s].base;
     c.neg_seg_window[s] = uint64_t(0) - c.seg_window[s];

@@ -72,6 +72,7 @@ struct alignas(4096) CpuState {
   uint64_t ret_addr;    // where the helper stub resumes translated code
   uint64_t window;      // host address of the current guest address-space window (GS base)
   uint64_t jtable;      // indirect-branch lookup table
+  uint64_t views[2];    // the address space's supervisor and user windows (inline SYSENTER/SYSEXIT)
   uint64_t seg_window[6];      // window + segment base, loaded into GS for fs:/gs: overrides
   uint64_t neg_seg_window[6];  // their negations, to turn rebased string pointers back
   uint32_t eip;

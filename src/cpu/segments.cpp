@@ -24,6 +24,24 @@ Segment flat_segment(uint16_t sel, bool code) {
   return decode_descriptor(sel, code ? 0x00CF9A000000FFFFull : 0x00CF92000000FFFFull);
 }
 
+// The flat CS and SS that SYSENTER (to ring 0) and SYSEXIT (to ring 3) load, derived
+// from IA32_SYSENTER_CS as the SDM specifies. The inline translations of both
+// (translator/emit_fast_call.cpp) store these same values.
+void fast_call_segments(uint32_t sysenter_cs, bool to_user, Segment& cs, Segment& ss) {
+  const uint16_t base = uint16_t(sysenter_cs & 0xFFFC);
+  if (!to_user) {
+    cs = flat_segment(base, true);
+    ss = flat_segment(uint16_t(base + 8), false);
+    cs.attr |= 1;  // types 11 and 3: accessed
+    ss.attr |= 1;
+  } else {
+    cs = flat_segment(uint16_t((base + 16) | 3), true);
+    ss = flat_segment(uint16_t((base + 24) | 3), false);
+    cs.attr |= (3 << 5) | 1;  // DPL 3, accessed
+    ss.attr |= (3 << 5) | 1;
+  }
+}
+
 bool read_descriptor(GuestEnv& env, const CpuState& cpu, uint16_t sel, uint64_t& raw) {
   const bool ldt = sel & 4;
   uint32_t base = ldt ? cpu.ldtr.base : cpu.gdtr.base;

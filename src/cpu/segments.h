@@ -7,6 +7,8 @@
 namespace rs {
 
 Segment flat_segment(uint16_t sel, bool code);
+// The CS and SS that SYSENTER (to_user false) or SYSEXIT (true) load (cpu/system.cpp).
+void fast_call_segments(uint32_t sysenter_cs, bool to_user, Segment& cs, Segment& ss);
 // Descriptor fields.
 inline bool seg_present(const Segment& s) { return s.attr & 0x80; }
 inline bool seg_is_system(const Segment& s) { return !(s.attr & 0x10); }

@@ -171,28 +171,20 @@ uint32_t msr(Ctx& c) {
   return 0;
 }
 
-// SYSENTER/SYSEXIT: flat segments derived from IA32_SYSENTER_CS, as the SDM specifies.
 uint32_t fast_system_call(Ctx& c) {
   CpuState& cpu = c.cpu;
-  uint16_t base = uint16_t(cpu.sysenter_cs & 0xFFFC);
+  const bool no_cs = (cpu.sysenter_cs & 0xFFFC) == 0;
   if (c.in.mn() == ZYDIS_MNEMONIC_SYSENTER) {
-    if (base == 0) return raise(c, kGP, 0, "SYSENTER with IA32_SYSENTER_CS = 0");
+    if (no_cs) return raise(c, kGP, 0, "SYSENTER with IA32_SYSENTER_CS = 0");
     uint32_t fl = cpu.eflags() & ~(FL_VM | FL_IF | FL_RF);
     cpu.set_eflags(fl);
-    cpu.seg[CS] = flat_segment(base, true);
-    cpu.seg[SS] = flat_segment(uint16_t(base + 8), false);
-    cpu.seg[CS].attr |= 1;  // types 11 and 3: accessed
-    cpu.seg[SS].attr |= 1;
+    fast_call_segments(cpu.sysenter_cs, false, cpu.seg[CS], cpu.seg[SS]);
     cpu.cpl = 0;
     cpu.set_reg(ESP, cpu.sysenter_esp);
     cpu.eip = cpu.sysenter_eip;
   } else {
-    if (cpu.cpl != 0 || base == 0) return raise(c, kGP, 0, "SYSEXIT outside ring 0 or with IA32_SYSENTER_CS = 0");
-    Segment cs = flat_segment(uint16_t((base + 16) | 3), true), ss = flat_segment(uint16_t((base + 24) | 3), false);
-    cs.attr |= (3 << 5) | 1;  // DPL 3, accessed
-    ss.attr |= (3 << 5) | 1;
-    cpu.seg[CS] = cs;
-    cpu.seg[SS] = ss;
+    if (cpu.cpl != 0 || no_cs) return raise(c, kGP, 0, "SYSEXIT outside ring 0 or with IA32_SYSENTER_CS = 0");
+    fast_call_segments(cpu.sysenter_cs, true, cpu.seg[CS], cpu.seg[SS]);
     cpu.cpl = 3;
     cpu.set_reg(ESP, cpu.reg(ECX));
     cpu.eip = cpu.reg(EDX);

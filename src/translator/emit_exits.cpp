@@ -85,6 +85,12 @@ void Emitter::exit_indirect() {
 // Target in R9d: jump through the current address space's indirect-branch table, or
 // to helper_dispatch_indirect on a miss.
 void Emitter::jtable_jump() {
+  a.mov(x86::r8, Imm(uint64_t(blk.mode) << 32));
+  jtable_jump_in_r8_mode();
+}
+
+// The same with the target's mode in R8's high half (a mode switch computes it).
+void Emitter::jtable_jump_in_r8_mode() {
   Label hit = a.newLabel(), second = a.newLabel(), miss = a.newLabel();
   a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
   // r11 = jtable_index(r9d), without touching the flags; a bucket is two 16-byte ways.
@@ -92,7 +98,6 @@ void Emitter::jtable_jump() {
   a.lea(x86::r11, x86::ptr(0, x86::r11, 2));
   a.lea(x86::r10, x86::ptr(x86::r10, x86::r11, 3));
   // A way matches when its -(mode << 32 | EIP) plus the target's key is 0.
-  a.mov(x86::r8, Imm(uint64_t(blk.mode) << 32));
   a.lea(x86::r8, x86::ptr(x86::r8, x86::r9));
   a.mov(x86::r11, x86::qword_ptr(x86::r10));
   a.lea(x86::r11, x86::ptr(x86::r11, x86::r8));

@@ -97,6 +97,7 @@ bool emit_system(Emitter& e, const Insn& in) {
       break;
   }
   if (emit_load_sreg(e, in)) return true;
+  emit_fast_call(e, in);  // SYSENTER/SYSEXIT inline; the helper below is its slow path
   bool ea = in.mem_operand() != nullptr && in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
             in.has(ZYDIS_ATTRIB_HAS_MODRM) && in.z.raw.modrm.mod != 3;
   e.call_helper(in, &helper_emulate, ea, &in);

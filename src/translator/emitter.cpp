@@ -183,9 +183,21 @@ void Emitter::ident(const Insn& in) {
 // Needs a REX prefix, so not with AH/CH/DH/BH (REX turns them into SPL..DIL).
 bool Emitter::ident_rebased(const Insn& in, int seg) {
   const auto& r = in.z.raw;
-  if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || !in.has(ZYDIS_ATTRIB_HAS_MODRM) || r.modrm.mod == 3 ||
-      in.z.address_width != 32)
-    return false;
+  if (in.z.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || in.z.address_width != 32) return false;
+  if (is_moffs(in)) {  // mov al/eax, fs:[x] (A0..A3): per-CPU data in Linux; the ModRM form
+    static constexpr uint8_t kModrmForm[4] = {0x8A, 0x8B, 0x88, 0x89};
+    a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg), 8));
+    a.mov(x86::r11d, Imm(uint32_t(in.mem_operand()->mem.disp.value)));
+    uint8_t out[8];
+    unsigned n = host_prefixes(in, out, 0);
+    out[n++] = 0x43;  // REX.X (index R11) and REX.B (base R10)
+    out[n++] = kModrmForm[in.bytes[r.prefix_count] - 0xA0];
+    out[n++] = 0x04;  // AL/EAX, SIB follows
+    out[n++] = 0x1A;  // scale 1, index R11, base R10
+    a.embed(out, n);
+    return true;
+  }
+  if (!in.has(ZYDIS_ATTRIB_HAS_MODRM) || r.modrm.mod == 3) return false;
   for (int i = 0; i < in.z.operand_count; ++i) {
     const auto& op = in.ops[i];
     if (op.type == ZYDIS_OPERAND_TYPE_REGISTER &&
@@ -195,19 +207,7 @@ bool Emitter::ident_rebased(const Insn& in, int seg) {
   }
   const ZydisDecodedOperand* m = in.mem_operand();
   if (!m) return false;
-  const auto& mem = m->mem;
-  const int32_t disp = int32_t(mem.disp.value);
-  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg), 8));
-  const bool b = mem.base != ZYDIS_REGISTER_NONE, i = mem.index != ZYDIS_REGISTER_NONE;
-  const uint32_t shift = mem.scale == 8 ? 3 : mem.scale == 4 ? 2 : mem.scale == 2 ? 1 : 0;
-  if (b && i)
-    a.lea(x86::r11d, x86::ptr(host64(mem.base), host64(mem.index), shift, disp));
-  else if (i)
-    a.lea(x86::r11d, x86::ptr(x86::Gp(), host64(mem.index), shift, disp));
-  else if (b)
-    a.lea(x86::r11d, x86::ptr(host64(mem.base), disp));
-  else
-    a.mov(x86::r11d, Imm(uint32_t(disp)));
+  rebased_operand(*m, seg);
   uint8_t out[24];
   unsigned n = host_prefixes(in, out, 0);
   out[n++] = 0x43;  // REX.X (index R11) and REX.B (base R10)
@@ -223,6 +223,23 @@ bool Emitter::ident_rebased(const Insn& in, int seg) {
   for (unsigned k = mo + 1 + (r.sib.offset ? 1 : 0) + r.disp.size / 8; k < in.len(); ++k) out[n++] = in.bytes[k];
   a.embed(out, n);
   return true;
+}
+
+// R10 = window + the segment's base, R11d = the operand's 32-bit offset.
+void Emitter::rebased_operand(const ZydisDecodedOperand& op, int seg) {
+  const auto& mem = op.mem;
+  const int32_t disp = int32_t(mem.disp.value);
+  a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg), 8));
+  const bool b = mem.base != ZYDIS_REGISTER_NONE, i = mem.index != ZYDIS_REGISTER_NONE;
+  const uint32_t shift = mem.scale == 8 ? 3 : mem.scale == 4 ? 2 : mem.scale == 2 ? 1 : 0;
+  if (b && i)
+    a.lea(x86::r11d, x86::ptr(host64(mem.base), host64(mem.index), shift, disp));
+  else if (i)
+    a.lea(x86::r11d, x86::ptr(x86::Gp(), host64(mem.index), shift, disp));
+  else if (b)
+    a.lea(x86::r11d, x86::ptr(host64(mem.base), disp));
+  else
+    a.mov(x86::r11d, Imm(uint32_t(disp)));
 }
 
 void Emitter::ident_gs0(const Insn& in) {
@@ -312,6 +329,15 @@ void Emitter::modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, in
 }
 
 void Emitter::load_rm(const Insn& in, int width) {
+  const int seg = in.z.raw.modrm.mod != 3 && in.z.address_width == 32 ? rebased_seg(in, blk.mode) : -1;
+  if (seg >= 0) {  // call *%gs:0x10 (the vDSO entry in glibc's TLS) and the like, without WRGSBASE
+    rebased_operand(*in.mem_operand(), seg);
+    if (width == 16)
+      a.movzx(x86::r9d, x86::word_ptr(x86::r10, x86::r11));
+    else
+      a.mov(x86::r9d, x86::dword_ptr(x86::r10, x86::r11));
+    return;
+  }
   if (in.z.raw.modrm.mod != 3) seg_enter(in);
   modrm_op(in, {0x8B}, kR9, 0, width == 16);
   if (in.z.raw.modrm.mod != 3) seg_leave(in);

@@ -38,6 +38,7 @@ class Emitter {
   // touches memory, with the absolute [disp32] form turned into its SIB equivalent.
   void ident(const Insn& in);
   bool ident_rebased(const Insn& in, int seg);
+  void rebased_operand(const ZydisDecodedOperand& mem, int seg);  // R10 = segment's window, R11d = offset
   // Legacy prefixes for the host copy (see emitter.cpp); returns the new length.
   static unsigned host_prefixes(const Insn& in, uint8_t* out, unsigned n);
   void moffs16(const Insn& in);
@@ -81,6 +82,7 @@ class Emitter {
   void gs_restore();
   void exit_indirect();  // target in R9d
   void jtable_jump();    // target in R9d, through the indirect-branch table
+  void jtable_jump_in_r8_mode();  // the same in the mode held in R8[63:32] (mode switches)
   // If R8 is non-zero, leaves for the run loop to take an interrupt after `in`
   // (after the next instruction too, for STI's shadow). Flag-free; clobbers R8.
   void irq_window_check(const Insn& in, bool shadow);
@@ -130,6 +132,7 @@ bool emit_control(Emitter& e, const Insn& in);
 bool emit_string(Emitter& e, const Insn& in);
 bool emit_legacy(Emitter& e, const Insn& in);
 bool emit_system(Emitter& e, const Insn& in);
+bool emit_fast_call(Emitter& e, const Insn& in);
 // MOV/POP to DS, ES, FS or GS through the descriptor cache (false: not handled here).
 bool emit_load_sreg(Emitter& e, const Insn& in);
 // An instruction known to touch device memory: a direct call to the device.
