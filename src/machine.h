@@ -158,6 +158,7 @@ class Machine : public GuestEnv, public BoardControl {
   bool before_block();
   bool single_step_needed() const;
   bool pick_block(Step& s);
+  bool fetch_fault(const FetchFault& f);
   bool handle_exit(Exit why);
   void after_block(const Step& s, bool completed);
   void host_fault();

@@ -84,6 +84,16 @@ bool Machine::single_step_needed() const {
   return (c.vflags & FL_TF) || shadow || replay_one_ || debug_->single();
 }
 
+// The next instruction cannot be fetched: the guest's #PF.
+bool Machine::fetch_fault(const FetchFault& f) {
+  CpuState& c = cpu();
+  c.cr2 = f.linear;
+  stats_.page_faults++;
+  replay_one_ = false;
+  deliver(14, EventKind::Fault, f.error, "page fault on instruction fetch", c.eip);
+  return false;
+}
+
 bool Machine::pick_block(Step& s) {
   CpuState& c = cpu();
   s.tf = c.vflags & FL_TF;
@@ -104,17 +114,15 @@ bool Machine::pick_block(Step& s) {
       }
       stats_.steps++;
     } else {
-      s.block = tr_->lookup_or_translate(c.eip);
+      s.block = tr_->lookup(c.eip);
+      if (const FetchFault* f = s.block ? nullptr : tr_->fetch_fault()) return fetch_fault(*f);
+      if (!s.block) s.block = tr_->lookup_or_translate(c.eip);
     }
   } catch (const GuestError& e) {
     request_stop(kExitGuestError, e.what() + at_eip(c.eip));
     return false;
   } catch (const FetchFault& f) {
-    c.cr2 = f.linear;
-    stats_.page_faults++;
-    replay_one_ = false;
-    deliver(14, EventKind::Fault, f.error, "page fault on instruction fetch", c.eip);
-    return false;
+    return fetch_fault(f);
   }
   replay_one_ = false;
   stats_.dispatches++;
@@ -193,7 +201,9 @@ uint32_t Machine::continue_after_helper() {
   if (c.exit_request || must_leave() || debug_->stop_pending() || single_step_needed() || check_interrupts())
     return uint32_t(Exit::Dispatch);
   try {
-    Block* b = tr_->lookup_or_translate(c.eip);
+    Block* b = tr_->lookup(c.eip);
+    if (!b && tr_->fetch_fault()) return uint32_t(Exit::Dispatch);  // the loop delivers the #PF
+    if (!b) b = tr_->lookup_or_translate(c.eip);
     if (!b) return uint32_t(Exit::Dispatch);
     c.ret_addr = uint64_t(b->entry());
     c.irq_inhibit = 0;  // a MOV SS shadow with IF and TF clear: the block runs whole (single_step_needed)

@@ -63,6 +63,12 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
     unlink(old->second.get());
   }
   blocks_[k] = std::move(blk);
+  if (auto pg = by_page_.find(b->phys_first()); pg != by_page_.end())
+    for (const Block* o : pg->second)
+      if (o->phys_start == b->phys_start && o->mode != b->mode) {
+        stats.mode_variants++;
+        break;
+      }
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];
     if (v.empty() || v.back() != b) v.push_back(b);
@@ -171,12 +177,14 @@ void Translator::unlink(Block* b) {
   }
 }
 
-void Translator::drop_page(uint32_t page) {
+void Translator::drop_page(uint32_t page, DropWhy why) {
   auto it = by_page_.find(page);
   if (it != by_page_.end()) {
     std::vector<Block*> victims = it->second;
     for (Block* b : victims) unlink(b);
     by_page_.erase(page);
+    stats.drop_pages[why]++;
+    stats.drop_blocks[why] += victims.size();
   }
   shadow_.unprotect_code(page);
   stats.pages_dropped++;

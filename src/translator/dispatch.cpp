@@ -20,8 +20,8 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t target, const void* data
     const uint32_t from_page = from->shared ? cpu->page_base >> kPageShift : from->page_first;
     const bool same_page = !(from->mode & kModePaging) || ((from->cs_base + target) >> kPageShift) == from_page;
     Block* b = tr.lookup(target);
-    if (!b) b = tr.translate(target);
-    if (!b) return uint32_t(Exit::Dispatch);
+    if (!b && !tr.fetch_fault()) b = tr.translate(target);
+    if (!b) return uint32_t(Exit::Dispatch);  // the run loop delivers the #PF or flushes
     // A shared block that runs into the next page is checked at every lookup: another
     // process may map something else there.
     const bool checked_only = b->shared && b->page_last != b->page_first;
@@ -45,8 +45,8 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
   if (cpu->exit_request) return uint32_t(Exit::Poll);
   try {
     Block* b = tr.lookup(target);
-    if (!b) b = tr.translate(target);
-    if (!b) return uint32_t(Exit::Dispatch);
+    if (!b && !tr.fetch_fault()) b = tr.translate(target);
+    if (!b) return uint32_t(Exit::Dispatch);  // the run loop delivers the #PF or flushes
     cpu->ret_addr = uint64_t(b->entry());
     return 0;
   } catch (...) {

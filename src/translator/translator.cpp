@@ -76,13 +76,20 @@ Block* Translator::lookup(uint32_t eip) {
   const uint32_t m = mode();
   const bool user = cpu_.cpl == 3;
   const uint32_t linear = cpu_.seg[CS].base + eip;
-  const uint32_t phys = fetch_phys(linear, user);
+  uint32_t phys = 0, error = 0;
+  lookup_faulted_ = !shadow_.fetch(linear, user, phys, error);
+  if (lookup_faulted_) {
+    lookup_fault_ = FetchFault{linear, error};
+    return nullptr;
+  }
   const bool shared = shares(m);
   auto it = blocks_.find(Key{mode_eip(m, eip, shared), phys});
   if (it == blocks_.end()) return nullptr;
   Block* b = it->second.get();
   // A block that runs into the next page is only good while that page maps the same.
-  if (b->page_last != b->page_first && (fetch_phys(linear + kPageSize, user) >> kPageShift) != b->phys_last) {
+  uint32_t next = 0;
+  if (b->page_last != b->page_first &&
+      (!shadow_.fetch(linear + kPageSize, user, next, error) || (next >> kPageShift) != b->phys_last)) {
     stats.cross_unlinks++;
     unlink(b);
     return nullptr;
@@ -103,6 +110,7 @@ bool Translator::shares(uint32_t m) const {
 
 Block* Translator::lookup_or_translate(uint32_t eip) {
   if (Block* b = lookup(eip)) return b;
+  if (lookup_faulted_) throw lookup_fault_;
   if (Block* b = translate(eip)) return b;
   flush();
   if (Block* b = translate(eip)) return b;

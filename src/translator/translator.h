@@ -178,7 +178,17 @@ struct TranslatorStats {
   // Translations that replaced a live block of the same key, and blocks unlinked by lookup
   // because the page their last instruction runs into maps elsewhere now.
   uint64_t replaced = 0, cross_unlinks = 0;
+  // Whole pages dropped, and the blocks that went with them, by why (DropWhy).
+  uint64_t drop_pages[3] = {}, drop_blocks[3] = {};
+  // Translations of code that has a live block at the same physical address in another
+  // mode (CPL, CR0.TS, IOPL, segment bases...).
+  uint64_t mode_variants = 0;
 };
+
+// Why a whole page of translations goes: C++ wrote the page (device DMA, a helper's
+// store), a write into code the partial path does not take (code among busy data, a
+// second page in one replay), or something else (MMIO found, the A20 gate).
+enum DropWhy : int { kDropCppWrite = 0, kDropSmcWhole, kDropOther };
 
 class Translator {
  public:
@@ -197,8 +207,11 @@ class Translator {
   // Current translation mode of the CPU (bits of state the generated code depends on).
   uint32_t mode() const;
   // The block for eip in the current mode and address space (and enters it into the
-  // indirect-branch table). Throws FetchFault when eip cannot be fetched.
+  // indirect-branch table). nullptr when there is none, or when eip cannot be fetched:
+  // then fetch_fault() says so (no exception: a forked child meets its unmapped text
+  // this way on every page it runs).
   Block* lookup(uint32_t eip);
+  const FetchFault* fetch_fault() const { return lookup_faulted_ ? &lookup_fault_ : nullptr; }
   // Translates the block at eip. Returns nullptr when the cache is full (call flush()).
   // A one-off block (single = true) holds one instruction, is not cached and does not
   // write-protect its page: used to replay a write into a code page.
@@ -214,7 +227,7 @@ class Translator {
   void chain(ExitSite* site, Block* to);
   void aim_at_lookup(const ExitSite* site);
   // Drops every translation of guest physical page `page`.
-  void drop_page(uint32_t page);
+  void drop_page(uint32_t page, DropWhy why = kDropOther);
   // A guest instruction is about to write into `page`, which holds translations, in a
   // replay of its own; end_code_write() after it drops only the blocks whose bytes it
   // changed (code_writes.cpp).
@@ -311,6 +324,8 @@ class Translator {
   PhysMem& mem_;
   Shadow& shadow_;
   CpuState& cpu_;
+  FetchFault lookup_fault_{};
+  bool lookup_faulted_ = false;
   Decoder dec_;
   CodeCache cache_;
   Runtime rt_;
