@@ -66,10 +66,11 @@ void print_stats(rs::Machine& m) {
                (unsigned long long)t.jtable_page_clears, (unsigned long long)t.shared_hits, (unsigned long long)t.smc_partial, (unsigned long long)t.smc_blocks_dropped,
                (unsigned long long)t.replaced, (unsigned long long)t.cross_unlinks);
   std::fprintf(stderr,
-               "ringshift drops (pages/blocks): cpp_write=%llu/%llu smc_whole=%llu/%llu other=%llu/%llu; "
-               "mode_variants=%llu\n",
+               "ringshift drops (pages/blocks): cpp_write=%llu/%llu smc_mixed=%llu/%llu smc_second_page=%llu/%llu "
+               "other=%llu/%llu; mode_variants=%llu\n",
                (unsigned long long)t.drop_pages[rs::kDropCppWrite], (unsigned long long)t.drop_blocks[rs::kDropCppWrite],
-               (unsigned long long)t.drop_pages[rs::kDropSmcWhole], (unsigned long long)t.drop_blocks[rs::kDropSmcWhole],
+               (unsigned long long)t.drop_pages[rs::kDropSmcMixed], (unsigned long long)t.drop_blocks[rs::kDropSmcMixed],
+               (unsigned long long)t.drop_pages[rs::kDropSmcSecond], (unsigned long long)t.drop_blocks[rs::kDropSmcSecond],
                (unsigned long long)t.drop_pages[rs::kDropOther], (unsigned long long)t.drop_blocks[rs::kDropOther],
                (unsigned long long)t.mode_variants);
   std::fputs(m.profile().report(m.translator(), s.fill_ticks, s.fills).c_str(), stderr);

@@ -26,7 +26,7 @@ void Translator::begin_code_write(uint32_t page) {
   auto data = data_writes_.find(page);
   const bool mixed = data != data_writes_.end() && data->second >= kDataWrites;
   if (write_pending_ || !has_blocks || mixed || !mem_.contains(uint64_t(page) << kPageShift, kPageSize)) {
-    drop_page(page, kDropSmcWhole);  // a second page during a replay, nothing to keep, or code among busy data
+    drop_page(page, write_pending_ ? kDropSmcSecond : kDropSmcMixed);  // a second page during a replay, nothing to keep, or code among busy data
     if (mixed) data_writes_.erase(data);
     return;
   }

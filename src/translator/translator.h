@@ -179,16 +179,17 @@ struct TranslatorStats {
   // because the page their last instruction runs into maps elsewhere now.
   uint64_t replaced = 0, cross_unlinks = 0;
   // Whole pages dropped, and the blocks that went with them, by why (DropWhy).
-  uint64_t drop_pages[3] = {}, drop_blocks[3] = {};
+  uint64_t drop_pages[4] = {}, drop_blocks[4] = {};
   // Translations of code that has a live block at the same physical address in another
   // mode (CPL, CR0.TS, IOPL, segment bases...).
   uint64_t mode_variants = 0;
 };
 
 // Why a whole page of translations goes: C++ wrote the page (device DMA, a helper's
-// store), a write into code the partial path does not take (code among busy data, a
-// second page in one replay), or something else (MMIO found, the A20 gate).
-enum DropWhy : int { kDropCppWrite = 0, kDropSmcWhole, kDropOther };
+// store), a write into code the partial path does not take (code among busy data; a
+// second page written by one replayed instruction), or something else (MMIO found, the
+// A20 gate).
+enum DropWhy : int { kDropCppWrite = 0, kDropSmcMixed, kDropSmcSecond, kDropOther };
 
 class Translator {
  public:
