@@ -51,7 +51,7 @@ Machine::Machine(const MachineConfig& cfg) : cfg_(cfg), mem_(cfg.ram_bytes) {
   // C++ wrote a guest page-table page: the shadow entries built from it are stale.
   mem_.on_table_write = [this](uint32_t page) { shadow_->table_written(page); };
   // C++ wrote a page holding translated code: its blocks go.
-  mem_.on_code_write = [this](uint32_t page) { tr_->drop_page(page, kDropCppWrite); };
+  mem_.on_code_write = [this](uint32_t page, uint32_t lo, uint32_t hi) { tr_->drop_range(page, lo, hi); };
   // A mapping code was fetched through went away: its indirect-branch entries go.
   shadow_->on_exec_drop = [this](int slot, uint32_t lpage) { tr_->clear_jtable(slot, lpage); };
   // An address-space slot was handed to another address space: its whole table goes.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "mmu/phys_mem.h"
 
 #include <fcntl.h>
@@ -39,7 +40,10 @@ void PhysMem::will_write(uint64_t addr, uint64_t len) {
   if (!len || !contains(addr, len)) return;
   for (uint64_t pg = addr >> kPageShift; pg <= (addr + len - 1) >> kPageShift; ++pg) {
     if ((flags_[pg] & kPageTable) && on_table_write) on_table_write(uint32_t(pg));
-    if ((flags_[pg] & kPageCode) && on_code_write) on_code_write(uint32_t(pg));
+    if ((flags_[pg] & kPageCode) && on_code_write) {
+      const uint64_t start = std::max(addr, pg << kPageShift), end = std::min(addr + len, (pg + 1) << kPageShift);
+      on_code_write(uint32_t(pg), uint32_t(start & (kPageSize - 1)), uint32_t(end - (pg << kPageShift)));
+    }
   }
 }
 

@@ -45,7 +45,8 @@ class PhysMem {
   }
   void set_code_page(uint32_t page, bool v) { set_page_flag(page, kPageCode, v); }
   uint32_t pages() const { return uint32_t(flags_.size()); }
-  std::function<void(uint32_t page)> on_code_write;
+  // The bytes [lo, hi) of the page are about to be written.
+  std::function<void(uint32_t page, uint32_t lo, uint32_t hi)> on_code_write;
   std::function<void(uint32_t page)> on_table_write;
 
  private:

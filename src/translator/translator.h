@@ -178,7 +178,8 @@ struct TranslatorStats {
   // Translations that replaced a live block of the same key, and blocks unlinked by lookup
   // because the page their last instruction runs into maps elsewhere now.
   uint64_t replaced = 0, cross_unlinks = 0;
-  // Whole pages dropped, and the blocks that went with them, by why (DropWhy).
+  // Pages dropped, and the blocks that went with them, by why (DropWhy); C++ writes
+  // (kDropCppWrite) drop only the blocks in the bytes written.
   uint64_t drop_pages[4] = {}, drop_blocks[4] = {};
   // Translations of code that has a live block at the same physical address in another
   // mode (CPL, CR0.TS, IOPL, segment bases...).
@@ -229,6 +230,7 @@ class Translator {
   void aim_at_lookup(const ExitSite* site);
   // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page, DropWhy why = kDropOther);
+  void drop_range(uint32_t page, uint32_t lo, uint32_t hi);  // C++ writes those bytes
   // A guest instruction is about to write into `page`, which holds translations, in a
   // replay of its own; end_code_write() after it drops only the blocks whose bytes it
   // changed (code_writes.cpp).
@@ -315,6 +317,7 @@ class Translator {
   void write_perf_map(const Block& b);
   void build_runtime();
   void unlink(Block* b);
+  std::vector<Block*> blocks_touching(uint32_t page, uint32_t lo, uint32_t hi) const;
   void remember(Block* b, uint32_t eip);
   uint32_t fetch_phys(uint32_t linear, bool user);
   // phys is where the block's first byte is: with a code segment base, the same offset
