@@ -49,6 +49,39 @@ TEST_CASE("code rewritten between calls runs in its new form", "[translator][smc
   CHECK(r.status == (((5050 >> 4) & 0x7F) << 1 | 1));
 }
 
+TEST_CASE("a helper's store into translated code drops what it changed, and the rest of the page still runs",
+          "[translator][smc]") {
+  // SIDT (a C++ helper) writes 6 bytes: its limit's high byte lands on the opcode of
+  // `mov eax, imm32` (0xB8, unchanged) and its base becomes the imm32. Both functions of
+  // the page are translated before the store; both run after it.
+  auto r = run_guest([](x86::Assembler& a) {
+    Label fn = a.newLabel(), other = a.newLabel(), desc = a.newLabel(), done = a.newLabel();
+    a.call(fn);
+    a.call(other);
+    a.lidt(x86::ptr(desc));
+    a.sidt(x86::ptr(fn, -1));
+    a.call(fn);
+    a.mov(x86::ebx, x86::eax);
+    a.call(other);
+    a.add(x86::eax, x86::ebx);  // 0x2A + 0x10
+    a.jmp(done);
+    a.align(AlignMode::kCode, 16);
+    a.bind(desc);
+    a.dw(0xB800);  // limit: its high byte is the opcode below
+    a.dd(0x2A);    // base: the new imm32
+    a.nop();
+    a.bind(fn);
+    a.mov(x86::eax, 0);
+    a.ret();
+    a.bind(other);
+    a.mov(x86::eax, 0x10);
+    a.ret();
+    a.bind(done);
+    exit_with_eax(a);
+  });
+  CHECK(r.status == ((0x2A + 0x10) << 1 | 1));
+}
+
 TEST_CASE("guest flags survive helper calls", "[translator][flags]") {
   auto r = run_guest([](x86::Assembler& a) {
     a.stc();
