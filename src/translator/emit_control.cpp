@@ -80,6 +80,7 @@ bool emit_control(Emitter& e, const Insn& in) {
       }
       return true;
     case ZYDIS_MNEMONIC_CALL:
+      if (emit_pc_thunk_call(e, in)) return false;  // the block goes on after it
       if (in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         push_return(e, in);
         if (o16_in_shared(e, in))

@@ -91,7 +91,18 @@ void Emitter::jtable_jump() {
 
 // The same with the target's mode in R8's high half (a mode switch computes it).
 void Emitter::jtable_jump_in_r8_mode() {
-  Label hit = a.newLabel(), second = a.newLabel(), miss = a.newLabel();
+  Label miss = a.newLabel();
+  jtable_find(miss);
+  a.jmp(x86::qword_ptr(x86::r10, 8));
+  a.bind(miss);
+  a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
+  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+}
+
+// R10 = the way of the current address space's indirect-branch table that holds
+// (mode R8[63:32], EIP R9d), or a jump to `miss`. Flag-free; clobbers R8, R10, R11.
+void Emitter::jtable_find(Label miss) {
+  Label hit = a.newLabel(), second = a.newLabel();
   a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
   // r11 = jtable_index(r9d), without touching the flags; a bucket is two 16-byte ways.
   a.movzx(x86::r11d, x86::r9w);
@@ -106,16 +117,12 @@ void Emitter::jtable_jump_in_r8_mode() {
   a.mov(x86::rcx, x86::qword_ptr(x86::r10, 16));
   a.lea(x86::rcx, x86::ptr(x86::rcx, x86::r8));
   a.jecxz(x86::rcx, second);
+  a.xchg(x86::r11, x86::rcx);
   a.jmp(miss);
   a.bind(second);
   a.lea(x86::r10, x86::ptr(x86::r10, 16));
   a.bind(hit);
   a.xchg(x86::r11, x86::rcx);
-  a.jmp(x86::qword_ptr(x86::r10, 8));
-  a.bind(miss);
-  a.xchg(x86::r11, x86::rcx);
-  a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
-  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
 }
 
 void Emitter::irq_window_check(const Insn& in, bool shadow) {

@@ -83,6 +83,8 @@ class Emitter {
   void exit_indirect();  // target in R9d
   void jtable_jump();    // target in R9d, through the indirect-branch table
   void jtable_jump_in_r8_mode();  // the same in the mode held in R8[63:32] (mode switches)
+  // R10 = the table way of (mode R8[63:32], EIP R9d), or a jump to miss; flag-free.
+  void jtable_find(asmjit::Label miss);
   // If R8 is non-zero, leaves for the run loop to take an interrupt after `in`
   // (after the next instruction too, for STI's shadow). Flag-free; clobbers R8.
   void irq_window_check(const Insn& in, bool shadow);
@@ -133,6 +135,8 @@ bool emit_string(Emitter& e, const Insn& in);
 bool emit_legacy(Emitter& e, const Insn& in);
 bool emit_system(Emitter& e, const Insn& in);
 bool emit_fast_call(Emitter& e, const Insn& in);
+// CALL to a get-PC thunk (mov reg, [esp]; ret) done inline; false: not one.
+bool emit_pc_thunk_call(Emitter& e, const Insn& in);
 // MOV/POP to DS, ES, FS or GS through the descriptor cache (false: not handled here).
 bool emit_load_sreg(Emitter& e, const Insn& in);
 // An instruction known to touch device memory: a direct call to the device.

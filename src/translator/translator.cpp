@@ -48,6 +48,13 @@ uint32_t Translator::fetch_phys(uint32_t linear, bool user) {
   return phys;
 }
 
+bool Translator::peek_code(uint32_t linear, bool user, uint8_t* out, uint32_t n) {
+  uint32_t phys = 0, error = 0;
+  if (!shadow_.fetch(linear, user, phys, error) || !mem_.contains(phys, n) || is_mmio(phys)) return false;
+  mem_.read(phys, out, n);
+  return true;
+}
+
 void Translator::mark_mmio(uint32_t phys) {
   mmio_insns_.insert(phys);
   drop_page(phys >> kPageShift);

@@ -184,6 +184,8 @@ struct TranslatorStats {
   // Translations of code that has a live block at the same physical address in another
   // mode (CPL, CR0.TS, IOPL, segment bases...).
   uint64_t mode_variants = 0;
+  // CALLs to a get-PC thunk translated inline (emit_pc_thunk.cpp).
+  uint64_t pc_thunk_sites = 0;
 };
 
 // Why a whole page of translations goes: C++ wrote the page (device DMA, a helper's
@@ -224,6 +226,9 @@ class Translator {
   // The instruction at physical address phys touched device memory: retranslate it
   // with the device path.
   void mark_mmio(uint32_t phys);
+  // Guest code bytes at a linear address, as this address space fetches them (false:
+  // not fetchable or not RAM); n bytes within one page.
+  bool peek_code(uint32_t linear, bool user, uint8_t* out, uint32_t n);
   bool is_mmio(uint32_t phys) const { return mmio_insns_.count(phys) != 0; }
 
   void chain(ExitSite* site, Block* to);

@@ -8,10 +8,17 @@
  *    mappings run the new code;
  *  - fresh anonymous pages (recycled physical pages) filled with different code in
  *    successive processes run their own code;
- *  - successive new executables written to files and exec'd run their own code.
+ *  - successive new executables written to files and exec'd run their own code;
+ *  - a call to a get-PC thunk (mov eax, [esp]; ret) on the next page, which ringshift
+ *    runs inline, does what the code on the next page says at each mapping: the thunk,
+ *    other code, the thunk rewritten, or no page (the fault is at the target, as the
+ *    CPU makes it, not at the CALL).
  * gcc -m32 -static -O2; the guest's kernel is the only thing it needs. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +122,100 @@ static void aliases(void) {
   run_aliases(b, "B after the child's write", 0x2000, 0x22221111);
 }
 
+/* The caller at offset kCaller of page 0: stc; call (page 1 + kThunk); adc eax, 0;
+ * mov ecx, [esp-4]; add eax, ecx; ret. With the thunk there it returns
+ * 2 * (its address + 6) + 1: the return address in EAX and below ESP, CF kept. */
+enum { kCaller = 0x200, kThunk = 0x100 };
+static void put_thunk_caller(uint8_t* p) {
+  const int32_t rel = (PAGE + kThunk) - (kCaller + 6);
+  uint8_t code[] = {0xF9, 0xE8, 0, 0, 0, 0, 0x83, 0xD0, 0x00, 0x8B, 0x4C, 0x24, 0xFC, 0x01, 0xC8, 0xC3};
+  memcpy(code + 2, &rel, 4);
+  memcpy(p + kCaller, code, sizeof code);
+}
+static void put_thunk(uint8_t* p) { memcpy(p + kThunk, "\x8b\x04\x24\xc3", 4); }  /* mov eax, [esp]; ret */
+static void put_mov_ret(uint8_t* p, uint32_t v) {  /* mov eax, v; ret */
+  p[kThunk] = 0xB8;
+  memcpy(p + kThunk + 1, &v, 4);
+  p[kThunk + 5] = 0xC3;
+}
+
+static void run_thunk(uint8_t* m, const char* name, int thunk, uint32_t v) {
+  const uint32_t ret = (uint32_t)(uintptr_t)m + kCaller + 6;
+  const uint32_t want = thunk ? 2 * ret + 1 : v + 1 + ret;
+  char what[80];
+  for (int i = 0; i < 50; ++i) {
+    uint32_t got = ((fn)(m + kCaller))();
+    snprintf(what, sizeof what, "%s thunk call", name);
+    check(got == want, what, got, want);
+  }
+}
+
+static sigjmp_buf fault_jmp;
+static volatile uint32_t fault_addr, fault_eip;
+static void on_segv(int sig, siginfo_t* si, void* ctx) {
+  (void)sig;
+  fault_addr = (uint32_t)(uintptr_t)si->si_addr;
+  fault_eip = (uint32_t)((ucontext_t*)ctx)->uc_mcontext.gregs[REG_EIP];
+  siglongjmp(fault_jmp, 1);
+}
+
+static void pc_thunks(void) {
+  int fd = memfd_create("sharedthunk", 0);
+  if (fd < 0 || ftruncate(fd, 3 * PAGE) != 0) {
+    perror("sharedcode: memfd");
+    exit(2);
+  }
+  uint8_t* w0 = map_at(fd, NULL, 0, 0);
+  uint8_t* w1 = map_at(fd, NULL, PAGE, 0);
+  uint8_t* w2 = map_at(fd, NULL, 2 * PAGE, 0);
+  put_thunk_caller(w0);
+  put_thunk(w1);
+  put_mov_ret(w2, 0x5a5a0000);
+  uint8_t* x = map_pair(fd, 1);  /* caller, thunk */
+  uint8_t* y = map_pair(fd, 2);  /* the same caller, other code at the target */
+  run_thunk(x, "X (thunk)", 1, 0);
+  run_thunk(y, "Y (other code)", 0, 0x5a5a0000);
+  run_thunk(x, "X again", 1, 0);
+  put_mov_ret(w1, 0x12340000);  /* the thunk rewritten */
+  run_thunk(x, "X (thunk rewritten)", 0, 0x12340000);
+  put_thunk(w1);
+  run_thunk(x, "X (thunk back)", 1, 0);
+  /* No page at the target: the fault is the fetch there, after the push. */
+  uint8_t* z = map_pair(fd, 1);
+  munmap(z + PAGE, PAGE);
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigaction(SIGSEGV, &sa, &old);
+  for (int i = 0; i < 3; ++i) {
+    fault_addr = fault_eip = 0;
+    if (sigsetjmp(fault_jmp, 1) == 0) {
+      ((fn)(z + kCaller))();
+      check(0, "Z (no page) returned", 0, 1);
+    }
+    const uint32_t t = (uint32_t)(uintptr_t)z + PAGE + kThunk;
+    check(fault_addr == t, "Z fault address", fault_addr, t);
+    check(fault_eip == t, "Z fault EIP", fault_eip, t);
+  }
+  sigaction(SIGSEGV, &old, NULL);
+  run_thunk(x, "X after Z", 1, 0);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {  /* another process: the thunk page replaced under the same address */
+    failures = 0;
+    run_thunk(x, "child X", 1, 0);
+    map_at(fd, x + PAGE, 2 * PAGE, MAP_FIXED);
+    run_thunk(x, "child X (other code mapped at the target)", 0, 0x5a5a0000);
+    fflush(stdout);
+    _exit(failures ? 1 : 0);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child's thunk checks", st, 0);
+  run_thunk(x, "X after the child", 1, 0);
+}
+
 /* Successive processes fill a fresh anonymous page (the kernel recycles physical pages)
  * with code returning their own number. */
 static void recycled(int rounds) {
@@ -182,6 +283,7 @@ static void new_binaries(int rounds) {
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 100;
   aliases();
+  pc_thunks();
   recycled(rounds);
   new_binaries(rounds);
   printf("sharedcode: %d checks, %d failures\n", checks, failures);
