@@ -58,11 +58,11 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
   by_host_[uint64_t(b->code)] = b;
   if (perf_map_) write_perf_map(*b);
   auto k = key(*b);
-  if (auto old = blocks_.find(k); old != blocks_.end()) {
+  if (Block* old = blocks_.find(k)) {
     stats.replaced++;
-    unlink(old->second.get());
+    unlink(old);
   }
-  blocks_[k] = std::move(blk);
+  blocks_.put(k, std::move(blk));
   if (auto pg = by_page_.find(b->phys_first()); pg != by_page_.end())
     for (const Block* o : pg->second)
       if (o->phys_start == b->phys_start && o->mode != b->mode) {
@@ -170,11 +170,7 @@ void Translator::unlink(Block* b) {
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
   }
-  auto it = blocks_.find(key(*b));
-  if (it != blocks_.end() && it->second.get() == b) {
-    graveyard_.push_back(std::move(it->second));
-    blocks_.erase(it);
-  }
+  if (auto owned = blocks_.take(key(*b), b)) graveyard_.push_back(std::move(owned));
 }
 
 void Translator::drop_page(uint32_t page, DropWhy why) {

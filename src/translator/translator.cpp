@@ -31,7 +31,6 @@ Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
     t = static_cast<JTableEntry*>(p);
   }
   flush_jtable();
-  blocks_.reserve(1u << 17);  // a Linux boot translates ~70 000 blocks: no rehash on the way
   build_runtime();
   select_jtable();
   cpu_.translator = this;
@@ -90,9 +89,8 @@ Block* Translator::lookup(uint32_t eip) {
     return nullptr;
   }
   const bool shared = shares(m);
-  auto it = blocks_.find(Key{mode_eip(m, eip, shared), phys});
-  if (it == blocks_.end()) return nullptr;
-  Block* b = it->second.get();
+  Block* b = blocks_.find(Key{mode_eip(m, eip, shared), phys});
+  if (!b) return nullptr;
   // A block that runs into the next page is only good while that page maps the same.
   uint32_t next = 0;
   if (b->page_last != b->page_first &&

@@ -25,6 +25,7 @@
 #include "mmu/phys_mem.h"
 #include "shadow_pt/shadow.h"
 #include <unordered_set>
+#include "translator/block_map.h"
 #include "translator/code_cache.h"
 
 namespace rs {
@@ -277,21 +278,7 @@ class Translator {
   bool skip_breakpoint_ = false;
   asmjit::CodeHolder holder_;         // shared by the Emitters of successive blocks
   std::vector<Insn> scratch_insns_;  // the block being translated (capacity fixed: no moves)
-  struct Key {
-    uint64_t mode_eip;
-    uint32_t phys;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    // A multiplicative mix: std::hash<uint64_t> is the identity, and nearby EIPs of one
-    // page differ only in their low bits. Every bit of phys counts: shared blocks' keys
-    // differ only there (shifting it into the top bits lost all but 20 and made chains
-    // of 128 keys in 128 MiB).
-    size_t operator()(const Key& k) const {
-      const uint64_t h = k.mode_eip * 0x9E3779B97F4A7C15ull ^ uint64_t(k.phys) * 0xC2B2AE3D27D4EB4Full;
-      return size_t(h ^ (h >> 29));
-    }
-  };
+  using Key = BlockMap::Key;
   // The pages a block's code is fetched from (frontend.cpp).
   struct Fetch {
     bool user = false;
@@ -341,7 +328,7 @@ class Translator {
   uint8_t* blocks_start_ = nullptr;
   JTableEntry* jtables_[Shadow::kSlots + 1] = {};
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[Shadow::kSlots + 1];  // see clear_jtable
-  std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
+  BlockMap blocks_;
   std::unordered_set<uint32_t> mmio_insns_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
   std::unique_ptr<Block> single_;                  // the one-instruction block in scratch_
