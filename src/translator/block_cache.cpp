@@ -80,6 +80,7 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
 void Translator::clear_jtables(int slot) {
   for (uint32_t i = 0; i < kJTableEntries; ++i) jtables_[slot][i] = {1, 0};
   jt_pages_[slot].clear();
+  jt_full_pages_[slot].clear();
 }
 
 // Entries are indexed by the low 16 bits of EIP; jt_pages_ lists, per slot and linear
@@ -90,6 +91,7 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
   JTableEntry* t = jtables_[slot];
   auto& pages = jt_pages_[slot];
   for (uint32_t p : {lpage - 1, lpage}) {
+    jt_full_pages_[slot].erase(p);
     auto it = pages.find(p);
     if (it == pages.end()) continue;
     for (uint32_t i : it->second) {
@@ -120,6 +122,42 @@ void Translator::remember(Block* b, uint32_t eip) {
   t[i].neg_key = neg_key;
   t[i].code = uint64_t(b->code);
   note(i, eip);
+}
+
+// A lookup found a shared block through this address space's mapping of its page: the
+// page's other blocks in the same mode enter the table too, at this mapping's addresses,
+// once per page and slot (jt_full_pages_, forgotten with the page's entries). Each new
+// process (a fresh table) then misses about once per code page it runs rather than once
+// per branch target. Blocks that run into the next page are left out: that page is not
+// checked here. The index entries are noted without a search (duplicates do no harm).
+void Translator::remember_page(const Block* hit, uint32_t linear_page) {
+  const int slot = shadow_.active();
+  if (!jt_full_pages_[slot].insert(linear_page >> kPageShift).second) return;
+  auto pg = by_page_.find(hit->phys_first());
+  if (pg == by_page_.end()) return;
+  JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
+  auto& pages = jt_pages_[slot];
+  std::vector<uint32_t>& mine = pages[linear_page >> kPageShift];
+  for (const Block* o : pg->second) {
+    if (o == hit || !o->shared || o->mode != hit->mode || o->phys_first() != hit->phys_first() ||
+        o->page_last != o->page_first)
+      continue;
+    const uint32_t eip = linear_page | (o->eip & (kPageSize - 1));
+    const uint32_t i = 2 * jtable_index(eip);
+    const uint64_t neg_key = uint64_t(0) - ((uint64_t(o->mode) << 32) | eip);
+    if (t[i].neg_key == neg_key) continue;
+    if (t[i].code) {  // the older target moves to the second way
+      t[i + 1] = t[i];
+      const uint32_t moved = uint32_t(uint64_t(0) - t[i].neg_key) >> kPageShift;
+      if (moved == linear_page >> kPageShift)
+        mine.push_back(i + 1);
+      else
+        pages[moved].push_back(i + 1);
+    }
+    t[i].neg_key = neg_key;
+    t[i].code = uint64_t(o->code);
+    mine.push_back(i);
+  }
 }
 
 void Translator::chain(ExitSite* site, Block* to) {
@@ -207,6 +245,7 @@ void Translator::flush_jtable() {
   for (JTableEntry* t : jtables_)
     for (uint32_t i = 0; i < kJTableEntries; ++i) t[i] = {1, 0};
   for (auto& m : jt_pages_) m.clear();
+  for (auto& m : jt_full_pages_) m.clear();
 }
 
 const Block* Translator::block_at(uint64_t rip) const {

@@ -41,6 +41,7 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t target, const void* data
 uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
   auto& tr = *static_cast<Translator*>(cpu->translator);
   tr.stats.indirect_misses++;
+  if (cpu->cpl == 0) tr.stats.indirect_misses_kernel++;
   cpu->eip = target;
   if (cpu->exit_request) return uint32_t(Exit::Poll);
   try {

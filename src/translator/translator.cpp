@@ -101,6 +101,7 @@ Block* Translator::lookup(uint32_t eip) {
   }
   if (b->eip != eip) stats.shared_hits++;
   remember(b, eip);
+  if (b->shared) remember_page(b, linear & ~(kPageSize - 1));
   cpu_.page_base = linear & ~(kPageSize - 1);  // the caller enters b at entry()
   return b;
 }

@@ -170,7 +170,7 @@ struct TranslatorStats {
   // flatten/relocate, the copy), and entering the block in the maps and tables. The rest
   // of translate_ns is setup (the Block, the Emitter, the first fetch).
   uint64_t decode_ticks = 0, emit_ticks = 0, assemble_ticks = 0, bookkeeping_ticks = 0, total_ticks = 0;
-  uint64_t indirect_misses = 0, direct_lookups = 0, jtable_page_clears = 0;
+  uint64_t indirect_misses = 0, indirect_misses_kernel = 0, direct_lookups = 0, jtable_page_clears = 0;
   // Lookups answered by a shared block translated at another linear address (another
   // process's mapping of the same library page).
   uint64_t shared_hits = 0;
@@ -311,6 +311,7 @@ class Translator {
   void unlink(Block* b);
   std::vector<Block*> blocks_touching(uint32_t page, uint32_t lo, uint32_t hi) const;
   void remember(Block* b, uint32_t eip);
+  void remember_page(const Block* hit, uint32_t linear_page);
   uint32_t fetch_phys(uint32_t linear, bool user);
   // phys is where the block's first byte is: with a code segment base, the same offset
   // and mode can hold other code, and the same bytes seen through two bases are the
@@ -328,6 +329,7 @@ class Translator {
   uint8_t* blocks_start_ = nullptr;
   JTableEntry* jtables_[Shadow::kSlots + 1] = {};
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[Shadow::kSlots + 1];  // see clear_jtable
+  std::unordered_set<uint32_t> jt_full_pages_[Shadow::kSlots + 1];  // see remember_page
   BlockMap blocks_;
   std::unordered_set<uint32_t> mmio_insns_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
