@@ -69,6 +69,8 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
         stats.mode_variants++;
         break;
       }
+  if (b->shared && b->page_last == b->page_first)
+    shared_by_page_[b->phys_first()].push_back({uint64_t(b->code), b->mode, b->eip & (kPageSize - 1)});
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];
     if (v.empty() || v.back() != b) v.push_back(b);
@@ -133,18 +135,16 @@ void Translator::remember(Block* b, uint32_t eip) {
 void Translator::remember_page(const Block* hit, uint32_t linear_page) {
   const int slot = shadow_.active();
   if (!jt_full_pages_[slot].insert(linear_page >> kPageShift).second) return;
-  auto pg = by_page_.find(hit->phys_first());
-  if (pg == by_page_.end()) return;
+  auto pg = shared_by_page_.find(hit->phys_first());
+  if (pg == shared_by_page_.end()) return;
   JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
   auto& pages = jt_pages_[slot];
   std::vector<uint32_t>& mine = pages[linear_page >> kPageShift];
-  for (const Block* o : pg->second) {
-    if (o == hit || !o->shared || o->mode != hit->mode || o->phys_first() != hit->phys_first() ||
-        o->page_last != o->page_first)
-      continue;
-    const uint32_t eip = linear_page | (o->eip & (kPageSize - 1));
+  for (const PageEntry& o : pg->second) {
+    if (o.mode != hit->mode) continue;
+    const uint32_t eip = linear_page | o.offset;
     const uint32_t i = 2 * jtable_index(eip);
-    const uint64_t neg_key = uint64_t(0) - ((uint64_t(o->mode) << 32) | eip);
+    const uint64_t neg_key = uint64_t(0) - ((uint64_t(o.mode) << 32) | eip);
     if (t[i].neg_key == neg_key) continue;
     if (t[i].code) {  // the older target moves to the second way
       t[i + 1] = t[i];
@@ -155,7 +155,7 @@ void Translator::remember_page(const Block* hit, uint32_t linear_page) {
         pages[moved].push_back(i + 1);
     }
     t[i].neg_key = neg_key;
-    t[i].code = uint64_t(o->code);
+    t[i].code = o.code;
     mine.push_back(i);
   }
 }
@@ -208,6 +208,14 @@ void Translator::unlink(Block* b) {
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
   }
+  if (b->shared && b->page_last == b->page_first) {
+    if (auto it = shared_by_page_.find(b->phys_first()); it != shared_by_page_.end()) {
+      auto& v = it->second;
+      v.erase(std::remove_if(v.begin(), v.end(), [b](const PageEntry& e) { return e.code == uint64_t(b->code); }),
+              v.end());
+      if (v.empty()) shared_by_page_.erase(it);
+    }
+  }
   if (auto owned = blocks_.take(key(*b), b)) graveyard_.push_back(std::move(owned));
 }
 
@@ -230,6 +238,7 @@ void Translator::flush() {
     shadow_.unprotect_code(p);
   }
   by_page_.clear();
+  shared_by_page_.clear();
   blocks_.clear();
   graveyard_.clear();
   by_host_.clear();

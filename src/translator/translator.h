@@ -330,6 +330,13 @@ class Translator {
   JTableEntry* jtables_[Shadow::kSlots + 1] = {};
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[Shadow::kSlots + 1];  // see clear_jtable
   std::unordered_set<uint32_t> jt_full_pages_[Shadow::kSlots + 1];  // see remember_page
+  // Shared blocks within one page, by physical page, as remember_page enters them (no
+  // Block is touched: a miss each, for a page's hundred blocks).
+  struct PageEntry {
+    uint64_t code;
+    uint32_t mode, offset;
+  };
+  std::unordered_map<uint32_t, std::vector<PageEntry>> shared_by_page_;
   BlockMap blocks_;
   std::unordered_set<uint32_t> mmio_insns_;
   std::vector<std::unique_ptr<Block>> graveyard_;  // dropped blocks: code may still be running
