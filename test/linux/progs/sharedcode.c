@@ -84,15 +84,51 @@ static void run_aliases(uint8_t* m, const char* name, uint32_t k, uint32_t cross
   }
 }
 
-static void aliases(void) {
-  int fd = memfd_create("sharedcode", 0);
+/* Runs body(arg) in a child process, whose checks count here as one. */
+static void in_child(void (*body)(void*), void* arg, const char* what) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    failures = 0;
+    body(arg);
+    fflush(stdout);
+    _exit(failures ? 1 : 0);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  check(WIFEXITED(st) && WEXITSTATUS(st) == 0, what, st, 0);
+}
+
+struct shared_file {
+  int fd;
+  uint8_t* w;  /* page 0, writable */
+  uint8_t* x;  /* a mapping of pages 0 and 1 */
+};
+
+/* A third address in another process, then new code. */
+static void aliases_child(void* arg) {
+  struct shared_file* f = arg;
+  uint8_t* d = map_pair(f->fd, 1);
+  run_aliases(d, "child D", 0x1000, 0x22221111);
+  put_getpc(f->w, 0x2000);
+  run_aliases(d, "child D after its write", 0x2000, 0x22221111);
+}
+
+/* A memfd of three pages, each also mapped on its own at w[0..2] (to write code into). */
+static int three_pages(const char* name, uint8_t* w[3]) {
+  int fd = memfd_create(name, 0);
   if (fd < 0 || ftruncate(fd, 3 * PAGE) != 0) {
     perror("sharedcode: memfd");
     exit(2);
   }
-  uint8_t* w = map_at(fd, NULL, 0, 0);
-  uint8_t* w1 = map_at(fd, NULL, PAGE, 0);
-  uint8_t* w2 = map_at(fd, NULL, 2 * PAGE, 0);
+  for (int i = 0; i < 3; ++i) w[i] = map_at(fd, NULL, i * PAGE, 0);
+  return fd;
+}
+
+static void aliases(void) {
+  uint8_t* ws[3];
+  int fd = three_pages("sharedcode", ws);
+  uint8_t *w = ws[0], *w1 = ws[1], *w2 = ws[2];
   put_getpc(w, 0x1000);
   put_crossing(w, w1, 0x1111, 0x2222);
   memcpy(w2, w1, 3);
@@ -104,20 +140,8 @@ static void aliases(void) {
   run_aliases(b, "B", 0x1000, 0x22221111);
   run_aliases(c, "C (another next page)", 0x1000, 0x33221111);
   run_aliases(a, "A again", 0x1000, 0x22221111);
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {  /* a third address in another process, then new code */
-    failures = 0;
-    uint8_t* d = map_pair(fd, 1);
-    run_aliases(d, "child D", 0x1000, 0x22221111);
-    put_getpc(w, 0x2000);
-    run_aliases(d, "child D after its write", 0x2000, 0x22221111);
-    fflush(stdout);
-    _exit(failures ? 1 : 0);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child's checks", st, 0);
+  struct shared_file f = {fd, w, NULL};
+  in_child(aliases_child, &f, "child's checks");
   run_aliases(a, "A after the child's write", 0x2000, 0x22221111);
   run_aliases(b, "B after the child's write", 0x2000, 0x22221111);
 }
@@ -150,6 +174,14 @@ static void run_thunk(uint8_t* m, const char* name, int thunk, uint32_t v) {
   }
 }
 
+/* Another process: the thunk page replaced under the same address. */
+static void thunks_child(void* arg) {
+  struct shared_file* f = arg;
+  run_thunk(f->x, "child X", 1, 0);
+  map_at(f->fd, f->x + PAGE, 2 * PAGE, MAP_FIXED);
+  run_thunk(f->x, "child X (other code mapped at the target)", 0, 0x5a5a0000);
+}
+
 static sigjmp_buf fault_jmp;
 static volatile uint32_t fault_addr, fault_eip;
 static void on_segv(int sig, siginfo_t* si, void* ctx) {
@@ -160,14 +192,9 @@ static void on_segv(int sig, siginfo_t* si, void* ctx) {
 }
 
 static void pc_thunks(void) {
-  int fd = memfd_create("sharedthunk", 0);
-  if (fd < 0 || ftruncate(fd, 3 * PAGE) != 0) {
-    perror("sharedcode: memfd");
-    exit(2);
-  }
-  uint8_t* w0 = map_at(fd, NULL, 0, 0);
-  uint8_t* w1 = map_at(fd, NULL, PAGE, 0);
-  uint8_t* w2 = map_at(fd, NULL, 2 * PAGE, 0);
+  uint8_t* ws[3];
+  int fd = three_pages("sharedthunk", ws);
+  uint8_t *w0 = ws[0], *w1 = ws[1], *w2 = ws[2];
   put_thunk_caller(w0);
   put_thunk(w1);
   put_mov_ret(w2, 0x5a5a0000);
@@ -200,19 +227,8 @@ static void pc_thunks(void) {
   }
   sigaction(SIGSEGV, &old, NULL);
   run_thunk(x, "X after Z", 1, 0);
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {  /* another process: the thunk page replaced under the same address */
-    failures = 0;
-    run_thunk(x, "child X", 1, 0);
-    map_at(fd, x + PAGE, 2 * PAGE, MAP_FIXED);
-    run_thunk(x, "child X (other code mapped at the target)", 0, 0x5a5a0000);
-    fflush(stdout);
-    _exit(failures ? 1 : 0);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child's thunk checks", st, 0);
+  struct shared_file f = {fd, NULL, x};
+  in_child(thunks_child, &f, "child's thunk checks");
   run_thunk(x, "X after the child", 1, 0);
 }
 
