@@ -69,7 +69,7 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
         stats.mode_variants++;
         break;
       }
-  if (b->shared && b->page_last == b->page_first)
+  if (in_page_list(*b))
     shared_by_page_[b->phys_first()].push_back({uint64_t(b->code), b->mode, b->eip & (kPageSize - 1)});
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];
@@ -109,55 +109,45 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
 void Translator::remember(Block* b, uint32_t eip) {
   // Outside flat modes the table's EIP key would not say which code segment (translator.h).
   if (!b->cached || !(b->mode & kModeFlatStack)) return;
+  table_put(jt_pages_[shadow_.active()][eip >> kPageShift], b->mode, eip, uint64_t(b->code), true);
+}
+
+// (mode, eip) -> code in the active slot's table; the bucket's older target moves to its
+// second way. `own` is jt_pages_'s list for eip's page. With `search` the lists stay
+// free of duplicates; a caller that fills a page once skips the search (duplicates do
+// no harm).
+void Translator::table_put(std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search) {
   JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
   const uint32_t i = 2 * jtable_index(eip);
-  const uint64_t neg_key = uint64_t(0) - ((uint64_t(b->mode) << 32) | eip);
-  auto& pages = jt_pages_[shadow_.active()];
-  auto note = [&](uint32_t at, uint32_t eip) {
-    auto& v = pages[eip >> kPageShift];
-    if (std::find(v.begin(), v.end(), at) == v.end()) v.push_back(at);
+  const uint64_t neg_key = uint64_t(0) - ((uint64_t(mode) << 32) | eip);
+  if (t[i].neg_key == neg_key && t[i].code == code) return;
+  auto note = [search](std::vector<uint32_t>& v, uint32_t at) {
+    if (!search || std::find(v.begin(), v.end(), at) == v.end()) v.push_back(at);
   };
-  if (t[i].code && t[i].neg_key != neg_key) {  // the older target moves to the second way
+  if (t[i].code && t[i].neg_key != neg_key) {
     t[i + 1] = t[i];
-    note(i + 1, uint32_t(uint64_t(0) - t[i].neg_key));
+    const uint32_t moved = uint32_t(uint64_t(0) - t[i].neg_key) >> kPageShift;
+    note(moved == eip >> kPageShift ? own : jt_pages_[shadow_.active()][moved], i + 1);
   }
   t[i].neg_key = neg_key;
-  t[i].code = uint64_t(b->code);
-  note(i, eip);
+  t[i].code = code;
+  note(own, i);
 }
 
 // A lookup found a shared block through this address space's mapping of its page: the
 // page's other blocks in the same mode enter the table too, at this mapping's addresses,
 // once per page and slot (jt_full_pages_, forgotten with the page's entries). Each new
 // process (a fresh table) then misses about once per code page it runs rather than once
-// per branch target. Blocks that run into the next page are left out: that page is not
-// checked here. The index entries are noted without a search (duplicates do no harm).
+// per branch target. Blocks that run into the next page are not in the list: that page
+// is not checked here.
 void Translator::remember_page(const Block* hit, uint32_t linear_page) {
   const int slot = shadow_.active();
   if (!jt_full_pages_[slot].insert(linear_page >> kPageShift).second) return;
   auto pg = shared_by_page_.find(hit->phys_first());
   if (pg == shared_by_page_.end()) return;
-  JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
-  auto& pages = jt_pages_[slot];
-  std::vector<uint32_t>& mine = pages[linear_page >> kPageShift];
-  for (const PageEntry& o : pg->second) {
-    if (o.mode != hit->mode) continue;
-    const uint32_t eip = linear_page | o.offset;
-    const uint32_t i = 2 * jtable_index(eip);
-    const uint64_t neg_key = uint64_t(0) - ((uint64_t(o.mode) << 32) | eip);
-    if (t[i].neg_key == neg_key) continue;
-    if (t[i].code) {  // the older target moves to the second way
-      t[i + 1] = t[i];
-      const uint32_t moved = uint32_t(uint64_t(0) - t[i].neg_key) >> kPageShift;
-      if (moved == linear_page >> kPageShift)
-        mine.push_back(i + 1);
-      else
-        pages[moved].push_back(i + 1);
-    }
-    t[i].neg_key = neg_key;
-    t[i].code = o.code;
-    mine.push_back(i);
-  }
+  std::vector<uint32_t>& own = jt_pages_[slot][linear_page >> kPageShift];
+  for (const PageEntry& o : pg->second)
+    if (o.mode == hit->mode) table_put(own, o.mode, linear_page | o.offset, o.code, false);
 }
 
 void Translator::chain(ExitSite* site, Block* to) {
@@ -208,7 +198,7 @@ void Translator::unlink(Block* b) {
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), b), v.end());
   }
-  if (b->shared && b->page_last == b->page_first) {
+  if (in_page_list(*b)) {
     if (auto it = shared_by_page_.find(b->phys_first()); it != shared_by_page_.end()) {
       auto& v = it->second;
       v.erase(std::remove_if(v.begin(), v.end(), [b](const PageEntry& e) { return e.code == uint64_t(b->code); }),

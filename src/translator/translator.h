@@ -312,6 +312,7 @@ class Translator {
   std::vector<Block*> blocks_touching(uint32_t page, uint32_t lo, uint32_t hi) const;
   void remember(Block* b, uint32_t eip);
   void remember_page(const Block* hit, uint32_t linear_page);
+  void table_put(std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search);
   uint32_t fetch_phys(uint32_t linear, bool user);
   // phys is where the block's first byte is: with a code segment base, the same offset
   // and mode can hold other code, and the same bytes seen through two bases are the
@@ -336,6 +337,7 @@ class Translator {
     uint64_t code;
     uint32_t mode, offset;
   };
+  static bool in_page_list(const Block& b) { return b.shared && b.page_last == b.page_first; }
   std::unordered_map<uint32_t, std::vector<PageEntry>> shared_by_page_;
   BlockMap blocks_;
   std::unordered_set<uint32_t> mmio_insns_;
