@@ -53,11 +53,11 @@ void print_stats(rs::Machine& m) {
   std::fprintf(stderr,
                "ringshift shadow faults: guest_pf=%llu fill=%llu write_upgrade=%llu table_write_active=%llu "
                "table_write_inactive=%llu table_write_idle=%llu; saved: prefill=%llu prefill_upgrade=%llu "
-               "hot_table_fill=%llu hot_table_kept=%llu\n",
+               "hot_table_fill=%llu hot_table_kept=%llu around=%llu\n",
                (unsigned long long)s.guest_faults, (unsigned long long)s.fills - s.prefills - s.chunk_fills,
                (unsigned long long)s.write_upgrades, (unsigned long long)s.tw_active, (unsigned long long)s.tw_inactive,
                (unsigned long long)s.tw_idle, (unsigned long long)s.prefills, (unsigned long long)s.prefill_upgrades,
-               (unsigned long long)s.hot_fills, (unsigned long long)s.hot_unwatched);
+               (unsigned long long)s.hot_fills, (unsigned long long)s.hot_unwatched, (unsigned long long)s.around);
   std::fprintf(stderr,
                "ringshift translation: guest_bytes=%llu host_bytes=%llu translate_ms=%.1f indirect_misses=%llu (kernel %llu) "
                "direct_lookups=%llu jtable_page_clears=%llu shared_hits=%llu smc_partial=%llu smc_blocks_dropped=%llu replaced=%llu cross_unlinks=%llu pc_thunk_sites=%llu\n",

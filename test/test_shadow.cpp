@@ -1,5 +1,5 @@
-// Shadow page tables: the mapping budget, checked by running a paging guest in a real
-// Machine whose budget is far smaller than the pages it touches.
+// Shadow page tables, checked by running paging guests in a real Machine: the mapping
+// budget (far smaller than the pages the guest touches), and fill-around.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
@@ -90,7 +90,79 @@ struct Outcome {
   size_t mapped;
 };
 
-Outcome run_with_budget(size_t budget) {
+// Fill-around (Shadow::fill_around): linear pages kLinear + i (i < 16) map pool pages
+// i, physically contiguous, writable, with A and D set, except: page 2 with D clear,
+// page 5 with A clear, page 7 not present, page 12 onto pool page 20 (not contiguous). Page i holds 0x1000 + i (page
+// 12: 0x2000). The guest reads page 4, then every present page, checking the values,
+// writes page 2 (A set, D clear), then checks that the CPU set A in PTE 5 and D in PTE 2:
+// mapping a page ahead while its A (or for a write, D) is clear would skip setting it.
+// Exits 0x21 when all holds, 2 + the failed check's number otherwise.
+std::vector<uint8_t> fill_around_guest() {
+  return test::assemble32([](x86::Assembler& a) {
+    constexpr uint32_t kTable = kTables + 4096;
+    auto pte = [](int i) -> uint32_t {
+      if (i == 7) return 0;
+      const uint32_t frame = kPool + uint32_t(i == 12 ? 20 : i) * 4096;
+      return frame | (i == 5 ? 0x03 : i == 2 ? 0x23 : 0x63);
+    };
+    Label fill = a.newLabel(), bad = a.newLabel();
+    a.mov(x86::edi, kDir);
+    a.mov(x86::ecx, 1024 * 2);  // directory + identity table
+    a.xor_(x86::eax, x86::eax);
+    a.rep().stosd();
+    a.mov(x86::edi, kTable);
+    a.mov(x86::ecx, 1024);
+    a.rep().stosd();
+    a.mov(x86::dword_ptr(kDir), kTables | 3);
+    a.mov(x86::dword_ptr(kDir + (kLinear >> 22) * 4), kTable | 3);
+    a.xor_(x86::ecx, x86::ecx);
+    a.bind(fill);  // identity map of the first 4 MiB
+    a.mov(x86::eax, x86::ecx);
+    a.shl(x86::eax, 12);
+    a.or_(x86::eax, 3);
+    a.mov(x86::dword_ptr(kTables, x86::ecx, 2), x86::eax);
+    a.inc(x86::ecx);
+    a.cmp(x86::ecx, 1024);
+    a.jb(fill);
+    for (int i = 0; i < 16; ++i) {
+      a.mov(x86::dword_ptr(kTable + i * 4), pte(i));
+      a.mov(x86::dword_ptr(kPool + i * 4096), 0x1000 + i);
+    }
+    a.mov(x86::dword_ptr(kPool + 20 * 4096), 0x2000);
+    a.mov(x86::eax, kDir);
+    a.mov(x86::cr3, x86::eax);
+    a.mov(x86::eax, x86::cr0);
+    a.or_(x86::eax, 0x80000000u);
+    a.mov(x86::cr0, x86::eax);
+
+    a.mov(x86::ebx, 2);  // failed check number
+    a.cmp(x86::dword_ptr(kLinear + 4 * 4096), 0x1004);
+    a.jne(bad);
+    for (int i = 0; i < 16; ++i) {
+      if (i == 7) continue;
+      a.inc(x86::ebx);
+      a.cmp(x86::dword_ptr(kLinear + i * 4096), i == 12 ? 0x2000 : 0x1000 + i);
+      a.jne(bad);
+    }
+    a.mov(x86::dword_ptr(kLinear + 2 * 4096 + 8), 0x55);
+    a.inc(x86::ebx);
+    a.cmp(x86::dword_ptr(kPool + 2 * 4096 + 8), 0x55);  // through the identity map
+    a.jne(bad);
+    a.inc(x86::ebx);
+    a.test(x86::dword_ptr(kTable + 5 * 4), 0x20);  // A of page 5
+    a.jz(bad);
+    a.inc(x86::ebx);
+    a.test(x86::dword_ptr(kTable + 2 * 4), 0x40);  // D of page 2
+    a.jz(bad);
+    a.mov(x86::eax, 0x21);
+    test::exit_with_eax(a);
+    a.bind(bad);
+    a.mov(x86::eax, x86::ebx);
+    test::exit_with_eax(a);
+  });
+}
+
+Outcome run_guest(const std::vector<uint8_t>& code, size_t budget) {
   int fds[2];
   if (pipe2(fds, O_NONBLOCK) != 0) throw std::runtime_error("pipe");
   rs::MachineConfig cfg;
@@ -99,12 +171,14 @@ Outcome run_with_budget(size_t budget) {
   cfg.no_reboot = true;
   cfg.map_budget = budget;
   rs::Machine m(cfg);
-  m.load_multiboot(test::multiboot_elf(aliasing_guest()), "budget", "budget", nullptr, "");
+  m.load_multiboot(test::multiboot_elf(code), "budget", "budget", nullptr, "");
   Outcome o{m.run(), m.stop_reason(), m.shadow().stats, m.shadow().mapped()};
   close(fds[0]);
   close(fds[1]);
   return o;
 }
+
+Outcome run_with_budget(size_t budget) { return run_guest(aliasing_guest(), budget); }
 
 }  // namespace
 
@@ -112,8 +186,9 @@ TEST_CASE("more pages than the mapping budget: eviction, not failure", "[shadow]
   Outcome o = run_with_budget(64);
   INFO(o.reason);
   CHECK(o.status == (0x21 << 1 | 1));
-  CHECK(o.stats.fills >= 2 * kPages);                    // every linear page filled, twice
-  CHECK(o.stats.budget_evictions >= o.stats.fills / 64 - 1);  // and room made again and again
+  const uint64_t pages = o.stats.fills + o.stats.around;  // a fill maps its neighbours too
+  CHECK(pages >= 2 * kPages);                            // every linear page filled, twice
+  CHECK(o.stats.budget_evictions >= pages / 64 - 1);     // and room made again and again
   CHECK(o.mapped <= 64);
 }
 
@@ -124,4 +199,14 @@ TEST_CASE("with a budget above the working set nothing is evicted", "[shadow]") 
   CHECK(o.stats.budget_evictions == 0);
   CHECK(o.stats.fills >= kPages);
   CHECK(o.stats.fills < 2 * kPages);  // the read pass found the write pass's mappings
+}
+
+TEST_CASE("a fill maps the contiguous, accessed pages beside it, and only those", "[shadow]") {
+  Outcome o = run_guest(fill_around_guest(), rs::Shadow::kDefaultBudget);
+  INFO(o.reason);
+  CHECK(o.status == (0x21 << 1 | 1));
+  // Page 4's fill maps page 3 with it (2 is to be read-only, 5 has A clear), 0's maps 1,
+  // 5's and 6's none (5 is read-only, 6 writable, 7 not present), 8's maps 9-11 (12 is
+  // another frame), 13's 14 and 15.
+  CHECK(o.stats.around == 7);
 }

@@ -39,7 +39,7 @@ bool Shadow::owns(uint64_t host_addr) const {
   return false;
 }
 
-bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
+bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec, uint8_t mapped_prot) {
   const uint32_t ppn = r.phys >> kPageShift;
   Win& win = wins_[w];
   if (!exec && mapped_ >= budget_) {
@@ -72,10 +72,10 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec) {
     set_prot(w, wp, *e, want);
     return true;
   }
-  if (!map_page(w, wp, ppn, want)) return false;
-  e->prot = want;
+  if (!mapped_prot && !map_page(w, wp, ppn, want)) return false;
+  e->prot = mapped_prot ? mapped_prot : want;
   note_mapped(w, wp, ppn);
-  stats.fills++;
+  if (!mapped_prot) stats.fills++;
   return true;
 }
 
@@ -166,8 +166,55 @@ Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
     f.outcome = Outcome::Filled;
     return f;
   }
+  if (fill_around(w, wp, r)) {
+    f.outcome = Outcome::Filled;
+    return f;
+  }
   f.outcome = install(w, wp, r, false) ? Outcome::Filled : Outcome::NotOurs;
   return f;
+}
+
+// Linux maps up to 16 pages of a file around a fault (fault-around), with A set, and a
+// file's pages in the page cache are often physically contiguous: a fresh fill maps, in
+// the same mmap, the run of pages beside it (in its aligned group of kAround) that the
+// guest's tables already map to the next frames, with A set and the same host protection,
+// sparing a host fault and an mmap for each (a library's or an executable's pages). A set
+// makes this an access the CPU may have cached speculatively (SDM 4.10.2.3): the guest
+// invalidates them as any entry (INVLPG, CR3), and they are recorded as any fill.
+bool Shadow::fill_around(int w, uint32_t wp, const WalkResult& r) {
+  Win& win = wins_[w];
+  if (r.table == kNoTable || wp >= Window::kMirrorPage || win.entries.contains(wp)) return false;
+  const uint32_t ppn = uint32_t(r.phys >> kPageShift);
+  auto prot_of = [&](const WalkResult& q) {
+    Entry e;
+    e.ppn = uint32_t(q.phys >> kPageShift);
+    e.pte = q.pte;
+    e.write_ok = q.writable;
+    return desired(e);
+  };
+  const uint8_t prot = prot_of(r);
+  WalkResult q[kAround];
+  const uint32_t first = wp & ~(kAround - 1);
+  // Page first + i qualifies: not in the window, the same table, A set, the next frame.
+  auto fits = [&](uint32_t i) {
+    const uint32_t n = first + i;
+    if (win.entries.contains(n)) return false;
+    q[i] = walk(mem_, request(n << kPageShift, false, (w & 1) != 0, false));
+    return q[i].ok && q[i].table == r.table && (q[i].pte & kPteA) && int64_t(q[i].phys >> kPageShift) == int64_t(ppn) + n - int64_t(wp) &&
+           mem_.contains(q[i].phys, 1) && prot_of(q[i]) == prot;
+  };
+  uint32_t lo = wp - first, hi = lo;
+  while (lo > 0 && fits(lo - 1)) lo--;
+  while (hi + 1 < kAround && fits(hi + 1)) hi++;
+  const uint32_t n = hi - lo + 1;
+  if (n == 1 || mapped_ + n > budget_) return false;
+  for (uint32_t i = lo; i <= hi; ++i) win.parked.erase(first + i);
+  if (!win.w->map(first + lo, mem_.fd(), ppn - (wp - first - lo), host_prot(prot), n)) return false;
+  q[wp - first] = r;
+  for (uint32_t i = lo; i <= hi; ++i) install(w, first + i, q[i], false, prot);
+  stats.fills++;
+  stats.around += n - 1;
+  return true;
 }
 
 // A #PF also drops the TLB entry of the address that faulted (SDM 4.10.4.1), and Linux

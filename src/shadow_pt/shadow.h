@@ -43,6 +43,8 @@ class Shadow {
   static constexpr size_t kDefaultBudget = 16384;
   // A fault in a 4 MiB guest page maps this many of its 4 KiB pages at once (one mmap).
   static constexpr uint32_t kLargeChunk = 16;
+  // A fill also maps the pages beside it in an aligned group of this many (fill_around).
+  static constexpr uint32_t kAround = 16;
 
   enum class Outcome { Filled, PageFault, Smc, Mmio, NotOurs };
   struct Fault {
@@ -60,6 +62,7 @@ class Shadow {
     uint64_t prefill_upgrades = 0;  // prefills that refreshed a read-only mapping after a write #PF
     uint64_t hot_unwatched = 0;     // page-table pages left writable at a resync (hot)
     uint64_t hot_fills = 0;         // fills through a page table that stayed writable (not watched)
+    uint64_t around = 0;            // pages mapped beside a fill by its mmap (fill_around)
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
@@ -161,7 +164,9 @@ class Shadow {
   void set_prot(int w, uint32_t wp, Entry& e, uint8_t prot);
   void apply_pending_prot(int s);
   Entry* find(uint32_t r) { return wins_[ref_win(r)].entries.find(ref_page(r)); }
-  bool install(int w, uint32_t wp, const WalkResult& r, bool exec);
+  // mapped_prot: the caller has mapped the page with this protection already.
+  bool install(int w, uint32_t wp, const WalkResult& r, bool exec, uint8_t mapped_prot = 0);
+  bool fill_around(int w, uint32_t wp, const WalkResult& r);
   bool install_large_chunk(int w, uint32_t wp, const WalkResult& r);
   void drop(int w, uint32_t wp);
   // Forgets the entry; the page its host mapping (still there, to be removed) maps,
@@ -170,7 +175,8 @@ class Shadow {
   uint32_t forget(int w, uint32_t wp);
   bool map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot);
   void park(int w, uint32_t wp, uint32_t ppn);
-  static constexpr uint32_t kParkRun = 16;  // drop_refs parks runs up to this long
+  static constexpr uint32_t kParkRun = 16;  // drop_refs parks runs with up to this many pages
+  static constexpr uint32_t kMergeGap = 256;  // drop_refs joins runs this close (pages without entries)
   static constexpr size_t kMaxParked = 256;  // per window: parked mappings still cost VMAs
   // Drops many entries (refs, sorted here), removing host mappings run by run.
   void drop_refs(std::vector<uint32_t>& refs);

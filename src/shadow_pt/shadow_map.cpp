@@ -44,7 +44,7 @@ void Shadow::apply_pending_prot(int s) {
     if (!e || !e->prot) continue;
     const uint8_t want = desired(*e);
     if (want == e->prot) continue;
-    wins_[ref_win(r)].w->protect(ref_page(r), host_prot(want));
+      wins_[ref_win(r)].w->protect(ref_page(r), host_prot(want));
     e->prot = want;
   }
   v.clear();
@@ -109,39 +109,51 @@ bool Shadow::map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot) {
   return win.w->map(wp, mem_.fd(), ppn, host_prot(prot));
 }
 
-// One mmap per run of adjacent pages: Linux drops whole ranges at once (munmap, exit,
-// fork's write protection), and one system call per page cost ~3 us each.
+// One system call per run of pages: Linux drops whole ranges at once (munmap, exit,
+// fork's write protection), and one system call per page cost ~3 us each. A run may
+// have holes of up to kMergeGap pages without entries: those are PROT_NONE already
+// (never mapped, or parked), so one call covers the process's scattered pieces
+// (executable, heap, libraries, stack) where it took one each.
 void Shadow::drop_refs(std::vector<uint32_t>& refs) {
   std::sort(refs.begin(), refs.end());
   refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
-  // Short runs are parked (one mprotect, ~1 us), long ones (munmap of a region, an exit)
-  // unmapped: the parked set is small, and those pages rarely come back.
-  uint32_t run_start = 0, run_len = 0;
-  std::vector<uint32_t> run_ppns;
+  // Runs with few pages are parked (one mprotect, ~1 us), ones with many (munmap of a
+  // region, an exit) unmapped: the parked set is small, and those pages rarely come back.
+  int run_w = -1;
+  uint32_t start = 0, end = 0;  // window pages [start, end)
+  std::vector<std::pair<uint32_t, uint32_t>> live;  // (window page, ppn) of the run's mappings
   auto flush_run = [&] {
-    if (!run_len) return;
-    const int w = ref_win(run_start);
-    if (run_len <= kParkRun) {
-      for (uint32_t i = 0; i < run_len; ++i) park(w, ref_page(run_start) + i, run_ppns[i]);
-      wins_[w].w->protect(ref_page(run_start), PROT_NONE, run_len);
+    if (live.empty()) return;
+    Win& win = wins_[run_w];
+    if (live.size() <= kParkRun) {
+      for (auto [wp, ppn] : live) park(run_w, wp, ppn);
+      win.w->protect(start, PROT_NONE, end - start);
     } else {
-      wins_[w].w->unmap(ref_page(run_start), run_len);
+      std::erase_if(win.parked, [&](const auto& kv) { return kv.first >= start && kv.first < end; });
+      win.w->unmap(start, end - start);
     }
-    run_len = 0;
-    run_ppns.clear();
+    live.clear();
+  };
+  auto hole = [&](int w, uint32_t from, uint32_t to) {  // no entries in [from, to)
+    for (uint32_t p = from; p < to; ++p)
+      if (wins_[w].entries.contains(p)) return false;
+    return true;
   };
   for (uint32_t r : refs) {
-    const uint32_t ppn = forget(ref_win(r), ref_page(r));
+    const int w = ref_win(r);
+    const uint32_t wp = ref_page(r);
+    const uint32_t ppn = forget(w, wp);
     if (ppn == kNotMapped) continue;
-    if (run_len && r == run_start + run_len && ref_win(r) == ref_win(run_start)) {
-      run_len++;
-      run_ppns.push_back(ppn);
+    if (!live.empty() && w == run_w && wp - end <= kMergeGap && hole(w, end, wp)) {
+      live.push_back({wp, ppn});
+      end = wp + 1;
       continue;
     }
     flush_run();
-    run_start = r;
-    run_len = 1;
-    run_ppns.push_back(ppn);
+    run_w = w;
+    start = wp;
+    end = wp + 1;
+    live.push_back({wp, ppn});
   }
   flush_run();
 }
