@@ -234,6 +234,7 @@ void Shadow::prefill(uint32_t linear, bool write, bool user) {
   if (write && (mem_.page_flags(ppn) & (PhysMem::kPageTable | PhysMem::kPageCode))) return;
   if (old && old->prot) stats.prefill_upgrades++;
   else stats.prefills++;
+  if (!old && fill_around(w, wp, r)) return;
   install(w, wp, r, false);
 }
 
