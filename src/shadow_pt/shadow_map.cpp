@@ -44,7 +44,7 @@ void Shadow::apply_pending_prot(int s) {
     if (!e || !e->prot) continue;
     const uint8_t want = desired(*e);
     if (want == e->prot) continue;
-      wins_[ref_win(r)].w->protect(ref_page(r), host_prot(want));
+    wins_[ref_win(r)].w->protect(ref_page(r), host_prot(want));
     e->prot = want;
   }
   v.clear();
