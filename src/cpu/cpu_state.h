@@ -71,7 +71,8 @@ struct alignas(4096) CpuState {
   uint64_t host_rsp;    // host stack pointer at entry to translated code (16-byte aligned)
   uint64_t ret_addr;    // where the helper stub resumes translated code
   uint64_t window;      // host address of the current guest address-space window (GS base)
-  uint64_t jtable;      // indirect-branch lookup table
+  uint64_t jtable;      // indirect-branch lookup table of the address space
+  uint64_t kjtable;     // the one of kernel code, kept across CR3 loads (Translator::kernel_table)
   uint64_t views[2];    // the address space's supervisor and user windows (inline SYSENTER/SYSEXIT)
   uint64_t seg_window[6];      // window + segment base, loaded into GS for fs:/gs: overrides
   uint64_t neg_seg_window[6];  // their negations, to turn rebased string pointers back

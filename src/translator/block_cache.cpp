@@ -90,34 +90,85 @@ void Translator::clear_jtables(int slot) {
 // whose blocks may run into it) touches only those.
 void Translator::clear_jtable(int slot, uint32_t lpage) {
   stats.jtable_page_clears++;
-  JTableEntry* t = jtables_[slot];
-  auto& pages = jt_pages_[slot];
-  for (uint32_t p : {lpage - 1, lpage}) {
-    jt_full_pages_[slot].erase(p);
-    auto it = pages.find(p);
-    if (it == pages.end()) continue;
-    for (uint32_t i : it->second) {
-      const uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
-      if (t[i].code && (eip >> kPageShift) == p) t[i] = {1, 0};
-    }
-    pages.erase(it);
-  }
+  forget_page(slot, lpage - 1);
+  forget_page(slot, lpage);
 }
 
-// Enters b into the active address space's table as the code for linear EIP eip (a
-// shared block goes in at its outer entry, which sets page_base from the target).
+void Translator::forget_page(int table, uint32_t p) {
+  JTableEntry* t = jtables_[table];
+  jt_full_pages_[table].erase(p);
+  auto& pages = jt_pages_[table];
+  auto it = pages.find(p);
+  if (it == pages.end()) return;
+  for (uint32_t i : it->second) {
+    const uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
+    if (t[i].code && (eip >> kPageShift) == p) t[i] = {1, 0};
+  }
+  pages.erase(it);
+}
+
+// Enters b into the active address space's table (or the kernel's) as the code for
+// linear EIP eip (a shared block goes in at its outer entry, which sets page_base from
+// the target).
 void Translator::remember(Block* b, uint32_t eip) {
   // Outside flat modes the table's EIP key would not say which code segment (translator.h).
   if (!b->cached || !(b->mode & kModeFlatStack)) return;
-  table_put(jt_pages_[shadow_.active()][eip >> kPageShift], b->mode, eip, uint64_t(b->code), true);
+  const uint32_t page = eip >> kPageShift;
+  if (!kernel_table(b->mode)) {
+    table_put(shadow_.active(), jt_pages_[shadow_.active()][page], b->mode, eip, uint64_t(b->code), true);
+    return;
+  }
+  // Kept across CR3 loads only when the CPU would keep the translation: a global page,
+  // and for a block that runs into the next page, that page's too.
+  const WalkResult w = shadow_.translate(eip, false, false, false);
+  bool global = w.ok && w.global;
+  if (global && b->page_last != b->page_first) {
+    const WalkResult n = shadow_.translate(eip + kPageSize, false, false, false);
+    global = n.ok && n.global;
+  }
+  auto& own = jt_pages_[kKernelTable];
+  if (!global) kernel_local_pages_.insert(page);
+  if (w.large) kernel_large_[eip >> 22] = 1;
+  table_put(kKernelTable, own[page], b->mode, eip, uint64_t(b->code), true);
+}
+
+void Translator::kernel_jtable_invlpg(uint32_t lpage) {
+  if (kernel_large_[lpage >> 10]) {  // a 4 MiB page is one TLB entry
+    kernel_large_[lpage >> 10] = 0;
+    const uint32_t first = lpage & ~0x3FFu;
+    for (uint32_t p = first - 1; p != first + 0x400; ++p) forget_page(kKernelTable, p);  // and blocks running in
+    return;
+  }
+  clear_jtable(kKernelTable, lpage);
+}
+
+void Translator::kernel_jtable_cr3_load() {
+  for (uint32_t p : kernel_local_pages_) forget_page(kKernelTable, p);
+  kernel_local_pages_.clear();
+}
+
+void Translator::kernel_jtable_flush() {
+  clear_listed(kKernelTable);
+  kernel_local_pages_.clear();
+  std::fill(kernel_large_.begin(), kernel_large_.end(), 0);
+}
+
+// Empties the entries table `table`'s page lists name (a few thousand, not the whole
+// 2 MiB table).
+void Translator::clear_listed(int table) {
+  JTableEntry* t = jtables_[table];
+  for (auto& [p, v] : jt_pages_[table])
+    for (uint32_t i : v) t[i] = {1, 0};
+  jt_pages_[table].clear();
+  jt_full_pages_[table].clear();
 }
 
 // (mode, eip) -> code in the active slot's table; the bucket's older target moves to its
 // second way. `own` is jt_pages_'s list for eip's page. With `search` the lists stay
 // free of duplicates; a caller that fills a page once skips the search (duplicates do
 // no harm).
-void Translator::table_put(std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search) {
-  JTableEntry* t = reinterpret_cast<JTableEntry*>(cpu_.jtable);
+void Translator::table_put(int table, std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search) {
+  JTableEntry* t = jtables_[table];
   const uint32_t i = 2 * jtable_index(eip);
   const uint64_t neg_key = uint64_t(0) - ((uint64_t(mode) << 32) | eip);
   if (t[i].neg_key == neg_key && t[i].code == code) return;
@@ -127,7 +178,7 @@ void Translator::table_put(std::vector<uint32_t>& own, uint32_t mode, uint32_t e
   if (t[i].code && t[i].neg_key != neg_key) {
     t[i + 1] = t[i];
     const uint32_t moved = uint32_t(uint64_t(0) - t[i].neg_key) >> kPageShift;
-    note(moved == eip >> kPageShift ? own : jt_pages_[shadow_.active()][moved], i + 1);
+    note(moved == eip >> kPageShift ? own : jt_pages_[table][moved], i + 1);
   }
   t[i].neg_key = neg_key;
   t[i].code = code;
@@ -147,7 +198,7 @@ void Translator::remember_page(const Block* hit, uint32_t linear_page) {
   if (pg == shared_by_page_.end()) return;
   std::vector<uint32_t>& own = jt_pages_[slot][linear_page >> kPageShift];
   for (const PageEntry& o : pg->second)
-    if (o.mode == hit->mode) table_put(own, o.mode, linear_page | o.offset, o.code, false);
+    if (o.mode == hit->mode) table_put(slot, own, o.mode, linear_page | o.offset, o.code, false);
 }
 
 void Translator::chain(ExitSite* site, Block* to) {
@@ -245,6 +296,8 @@ void Translator::flush_jtable() {
     for (uint32_t i = 0; i < kJTableEntries; ++i) t[i] = {1, 0};
   for (auto& m : jt_pages_) m.clear();
   for (auto& m : jt_full_pages_) m.clear();
+  kernel_local_pages_.clear();
+  std::fill(kernel_large_.begin(), kernel_large_.end(), 0);
 }
 
 const Block* Translator::block_at(uint64_t rip) const {
@@ -263,6 +316,9 @@ const InsnRecord* Translator::record_at(const Block* b, uint64_t rip) {
   return best;
 }
 
-void Translator::select_jtable() { cpu_.jtable = uint64_t(jtables_[shadow_.active()]); }
+void Translator::select_jtable() {
+  cpu_.jtable = uint64_t(jtables_[shadow_.active()]);
+  cpu_.kjtable = uint64_t(jtables_[kKernelTable]);
+}
 
 }  // namespace rs

@@ -86,13 +86,13 @@ void Emitter::exit_indirect() {
 // to helper_dispatch_indirect on a miss.
 void Emitter::jtable_jump() {
   a.mov(x86::r8, Imm(uint64_t(blk.mode) << 32));
-  jtable_jump_in_r8_mode();
+  jtable_jump_in_r8_mode(Translator::kernel_table(blk.mode));
 }
 
 // The same with the target's mode in R8's high half (a mode switch computes it).
-void Emitter::jtable_jump_in_r8_mode() {
+void Emitter::jtable_jump_in_r8_mode(bool kernel) {
   Label miss = a.newLabel();
-  jtable_find(miss);
+  jtable_find(miss, kernel);
   a.jmp(x86::qword_ptr(x86::r10, 8));
   a.bind(miss);
   a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
@@ -101,9 +101,9 @@ void Emitter::jtable_jump_in_r8_mode() {
 
 // R10 = the way of the current address space's indirect-branch table that holds
 // (mode R8[63:32], EIP R9d), or a jump to `miss`. Flag-free; clobbers R8, R10, R11.
-void Emitter::jtable_find(Label miss) {
+void Emitter::jtable_find(Label miss, bool kernel) {
   Label hit = a.newLabel(), second = a.newLabel();
-  a.mov(x86::r10, cpu_field(offsetof(CpuState, jtable), 8));
+  a.mov(x86::r10, cpu_field(kernel ? offsetof(CpuState, kjtable) : offsetof(CpuState, jtable), 8));
   // r11 = jtable_index(r9d), without touching the flags; a bucket is two 16-byte ways.
   a.movzx(x86::r11d, x86::r9w);
   a.lea(x86::r11, x86::ptr(0, x86::r11, 2));

@@ -109,7 +109,7 @@ bool emit_fast_call(Emitter& e, const Insn& in) {
     a.mov(x86::esp, x86::ecx);
     a.mov(x86::r9d, x86::edx);
   }
-  e.jtable_jump_in_r8_mode();
+  e.jtable_jump_in_r8_mode(Translator::kernel_table((m & kKept) | (enter ? 0 : 3) | kModeCode32 | kModeFlatStack));
 
   // IA32_SYSENTER_CS changed since translation: the helper does it (or raises #GP).
   a.bind(slow);

@@ -82,9 +82,11 @@ class Emitter {
   void gs_restore();
   void exit_indirect();  // target in R9d
   void jtable_jump();    // target in R9d, through the indirect-branch table
-  void jtable_jump_in_r8_mode();  // the same in the mode held in R8[63:32] (mode switches)
+  // The same in the mode held in R8[63:32] (mode switches); kernel: that mode's table is
+  // the kernel's (Translator::kernel_table).
+  void jtable_jump_in_r8_mode(bool kernel);
   // R10 = the table way of (mode R8[63:32], EIP R9d), or a jump to miss; flag-free.
-  void jtable_find(asmjit::Label miss);
+  void jtable_find(asmjit::Label miss, bool kernel = false);
   // If R8 is non-zero, leaves for the run loop to take an interrupt after `in`
   // (after the next instruction too, for STI's shadow). Flag-free; clobbers R8.
   void irq_window_check(const Insn& in, bool shadow);

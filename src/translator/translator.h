@@ -224,6 +224,19 @@ class Translator {
   Block* lookup_or_translate(uint32_t eip);
   // Points the indirect-branch lookups at the active address space's table.
   void select_jtable();
+  // Kernel code (CPL 0, paging, flat) has one indirect-branch table for every address
+  // space (kernel_jtable): Linux maps its kernel alike in all of them, on global pages,
+  // which the CPU keeps in its TLB across CR3 loads. Each new process then no longer
+  // learns the kernel's targets again. Entries of code that is not on global pages
+  // (or runs into the next page) go at every CR3 load; the others at what flushes a
+  // global TLB entry: INVLPG of the page (of the whole 4 MiB page), a change of
+  // CR4.PGE, PSE or PAE, CR0.PG or WP, or EFER.
+  static bool kernel_table(uint32_t mode) {
+    return (mode & kModeCpl) == 0 && (mode & kModePaging) && (mode & kModeFlatStack);
+  }
+  void kernel_jtable_invlpg(uint32_t lpage);
+  void kernel_jtable_cr3_load();
+  void kernel_jtable_flush();
   // The instruction at physical address phys touched device memory: retranslate it
   // with the device path.
   void mark_mmio(uint32_t phys);
@@ -312,7 +325,9 @@ class Translator {
   std::vector<Block*> blocks_touching(uint32_t page, uint32_t lo, uint32_t hi) const;
   void remember(Block* b, uint32_t eip);
   void remember_page(const Block* hit, uint32_t linear_page);
-  void table_put(std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search);
+  void table_put(int table, std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search);
+  void clear_listed(int table);
+  void forget_page(int table, uint32_t lpage);  // its entries in the table
   uint32_t fetch_phys(uint32_t linear, bool user);
   // phys is where the block's first byte is: with a code segment base, the same offset
   // and mode can hold other code, and the same bytes seen through two bases are the
@@ -328,9 +343,13 @@ class Translator {
   CodeCache cache_;
   Runtime rt_;
   uint8_t* blocks_start_ = nullptr;
-  JTableEntry* jtables_[Shadow::kSlots + 1] = {};
-  std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[Shadow::kSlots + 1];  // see clear_jtable
-  std::unordered_set<uint32_t> jt_full_pages_[Shadow::kSlots + 1];  // see remember_page
+  // One table per address-space slot, the physical window's, and the kernel's.
+  static constexpr int kKernelTable = Shadow::kSlots + 1, kTables = Shadow::kSlots + 2;
+  JTableEntry* jtables_[kTables] = {};
+  std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[kTables];  // see clear_jtable
+  std::unordered_set<uint32_t> jt_full_pages_[kTables];  // see remember_page
+  std::unordered_set<uint32_t> kernel_local_pages_;  // kernel table pages to forget at a CR3 load
+  std::vector<uint8_t> kernel_large_ = std::vector<uint8_t>(1024, 0);  // 4 MiB regions with entries from 4 MiB pages
   // Shared blocks within one page, by physical page, as remember_page enters them (no
   // Block is touched: a miss each, for a page's hundred blocks).
   struct PageEntry {
