@@ -44,7 +44,7 @@ class Shadow {
   // A fault in a 4 MiB guest page maps this many of its 4 KiB pages at once (one mmap).
   static constexpr uint32_t kLargeChunk = 16;
   // A fill also maps the pages beside it in an aligned group of this many (fill_around).
-  static constexpr uint32_t kAround = 16;
+  static constexpr uint32_t kAround = 8;
 
   enum class Outcome { Filled, PageFault, Smc, Mmio, NotOurs };
   struct Fault {
