@@ -41,7 +41,6 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
   }
   Block* b = blk.get();
   if (single) {
-    by_host_[uint64_t(dst)] = b;
     single_ = std::move(blk);  // frees the previous one
     return b;
   }
@@ -55,7 +54,11 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
 // write-protects its pages), and in the indirect-branch table.
 void Translator::enter_block(std::unique_ptr<Block> blk) {
   Block* b = blk.get();
-  by_host_[uint64_t(b->code)] = b;
+  const uint64_t at = uint64_t(b->code);
+  if (by_host_.empty() || by_host_.back().first < at)
+    by_host_.emplace_back(at, b);
+  else  // not expected: the cache is filled upwards until a flush
+    by_host_.insert(std::upper_bound(by_host_.begin(), by_host_.end(), std::make_pair(at, b)), {at, b});
   if (perf_map_) write_perf_map(*b);
   auto k = key(*b);
   if (Block* old = blocks_.find(k)) {
@@ -304,10 +307,11 @@ void Translator::flush_jtable() {
 }
 
 const Block* Translator::block_at(uint64_t rip) const {
-  auto it = by_host_.upper_bound(rip);
+  if (single_ && rip - uint64_t(single_->code) < single_->size) return single_.get();
+  auto it = std::upper_bound(by_host_.begin(), by_host_.end(), rip,
+                             [](uint64_t r, const std::pair<uint64_t, Block*>& e) { return r < e.first; });
   if (it == by_host_.begin()) return nullptr;
-  --it;
-  const Block* b = it->second;
+  const Block* b = std::prev(it)->second;
   return rip < uint64_t(b->code) + b->size ? b : nullptr;
 }
 

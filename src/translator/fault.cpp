@@ -50,9 +50,6 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   uint64_t addr = uint64_t(si->si_addr);
   Translator* tr = g_tr;
   if (!tr || !tr->cache().contains(rip)) internal_fault(sig, rip, addr);
-  const Block* b = tr->block_at(rip);
-  if (!b) internal_fault(sig, rip, addr);
-  const InsnRecord* rec = Translator::record_at(b, rip);
   CpuState& cpu = tr->cpu();
 
   // A fault in a window: most are shadow fills, and the instruction simply runs again.
@@ -66,6 +63,11 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
     if (g_profiling) shadow.stats.fill_ticks += __rdtsc() - t0;
     if (sf.outcome == Shadow::Outcome::Filled) return;
   }
+  // Not filled: the guest state is rebuilt from the block's records (a fill needs none;
+  // finding them is a search over every block).
+  const Block* b = tr->block_at(rip);
+  if (!b) internal_fault(sig, rip, addr);
+  const InsnRecord* rec = Translator::record_at(b, rip);
 
   static const int kRegs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI};
   for (int r = 0; r < 8; ++r) cpu.regs[r] = uint32_t(g[kRegs[r]]);

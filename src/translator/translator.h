@@ -364,7 +364,8 @@ class Translator {
   std::unique_ptr<Block> single_;                  // the one-instruction block in scratch_
   uint8_t* scratch_ = nullptr;
   static constexpr size_t kScratchBytes = 16384;
-  std::map<uint64_t, Block*> by_host_;
+  // Cached blocks by code address, in the order the cache was filled (so sorted).
+  std::vector<std::pair<uint64_t, Block*>> by_host_;
   bool write_pending_ = false;  // begin_code_write: write_page_ as it was, before the replay
   uint32_t write_page_ = 0;
   std::array<uint8_t, kPageSize> write_before_{};
