@@ -225,7 +225,7 @@ class Translator {
   // Points the indirect-branch lookups at the active address space's table.
   void select_jtable();
   // Kernel code (CPL 0, paging, flat) has one indirect-branch table for every address
-  // space (kernel_jtable): Linux maps its kernel alike in all of them, on global pages,
+  // space (CpuState::kjtable): Linux maps its kernel alike in all of them, on global pages,
   // which the CPU keeps in its TLB across CR3 loads. Each new process then no longer
   // learns the kernel's targets again. Entries of code that is not on global pages
   // (or runs into the next page) go at every CR3 load; the others at what flushes a
