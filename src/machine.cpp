@@ -224,13 +224,9 @@ bool Machine::take_page_fault(uint32_t& error) {
 }
 
 void Machine::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
-  const uint64_t full = shadow_->stats.full_flushes;
-  shadow_->paging_changed(old_cr0, old_cr4);
-  // What flushes global TLB entries (the shadow's full flush: CR0.PG/WP, CR4.PSE/PAE,
-  // EFER; and CR4.PGE) empties the kernel's indirect-branch table, a CR3 load only its
-  // entries of non-global pages (Translator::kernel_table).
-  constexpr uint32_t kCr4PGE = 0x80;
-  if (shadow_->stats.full_flushes != full || ((old_cr4 ^ cpu().cr4) & kCr4PGE) || !shadow_->paging())
+  // What flushes global TLB entries empties the kernel's indirect-branch table, a CR3
+  // load only its entries of non-global pages (Translator::kernel_table).
+  if (shadow_->paging_changed(old_cr0, old_cr4))
     tr_->kernel_jtable_flush();
   else
     tr_->kernel_jtable_cr3_load();

@@ -8,7 +8,7 @@
 
 namespace rs::shadow_detail {
 
-inline constexpr uint32_t kCr0PG = 0x80000000u, kCr0WP = 0x10000u, kCr4PSE = 0x10u;
+inline constexpr uint32_t kCr0PG = 0x80000000u, kCr0WP = 0x10000u, kCr4PSE = 0x10u, kCr4PGE = 0x80u;
 
 inline int host_prot(uint8_t p) { return p == 3 ? PROT_READ | PROT_WRITE : p == 1 ? PROT_READ : PROT_NONE; }
 

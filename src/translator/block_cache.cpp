@@ -82,8 +82,12 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
   remember(b, b->eip);
 }
 
+// Empties the entries the table's page lists name (every one filled: a few thousand,
+// not the whole 2 MiB table).
 void Translator::clear_jtables(int slot) {
-  for (uint32_t i = 0; i < kJTableEntries; ++i) jtables_[slot][i] = {1, 0};
+  JTableEntry* t = jtables_[slot];
+  for (auto& [p, v] : jt_pages_[slot])
+    for (uint32_t i : v) t[i] = {1, 0};
   jt_pages_[slot].clear();
   jt_full_pages_[slot].clear();
 }
@@ -151,19 +155,9 @@ void Translator::kernel_jtable_cr3_load() {
 }
 
 void Translator::kernel_jtable_flush() {
-  clear_listed(kKernelTable);
+  clear_jtables(kKernelTable);
   kernel_local_pages_.clear();
   std::fill(kernel_large_.begin(), kernel_large_.end(), 0);
-}
-
-// Empties the entries table `table`'s page lists name (a few thousand, not the whole
-// 2 MiB table).
-void Translator::clear_listed(int table) {
-  JTableEntry* t = jtables_[table];
-  for (auto& [p, v] : jt_pages_[table])
-    for (uint32_t i : v) t[i] = {1, 0};
-  jt_pages_[table].clear();
-  jt_full_pages_[table].clear();
 }
 
 // (mode, eip) -> code in the active slot's table; the bucket's older target moves to its

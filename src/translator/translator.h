@@ -259,7 +259,8 @@ class Translator {
   // A mapping that code was fetched through went away in address-space slot `slot`:
   // forget that page's (and the page before's) indirect-branch entries.
   void clear_jtable(int slot, uint32_t lpage);
-  // Slot `slot` now holds another address space: its whole indirect-branch table goes.
+  // Slot `slot` now holds another address space (or the kernel's table is flushed): the
+  // whole table goes.
   void clear_jtables(int slot);
   void flush();
   // Debugger breakpoints (linear EIPs): translated code stops before them with
@@ -326,7 +327,6 @@ class Translator {
   void remember(Block* b, uint32_t eip);
   void remember_page(const Block* hit, uint32_t linear_page);
   void table_put(int table, std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search);
-  void clear_listed(int table);
   void forget_page(int table, uint32_t lpage);  // its entries in the table
   uint32_t fetch_phys(uint32_t linear, bool user);
   // phys is where the block's first byte is: with a code segment base, the same offset
