@@ -281,14 +281,19 @@ void Machine::mmio_exit() {
 
 std::string Machine::describe_fault() const {
   const CpuState& c = page_->cpu;
-  char buf[200];
+  char buf[320];
   if (c.fault_signo == SIGSEGV && shadow_->owns(c.fault_host_addr)) {
     std::snprintf(buf, sizeof buf, "guest access to physical address %#010x outside RAM at EIP %#010x",
                   c.fault_phys, c.eip);
     return buf;
   }
   if (c.fault_signo == SIGSEGV) {
-    std::snprintf(buf, sizeof buf, "guest memory access outside its address space at EIP %#010x", c.eip);
+    // The host addresses say which part of the VMM the translated code reached for.
+    std::snprintf(buf, sizeof buf,
+                  "guest memory access outside its address space at EIP %#010x (host address %#llx, window %#llx, "
+                  "code %#llx)",
+                  c.eip, static_cast<unsigned long long>(c.fault_host_addr), static_cast<unsigned long long>(c.window),
+                  static_cast<unsigned long long>(c.fault_rip));
     return buf;
   }
   std::snprintf(buf, sizeof buf, "guest instruction at EIP %#010x raised host signal %u (trap %u)", c.eip,

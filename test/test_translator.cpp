@@ -1,12 +1,15 @@
 // Translator and run-loop behaviour, checked by running small guests in a real Machine.
 #include <catch2/catch.hpp>
 #include <pthread.h>
+#include <sys/time.h>
 
+#include <atomic>
 #include <csignal>
 #include <thread>
 
 #include "error.h"
 #include "guest_image.h"
+#include "host/gs_guard.h"
 #include "host/signals.h"
 
 using namespace asmjit;
@@ -262,4 +265,61 @@ TEST_CASE("guest system-call instructions never reach the host kernel", "[transl
     CHECK(r.status == rs::kExitGuestError);
     CHECK(r.reason.find("triple fault") != std::string::npos);
   }
+}
+
+namespace {
+
+std::atomic<int> g_switches{0};
+
+// What a host kernel that does not preserve GS does at a context switch: GS gets the
+// thread's arch_prctl base, the guard (host/gs_guard.h).
+void act_out_context_switch(int, siginfo_t*, void*) {
+  rs::gs_restore_base(rs::gs_guard_base());
+  g_switches++;
+}
+
+}  // namespace
+
+TEST_CASE("guest memory accesses survive host context switches that reset GS", "[translator][isolation]") {
+  // Every 100 us of CPU time GS is put on the guard while a guest loop adds through DS
+  // and reads back through FS (an fs: override moves GS to the segment's window and back).
+  // Without the guard's repair, the first access after a reset ends the run with "outside
+  // its address space"; with a wrong repair, the sum is wrong.
+  constexpr uint32_t kIters = 20000000, kBuf = 0x200000;
+  uint32_t buf[1024] = {}, sum = 0;
+  for (uint32_t i = kIters; i != 0; --i) {
+    buf[i & 0x3FF] += i;
+    sum += buf[i & 0x3FF];
+  }
+  rs::install_signal_handler(SIGVTALRM, act_out_context_switch);
+  g_switches = 0;
+  itimerval on{{0, 100}, {0, 100}}, off{};
+  setitimer(ITIMER_VIRTUAL, &on, nullptr);
+  auto r = run_guest([&](x86::Assembler& a) {
+    Label loop = a.newLabel(), bad = a.newLabel();
+    a.xor_(x86::eax, x86::eax);
+    a.mov(x86::ecx, kIters);
+    a.bind(loop);
+    a.mov(x86::ebx, x86::ecx);
+    a.and_(x86::ebx, 0x3FF);
+    a.shl(x86::ebx, 2);
+    a.add(x86::dword_ptr(x86::ebx, int32_t(kBuf)), x86::ecx);
+    x86::Mem through_fs = x86::dword_ptr(x86::ebx, int32_t(kBuf));
+    through_fs.setSegment(x86::fs);
+    a.add(x86::eax, through_fs);
+    a.dec(x86::ecx);
+    a.jnz(loop);
+    a.cmp(x86::eax, sum);
+    a.jne(bad);
+    a.mov(x86::eax, 0x2A);
+    exit_with_eax(a);
+    a.bind(bad);
+    a.mov(x86::eax, 0x15);
+    exit_with_eax(a);
+  });
+  setitimer(ITIMER_VIRTUAL, &off, nullptr);
+  signal(SIGVTALRM, SIG_IGN);
+  INFO(r.reason);
+  CHECK(r.status == (0x2A << 1 | 1));
+  CHECK(g_switches > 10);
 }

@@ -76,6 +76,7 @@ struct alignas(4096) CpuState {
   uint64_t views[2];    // the address space's supervisor and user windows (inline SYSENTER/SYSEXIT)
   uint64_t seg_window[6];      // window + segment base, loaded into GS for fs:/gs: overrides
   uint64_t neg_seg_window[6];  // their negations, to turn rebased string pointers back
+  uint64_t gs_base;            // what translated code last put in GS (host/gs_guard.h)
   uint32_t eip;
   // The linear page (address & ~0xFFF) the running block was entered at: blocks of user
   // code serve every address their physical page is mapped at and form guest EIPs from it.

@@ -66,7 +66,7 @@ bool emit_fast_call(Emitter& e, const Insn& in) {
   // The view of the new privilege level: GS and every segment's window (segments_changed).
   a.mov(x86::r11, field(offsetof(CpuState, views) + (enter ? 0 : 8), 8));
   a.mov(field(offsetof(CpuState, window), 8), x86::r11);
-  a.wrgsbase(x86::r11);
+  set_gs_base(a, x86::r11);
   for (int s = 0; s < 6; ++s) {
     a.mov(x86::r8, x86::r11);
     if (s != CS && s != SS) {  // CS and SS are flat now

@@ -30,7 +30,7 @@ template <typename Body>
 void bounce(Emitter& e, const Insn& in, bool ea_in_r9, bool writes, Body body) {
   e.call_helper(in, &helper_mmio_load, !ea_in_r9, &in);
   e.a.lea(x86::r10, x86::ptr(x86::r15, int32_t(offsetof(CpuState, mmio_buf))));
-  e.a.wrgsbase(x86::r10);
+  set_gs_base(e.a, x86::r10);
   body();
   e.gs_restore();
   if (writes) e.call_helper(in, &helper_mmio_store, false, &in);

@@ -88,7 +88,7 @@ void Emitter::seg_enter(const Insn& in) {
   int s = rebased_seg(in, blk.mode);
   if (s < 0) return;
   a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * s, 8));
-  a.wrgsbase(x86::r10);
+  set_gs_base(a, x86::r10);
 }
 
 void Emitter::seg_leave(const Insn& in) {
@@ -111,12 +111,12 @@ void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {
   if (seg < 0) seg = DS;
   a.mov(x86::r10, cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(seg), 8));
   a.lea(x86::r10, x86::ptr(x86::r10, x86::r11));
-  a.wrgsbase(x86::r10);
+  set_gs_base(a, x86::r10);
 }
 
 void Emitter::gs_restore() {
   a.mov(x86::r10, cpu_field(offsetof(CpuState, window), 8));
-  a.wrgsbase(x86::r10);
+  set_gs_base(a, x86::r10);
 }
 
 void Emitter::ident(const Insn& in) {
@@ -276,7 +276,7 @@ void Emitter::modrm_op(const Insn& in, std::initializer_list<uint8_t> opcode, in
     // rebased address was computed from the registers as they are now.
     if (disp_adjust) {
       a.lea(x86::r10, x86::ptr(x86::r10, disp_adjust));
-      a.wrgsbase(x86::r10);
+      set_gs_base(a, x86::r10);
     }
     out[n++] = 0x65;
     out[n++] = 0x67;

@@ -21,6 +21,14 @@ namespace x86 = asmjit::x86;
 // Host scratch registers by encoding number.
 inline constexpr int kR8 = 8, kR9 = 9, kR10 = 10, kR11 = 11;
 
+// GS base := r (R15 = CpuState*), and the value in CpuState::gs_base first: a host kernel
+// that does not preserve GS across context switches leaves its guard there, and the
+// fault handler puts this value back (host/gs_guard.h). Every WRGSBASE goes through here.
+inline void set_gs_base(x86::Assembler& a, const x86::Gp& r) {
+  a.mov(x86::qword_ptr(x86::r15, int32_t(offsetof(CpuState, gs_base))), r);
+  a.wrgsbase(r);
+}
+
 class Emitter {
  public:
   Emitter(Translator& tr, Block& blk, uint64_t base);

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "host/console.h"
+#include "host/gs_guard.h"
 #include "host/signals.h"
 #include "profile.h"
 #include "shadow_pt/shadow.h"
@@ -51,6 +52,14 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   Translator* tr = g_tr;
   if (!tr || !tr->cache().contains(rip)) internal_fault(sig, rip, addr);
   CpuState& cpu = tr->cpu();
+
+  // GS on the guard: the host switched tasks since translated code last set it.
+  if (sig == SIGSEGV && gs_guard_hit(addr)) {
+    if (gs_guard_hit(cpu.gs_base)) internal_fault(sig, rip, addr);
+    gs_restore_base(cpu.gs_base);
+    tr->stats.gs_restores++;
+    return;
+  }
 
   // A fault in a window: most are shadow fills, and the instruction simply runs again.
   Shadow::Fault sf;
@@ -114,8 +123,10 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
 
 void attach_fault_handlers(Translator* tr) {
   // Installed on every attach: a test framework (or a library) may have replaced them.
-  if (tr)
+  if (tr) {
+    gs_guard_install();
     for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) install_signal_handler(s, on_fault);
+  }
   g_tr = tr;
 }
 

@@ -187,6 +187,8 @@ struct TranslatorStats {
   uint64_t mode_variants = 0;
   // CALLs to a get-PC thunk translated inline (emit_pc_thunk.cpp).
   uint64_t pc_thunk_sites = 0;
+  // Guest accesses that found GS on the guard after a host context switch (host/gs_guard.h).
+  uint64_t gs_restores = 0;
 };
 
 // Why a whole page of translations goes: C++ wrote the page (device DMA, a helper's
