@@ -199,6 +199,7 @@ class Machine : public GuestEnv, public BoardControl {
   std::atomic<bool> running_{false};
   uint64_t events_ = 0;       // events delivered so far (to tell a completed instruction from a faulted one)
   uint64_t next_event_ = 0;   // earliest timer deadline as of the last look
+  static constexpr uint64_t kMinSlice = 50000;  // ns of guest time between timer signals (poll_devices)
   bool io_touched_ = true;    // port I/O since the last look: deadlines may have moved
   bool stopping_ = false;
   int exit_status_ = kExitHalted;

@@ -28,7 +28,8 @@ class Pit8254 : public Device {
 
   // Raises IRQ0 for the channel 0 edges that are due. Edges that came while IRQ0 was
   // still requested are lost as on hardware; edges that pile up only because the host
-  // ran ringshift late are delivered one by one, so no tick is lost to host load.
+  // ran ringshift late are delivered one by one, so no tick is lost to host load, but
+  // at least kBacklogGap apart, so that the guest runs between them.
   bool timed() const override { return true; }
   void update() override;
   // Edges already due that update() still has to deliver (IRQ 0 was busy).
@@ -74,6 +75,7 @@ class Pit8254 : public Device {
   uint64_t edges_at(const Channel& c, uint64_t t) const;
   void load(Channel& c, uint32_t value);
   void latch_count(Channel& c);
+  uint64_t next_edge(const Channel& c) const;
   uint8_t read_counter(Channel& c);
 
   IrqLine irq0_;
@@ -81,6 +83,7 @@ class Pit8254 : public Device {
   uint64_t epoch_;
   Channel ch_[3];
   uint64_t backlog_ = 0;
+  uint64_t last_pulse_ = 0;  // monotonic ns of the last IRQ0 edge delivered
 };
 
 }  // namespace rs
