@@ -4,7 +4,9 @@ test/linux/check.sh, then judge the console log against the host.
 
 The host is the oracle: the test programs (test/linux/progs, built here with
 `gcc -m32 -static -O2`) and the pipeline script (with the guest's own busybox) run
-natively first, and the guest must print the same. Checked:
+natively first, and the guest must print the same (on a host that cannot run i386
+programs, tools/host_runs_i386.py, those two comparisons are not made, and the output
+says so). Checked:
   - no kernel panic, oops, BUG:, WARN splat or user-mode crash report on the console;
   - /proc/cpuinfo agrees with CPUID (cpuidcheck), vendor/family/model/stepping included;
   - ctest (integer, x87, SSE, string functions, setjmp, signals) prints what it prints on
@@ -32,7 +34,9 @@ import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 import rsguest  # noqa: E402
+from host_runs_i386 import host_runs_i386  # noqa: E402
 
 CLOCK_TOLERANCE = 2.0
 CHECK = "/rs/check.sh"
@@ -113,7 +117,12 @@ def main():
             shutil.copy(os.path.join(rsguest.HERE, f), os.path.join(extra, "rs", f))
         bz, initrd, kernel = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache,
                                                      flavour=args.flavour)
-        want_ctest, want_pipe = host_oracle(progs, rsguest.busybox_path(args.cache, args.flavour), work)
+        native, why = host_runs_i386()
+        if native:
+            want_ctest, want_pipe = host_oracle(progs, rsguest.busybox_path(args.cache, args.flavour), work)
+        else:
+            want_ctest = want_pipe = None
+            print("NOTE no host oracle: %s; ctest and pipeline outputs are not compared" % why, flush=True)
         binary = args.ringshift if vmm == "ringshift" else rsguest.ensure_qemu()
         cmd = rsguest.vmm_command(vmm, binary, bz, initrd, rsguest.kernel_append(CHECK), args.memory) + args.vmm_arg
     except (rsguest.Error, subprocess.SubprocessError, OSError) as e:
@@ -162,6 +171,8 @@ def main():
     got = rsguest.section(lines, "ctest")
     if got is None:
         verdict(False, "ctest output missing")
+    elif want_ctest is None:
+        print("NOTE ctest printed %d lines: not compared (no host oracle)" % len(got))
     else:
         tolerated = ("x87t", "ssea") if vmm == "qemu" else ()
         diffs, allowed = [], 0
@@ -188,6 +199,8 @@ def main():
     pipe = rsguest.section(lines, "pipeline")
     if pipe is None:
         verdict(False, "pipeline output missing")
+    elif want_pipe is None:
+        print("NOTE pipeline printed %d results: not compared (no host oracle)" % len(pipe))
     else:
         verdict(pipe == want_pipe, "pipeline checksums match the host's (%d results)" % len(want_pipe)
                 if pipe == want_pipe else "pipeline differs: guest %s, host %s" % (pipe, want_pipe))
