@@ -323,3 +323,38 @@ TEST_CASE("guest memory accesses survive host context switches that reset GS", "
   CHECK(r.status == (0x2A << 1 | 1));
   CHECK(g_switches > 10);
 }
+
+TEST_CASE("MOV from CR0, CR2, CR3 and CR4 at CPL 0 reads what was written", "[translator][cpu]") {
+  // Translated inline (a load from CpuState); each value is written by the guest first,
+  // or known from the multiboot state (CR0 = PE | ET, paging off).
+  auto r = run_guest([](x86::Assembler& a) {
+    Label bad = a.newLabel();
+    a.mov(x86::eax, 0x12345678);
+    a.mov(x86::cr2, x86::eax);
+    a.mov(x86::eax, 0x00345000);
+    a.mov(x86::cr3, x86::eax);
+    a.mov(x86::eax, 0x10);  // CR4.PSE
+    a.mov(x86::cr4, x86::eax);
+    a.xor_(x86::eax, x86::eax);
+    a.mov(x86::ebx, x86::cr2);
+    a.cmp(x86::ebx, 0x12345678);
+    a.jne(bad);
+    a.mov(x86::ecx, x86::cr3);
+    a.cmp(x86::ecx, 0x00345000);
+    a.jne(bad);
+    a.mov(x86::edx, x86::cr4);
+    a.cmp(x86::edx, 0x10);
+    a.jne(bad);
+    a.mov(x86::esi, x86::cr0);
+    a.and_(x86::esi, 0x80000011);
+    a.cmp(x86::esi, 0x11);
+    a.jne(bad);
+    a.mov(x86::eax, 0x2A);
+    exit_with_eax(a);
+    a.bind(bad);
+    a.mov(x86::eax, 0x15);
+    exit_with_eax(a);
+  });
+  INFO(r.reason);
+  CHECK(r.status == (0x2A << 1 | 1));
+}

@@ -1,5 +1,6 @@
 // Sensitive and privileged instructions. CLI/STI are single flag-free stores to the
-// virtual IF; the rest call the C++ emulation (src/cpu) through the helper stub.
+// virtual IF, MOV from a control register at CPL 0 a load; the rest call the C++
+// emulation (src/cpu) through the helper stub.
 // Instructions that can change control flow or the translation mode end the block.
 #include "translator/emitter.h"
 
@@ -26,6 +27,30 @@ bool ends_block(const Insn& in) {
     default:
       return false;
   }
+}
+
+// MOV r32, CR0/CR2/CR3/CR4 in a CPL 0 block: a load from CpuState. A guest's #PF handler
+// reads CR2 for every page fault (73 000 times in three rounds of pie_script), each a
+// helper call that also ended the block.
+bool emit_read_cr(Emitter& e, const Insn& in) {
+  if (in.mn() != ZYDIS_MNEMONIC_MOV || (e.blk.mode & kModeCpl) != 0) return false;
+  const ZydisDecodedOperand& dst = in.ops[0];
+  const ZydisDecodedOperand& src = in.ops[1];
+  if (dst.type != ZYDIS_OPERAND_TYPE_REGISTER || src.type != ZYDIS_OPERAND_TYPE_REGISTER ||
+      ZydisRegisterGetClass(dst.reg.value) != ZYDIS_REGCLASS_GPR32)
+    return false;
+  size_t off;
+  switch (src.reg.value) {
+    case ZYDIS_REGISTER_CR0: off = offsetof(CpuState, cr0); break;
+    case ZYDIS_REGISTER_CR2: off = offsetof(CpuState, cr2); break;
+    case ZYDIS_REGISTER_CR3: off = offsetof(CpuState, cr3); break;
+    case ZYDIS_REGISTER_CR4: off = offsetof(CpuState, cr4); break;
+    default: return false;  // CR1, CR5-7 (#UD), CR8: the helper
+  }
+  const int r = gpr_index(dst.reg.value);
+  if (r == ESP) return false;  // guest ESP is the host stack pointer
+  e.a.mov(x86::gpd(uint32_t(r)), Emitter::cpu_field(off, 4));
+  return true;
 }
 
 }  // namespace
@@ -96,6 +121,7 @@ bool emit_system(Emitter& e, const Insn& in) {
     default:
       break;
   }
+  if (emit_read_cr(e, in)) return false;
   if (emit_load_sreg(e, in)) return true;
   emit_fast_call(e, in);  // SYSENTER/SYSEXIT inline; the helper below is its slow path
   bool ea = in.mem_operand() != nullptr && in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
