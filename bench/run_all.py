@@ -57,6 +57,8 @@ from bench_lib import note, ensure_gcc_m32, vmm_paths, parse_results, idlest_cpu
 from bench_lib import CLOCKSOURCE  # noqa: E402
 from bench_report import machine_info, ratio, write_outputs  # noqa: E402
 import real_workloads as real  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "tools"))
+from host_runs_i386 import host_runs_i386  # noqa: E402
 
 WORKLOAD_DIR = os.path.join(HERE, "workloads")
 MEMORY_MIB = rsguest.MEMORY_MIB
@@ -322,6 +324,7 @@ def run_classic(args, names, runs, rs, qemu, out_dir, work, info):
     if not args.no_native:
         host = host_costs(bindir, runs)
         note("host operation costs (ns): " + ", ".join("%s %.0f" % (k, v) for k, v in host.items()))
+    if not args.no_native and not args.no_i386:
         note("native: %d workloads x %d runs" % (len(names), runs))
         native, native_errors = run_native(names, ops, runs, bindir, busybox)
 
@@ -354,13 +357,22 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="rs-bench-all.")
     info = machine_info(qemu, rs)
+    # The workloads are i386 programs: a host without 32-bit user mode (a PVM guest) gives
+    # no native figures, the VMM columns still run.
+    args.no_i386 = False
+    if not args.no_native:
+        ok, why = host_runs_i386()
+        if not ok:
+            args.no_i386 = True
+            info["native"] = "none: " + why
+            note("no native runs: %s" % why)
     note("%s, %s cores, kernel %s, load %s; %d run(s) each%s"
          % (info["cpu"], info["cores"], info["kernel"], info["loadavg_at_start"], runs,
             ", quick (reduced work)" if args.quick else ""))
 
     native, native_errors, host, vmms, failures, ops = run_classic(args, names, runs, rs, qemu, out_dir, work, info)
     rw = real.run(real_names, {"runs": runs, "quick": args.quick, "ringshift": rs, "qemu": qemu,
-                               "native": not args.no_native, "out_dir": out_dir, "timeout": args.timeout,
+                               "native": not args.no_native and not args.no_i386, "out_dir": out_dir, "timeout": args.timeout,
                                "vmm_args": args.vmm_arg, "cache": args.cache, "flavour": args.flavour})
     failures += rw["failures"]
     rows = make_rows(names, native, vmms, rw["rows"])
