@@ -162,7 +162,17 @@ class Shadow {
     if (mem_.page_flags(e.ppn) & (PhysMem::kPageCode | PhysMem::kPageTable)) return kR;
     return kRW;
   }
-  void set_prot(int w, uint32_t wp, Entry& e, uint8_t prot);
+  // Host protection changes of consecutive pages of one window that get the same
+  // protection, gathered into one mprotect (a fork write-protects whole ranges).
+  struct ProtRun {
+    int w = -1;
+    uint32_t first = 0, n = 0;
+    int prot = 0;
+  };
+  void prot_add(ProtRun& run, int w, uint32_t wp, int prot);
+  void prot_flush(ProtRun& run);
+  // With run, an active slot's change waits in it (the caller flushes it).
+  void set_prot(int w, uint32_t wp, Entry& e, uint8_t prot, ProtRun* run = nullptr);
   void apply_pending_prot(int s);
   Entry* find(uint32_t r) { return wins_[ref_win(r)].entries.find(ref_page(r)); }
   // mapped_prot: the caller has mapped the page with this protection already.

@@ -22,7 +22,7 @@ using namespace shadow_detail;
 // others are brought up to date when they become active again (apply_pending_prot): a
 // page-table page is watched and released over and over, and it has an alias in the
 // kernel half of every cached address space.
-void Shadow::set_prot(int w, uint32_t wp, Entry& e, uint8_t prot) {
+void Shadow::set_prot(int w, uint32_t wp, Entry& e, uint8_t prot, ProtRun* run) {
   if (e.prot == prot || e.prot == 0) return;
   if (w / 2 != active_) {
     auto& v = pending_prot_[w / 2];
@@ -33,20 +33,40 @@ void Shadow::set_prot(int w, uint32_t wp, Entry& e, uint8_t prot) {
     }
     return;
   }
-  wins_[w].w->protect(wp, host_prot(prot));
+  if (run)
+    prot_add(*run, w, wp, host_prot(prot));
+  else
+    wins_[w].w->protect(wp, host_prot(prot));
   e.prot = prot;
+}
+
+void Shadow::prot_add(ProtRun& run, int w, uint32_t wp, int prot) {
+  if (run.n && run.w == w && run.prot == prot && wp == run.first + run.n) {
+    run.n++;
+    return;
+  }
+  prot_flush(run);
+  run = ProtRun{w, wp, 1, prot};
+}
+
+void Shadow::prot_flush(ProtRun& run) {
+  if (run.n) wins_[run.w].w->protect(run.first, run.prot, run.n);
+  run.n = 0;
 }
 
 void Shadow::apply_pending_prot(int s) {
   auto& v = pending_prot_[s];
+  std::sort(v.begin(), v.end());  // window page order: neighbours share an mprotect
+  ProtRun run;
   for (uint32_t r : v) {
     Entry* e = find(r);
     if (!e || !e->prot) continue;
     const uint8_t want = desired(*e);
     if (want == e->prot) continue;
-    wins_[ref_win(r)].w->protect(ref_page(r), host_prot(want));
+    prot_add(run, ref_win(r), ref_page(r), host_prot(want));
     e->prot = want;
   }
+  prot_flush(run);
   v.clear();
 }
 

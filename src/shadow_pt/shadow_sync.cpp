@@ -201,6 +201,7 @@ void Shadow::resync_entries(int s, std::vector<uint32_t>& victims) {
   std::sort(victims.begin(), victims.end());
   victims.erase(std::unique(victims.begin(), victims.end()), victims.end());
   std::vector<uint32_t> drops;
+  ProtRun run;
   for (uint32_t r : victims) {
     Entry* e = find(r);
     if (!e) continue;
@@ -216,12 +217,13 @@ void Shadow::resync_entries(int s, std::vector<uint32_t>& victims) {
       e->pde = w.pde;
       e->pte = w.pte;
       e->write_ok = w.writable;
-      set_prot(ref_win(r), ref_page(r), *e, desired(*e));
+      set_prot(ref_win(r), ref_page(r), *e, desired(*e), &run);
       stats.resync_updates++;
     } else {
       drops.push_back(r);
     }
   }
+  prot_flush(run);
   drop_refs(drops);
   stats.resync_drops += drops.size();
 }
