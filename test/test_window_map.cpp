@@ -81,3 +81,34 @@ TEST_CASE("window map: for_each visits exactly the live entries, in page order",
   m.for_each([&](uint32_t wp, Rec& r) { got.push_back({wp, r.v}); });
   CHECK(got == std::vector<std::pair<uint32_t, uint32_t>>(ref.begin(), ref.end()));
 }
+
+TEST_CASE("window map: empty_range agrees with a page-by-page look", "[window_map]") {
+  // Entries clustered in a few chunks (word and chunk edges included), ranges of every
+  // size from inside a 64-page word to across the whole map.
+  rs::WindowMap<Rec> m;
+  std::mt19937 rng(7);
+  bool fresh = false;
+  for (uint32_t p : {0u, 63u, 64u, 1023u, 1024u, 5000u, 0x100000u, 0x1FFFFFu}) m.emplace(p, fresh);
+  for (int i = 0; i < 300; ++i) m.emplace(uint32_t(rng() % 8192) + (i % 3) * 0x80000u, fresh);
+  const uint32_t total = rs::WindowMap<Rec>::kChunks * rs::WindowMap<Rec>::kChunkPages;
+  auto slow = [&](uint32_t from, uint32_t to) {
+    for (uint32_t p = from; p < to; ++p)
+      if (m.contains(p)) return false;
+    return true;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    const uint32_t from = uint32_t(rng() % total);
+    const uint32_t len = i % 3 == 0 ? uint32_t(rng() % 70) : i % 3 == 1 ? uint32_t(rng() % 5000) : uint32_t(rng() % 0x90000);
+    const uint32_t to = std::min(total, from + len);
+    INFO("range " << from << ".." << to);
+    CHECK(m.empty_range(from, to) == slow(from, to));
+  }
+  rs::WindowMap<Rec> edges;  // entries at 0, 63, 64, 1023 and 1024 only
+  for (uint32_t p : {0u, 63u, 64u, 1023u, 1024u}) edges.emplace(p, fresh);
+  CHECK(edges.empty_range(1, 63));
+  CHECK_FALSE(edges.empty_range(1, 64));
+  CHECK(edges.empty_range(65, 1023));
+  CHECK_FALSE(edges.empty_range(65, 1024));
+  CHECK(edges.empty_range(1025, total));
+  CHECK(edges.empty_range(7, 7));
+}

@@ -5,6 +5,7 @@
 // directory) is a sequential scan instead of a hash-table traversal, and a lookup is two
 // indexed loads.
 #pragma once
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <memory>
@@ -68,6 +69,25 @@ class WindowMap {
   }
   // Whether chunk k has entries.
   bool chunk_used(uint32_t k) const { return chunks_[k] && chunks_[k]->n; }
+  // Whether no entry lies in window pages [from, to): empty chunks are skipped whole,
+  // used ones 64 pages a step.
+  bool empty_range(uint32_t from, uint32_t to) const {
+    while (from < to) {
+      const uint32_t k = from >> 10;
+      const uint32_t chunk_end = std::min<uint32_t>((k + 1) << 10, to);
+      if (const Chunk* c = chunks_[k].get(); c && c->n) {
+        for (uint32_t i = from & 1023, e = chunk_end - (k << 10); i < e;) {
+          const uint32_t bit = i & 63, span = std::min<uint32_t>(64 - bit, e - i);
+          uint64_t bits = c->used[i >> 6] >> bit;
+          if (span < 64) bits &= (uint64_t(1) << span) - 1;
+          if (bits) return false;
+          i += span;
+        }
+      }
+      from = chunk_end;
+    }
+    return true;
+  }
 
  private:
   struct Chunk {
