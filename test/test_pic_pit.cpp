@@ -876,3 +876,28 @@ TEST_CASE("8254 mode 2: a new count written while counting takes effect at the e
   set_tick(2100);
   CHECK(take_irq0s(r) == 1);
 }
+
+TEST_CASE("8254: a backlog waiting behind a requested IRQ0 sets no timer of its own", "[pit]") {
+  // IRQ0 raised and not acknowledged (the guest has interrupts off): the backlog can only
+  // go after the EOI, whose port write runs update(); a deadline at the backlog's gap
+  // would wake the run loop every 50 us for nothing.
+  PitRig r;
+  const uint64_t n = 1000;
+  set_tick(0);
+  program(r.pit, 0, 0x34, uint16_t(n));
+  set_tick(1500);
+  r.pit.update();
+  REQUIRE(r.pic.pending());
+  CHECK(r.pic.acknowledge() == 0x20);
+  nonspecific_eoi(r.pic);
+  set_tick(4500);  // three edges late: the first goes out, two wait
+  r.pit.update();
+  REQUIRE(r.pic.pending());
+  REQUIRE(r.pit.overdue());
+  CHECK(distance(r.pit.next_deadline(), time_of_tick(5000)) <= 1000);  // the next edge, not the gap
+  CHECK(r.pic.acknowledge() == 0x20);
+  nonspecific_eoi(r.pic);
+  r.pit.update();  // within the gap: nothing yet, and now the gap is the deadline
+  CHECK_FALSE(r.pic.pending());
+  CHECK(r.pit.next_deadline() < time_of_tick(4500) + 50001);
+}

@@ -270,11 +270,12 @@ void Pit8254::update() {
 
 uint64_t Pit8254::next_deadline() const {
   // Ticks already due (the backlog) go out from update(), which the run loop calls at
-  // every exit and port I/O calls after an EOI, once kBacklogGap has passed.
+  // every exit and port I/O calls after an EOI, once kBacklogGap has passed. While IRQ 0
+  // is still requested (masked, or not yet acknowledged) the EOI's update() is the time.
   const Channel& c = ch_[0];
-  if (!c.armed || !c.running) return backlog_ ? last_pulse_ + kBacklogGap : UINT64_MAX;
-  if (backlog_) return std::min(last_pulse_ + kBacklogGap, next_edge(c));
-  return next_edge(c);
+  const uint64_t backlog_at = backlog_ && !irq0_.requested() ? last_pulse_ + kBacklogGap : UINT64_MAX;
+  if (!c.armed || !c.running) return backlog_at;
+  return std::min(backlog_at, next_edge(c));
 }
 
 // Monotonic ns of channel 0's next edge still to come (UINT64_MAX: none).
