@@ -145,6 +145,16 @@ int take_irq0s(PitRig& r) {
 
 bool port61_out2(PitRig& r) { return r.port61.in(0x61, 1) & 0x20; }
 
+// Channel 0 in mode 2 with a period of n = 1000 ticks from tick 0; at tick 1500 its
+// first edge has raised IRQ0, not yet acknowledged.
+void first_edge_requested(PitRig& r) {
+  set_tick(0);
+  program(r.pit, 0, 0x34, uint16_t(1000));
+  set_tick(1500);
+  r.pit.update();
+  REQUIRE(r.pic.pending());
+}
+
 }  // namespace
 
 // =================================================================================
@@ -780,12 +790,7 @@ TEST_CASE("8254 mode 0: gate low pauses counting and gate high resumes it", "[pi
 
 TEST_CASE("8254: IRQ0 edges that come while IRQ0 is still requested are lost", "[pit]") {
   PitRig r;
-  const uint64_t n = 1000;
-  set_tick(0);
-  program(r.pit, 0, 0x34, uint16_t(n));
-  set_tick(1500);
-  r.pit.update();
-  REQUIRE(r.pic.pending());
+  first_edge_requested(r);
   // Five more periods pass; the guest does not acknowledge (interrupts disabled).
   for (uint64_t e : {2500, 3500, 4500, 5500, 6500}) {
     set_tick(e);
@@ -882,12 +887,7 @@ TEST_CASE("8254: a backlog waiting behind a requested IRQ0 sets no timer of its 
   // go after the EOI, whose port write runs update(); a deadline at the backlog's gap
   // would wake the run loop every 50 us for nothing.
   PitRig r;
-  const uint64_t n = 1000;
-  set_tick(0);
-  program(r.pit, 0, 0x34, uint16_t(n));
-  set_tick(1500);
-  r.pit.update();
-  REQUIRE(r.pic.pending());
+  first_edge_requested(r);
   CHECK(r.pic.acknowledge() == 0x20);
   nonspecific_eoi(r.pic);
   set_tick(4500);  // three edges late: the first goes out, two wait
