@@ -114,10 +114,7 @@ void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {
   set_gs_base(a, x86::r10);
 }
 
-void Emitter::gs_restore() {
-  a.mov(x86::r10, cpu_field(offsetof(CpuState, window), 8));
-  set_gs_base(a, x86::r10);
-}
+void Emitter::gs_restore() { set_gs_to_window(a); }
 
 void Emitter::ident(const Insn& in) {
   if (addr16_mem(in) && is_moffs(in)) {

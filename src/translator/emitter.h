@@ -29,6 +29,12 @@ inline void set_gs_base(x86::Assembler& a, const x86::Gp& r) {
   a.wrgsbase(r);
 }
 
+// GS base := CpuState::window, the current address space and privilege view (via R10).
+inline void set_gs_to_window(x86::Assembler& a) {
+  a.mov(x86::r10, x86::qword_ptr(x86::r15, int32_t(offsetof(CpuState, window))));
+  set_gs_base(a, x86::r10);
+}
+
 class Emitter {
  public:
   Emitter(Translator& tr, Block& blk, uint64_t base);

@@ -42,8 +42,7 @@ struct RuntimeAsm {
     a.mov(field(offsetof(CpuState, host_rsp)), x86::rsp);
     a.mov(field(offsetof(CpuState, ret_addr)), x86::rsi);
     a.stmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
-    a.mov(x86::r10, field(offsetof(CpuState, window)));
-    set_gs_base(a, x86::r10);  // the address space and privilege view the run loop chose
+    set_gs_to_window(a);  // the address space and privilege view the run loop chose
 
     a.bind(resume);
     a.fxrstor(field(offsetof(CpuState, fpu), 512));
@@ -103,8 +102,7 @@ struct RuntimeAsm {
     a.jz(light_back);
     a.cmp(x86::eax, kResumeNewView);
     a.jne(light_out);
-    a.mov(x86::r10, field(offsetof(CpuState, window)));
-    set_gs_base(a, x86::r10);
+    set_gs_to_window(a);
     a.bind(light_back);
     a.ldmxcsr(field(offsetof(CpuState, mxcsr_spill), 4));
     for (int i = 0; i < 8; ++i) a.movdqa(x86::xmm(i), spill(i));
@@ -134,8 +132,7 @@ struct RuntimeAsm {
     a.fninit();
     a.ldmxcsr(field(offsetof(CpuState, host_mxcsr), 4));
     a.cld();
-    a.mov(x86::r10, field(offsetof(CpuState, window)));
-    set_gs_base(a, x86::r10);  // a fault inside an fs:/gs: access leaves GS on the segment's window
+    set_gs_to_window(a);  // a fault inside an fs:/gs: access leaves GS on the segment's window
     a.mov(x86::eax, field(offsetof(CpuState, exit_arg), 4));
     a.jmp(leave);
   }
