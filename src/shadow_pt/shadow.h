@@ -187,6 +187,7 @@ class Shadow {
   bool map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot);
   void park(int w, uint32_t wp, uint32_t ppn);
   static constexpr uint32_t kParkRun = 16;  // drop_refs parks runs with up to this many pages
+  static constexpr uint32_t kMergeGap = 256;  // drop_refs joins runs this close (pages without entries)
   static constexpr size_t kMaxParked = 256;  // per window: parked mappings still cost VMAs
   // Drops many entries (refs, sorted here), removing host mappings run by run.
   void drop_refs(std::vector<uint32_t>& refs);
