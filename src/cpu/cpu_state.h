@@ -49,6 +49,13 @@ struct DescTable {
 // Interrupts inhibited after STI, MOV SS or POP SS (SDM vol. 3, 6.8.3).
 inline constexpr uint8_t kInhibitSti = 1, kInhibitMovSs = 2;
 
+// IA32_MISC_ENABLE (MSR 1A0h, SDM vol. 4, table 2-2): fast strings on (bit 0), no branch
+// trace store or PEBS (bits 11 and 12, read-only). Bits 3, 16 and 23 (thermal control,
+// SpeedStep, xTPR) change nothing here and keep what is written; bits 22 (limit CPUID
+// maxval) and 34 (XD disable) stay 0: they would change what CPUID and paging show.
+inline constexpr uint64_t kMiscEnableReset = (1u << 0) | (1u << 11) | (1u << 12);
+inline constexpr uint64_t kMiscEnableWritable = (1u << 0) | (1u << 3) | (1u << 16) | (1u << 23);
+
 // Why translated code returned to the C++ run loop.
 enum class Exit : int {
   None = 0,
@@ -106,6 +113,7 @@ struct alignas(4096) CpuState {
   uint8_t irq_inhibit = 0;
   uint32_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
   uint64_t amd_nb_cfg = 0;  // MSR C001_001F (AMD hosts only: the guest sees an AMD family)
+  uint64_t misc_enable = kMiscEnableReset;  // IA32_MISC_ENABLE (Intel hosts only)
   int64_t tsc_offset = 0;  // guest TSC = host TSC + offset (WRMSR to IA32_TIME_STAMP_COUNTER)
   uint32_t dr[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400, 0xFFFF0FF0u, 0x400};  // reset values; DR4/DR5 alias DR6/DR7
   // Indexed by selector bits 3..7. Emptied whenever the GDT's linear address or its

@@ -28,6 +28,7 @@ void cpu_reset(CpuState& c) {
   c.sysenter_cs = c.sysenter_esp = c.sysenter_eip = 0;
   c.tsc_offset = 0;
   c.amd_nb_cfg = 0;
+  c.misc_enable = kMiscEnableReset;
   static const CpuState fresh{};
   std::memcpy(c.dr, fresh.dr, sizeof c.dr);
   // An FXSAVE image of the reset x87/SSE state: FCW 0x037F, MXCSR 0x1F80, all registers empty.

@@ -111,8 +111,9 @@ uint32_t descriptor_table(Ctx& c) {
 }
 
 // The MSRs the CPUID model implies: TSC (CPUID.TSC/MSR), SYSENTER (CPUID.SEP), and
-// the microcode revision every P6-class CPU has (no microcode: revision 0), and on
-// AMD hosts the northbridge configuration register Linux programs.
+// the microcode revision every P6-class CPU has (no microcode: revision 0), on Intel
+// hosts IA32_MISC_ENABLE, and on AMD hosts the northbridge configuration register Linux
+// programs.
 uint32_t msr(Ctx& c) {
   CpuState& cpu = c.cpu;
   if (cpu.cpl != 0) return raise(c, kGP);
@@ -139,6 +140,16 @@ uint32_t msr(Ctx& c) {
       if (!host_is_amd()) return raise(c, kGP, 0, "rdmsr/wrmsr of an AMD MSR on an Intel model");
       if (write) cpu.amd_nb_cfg = v;
       v = cpu.amd_nb_cfg;
+      break;
+    case 0x1A0:  // IA32_MISC_ENABLE: Intel's (Linux's verify_cpu reads it to clear XD disable)
+      if (host_is_amd()) return raise(c, kGP, 0, "rdmsr/wrmsr of an Intel MSR on an AMD model");
+      if (write) {
+        // Read-only bits keep their value; setting one that is not modelled is refused.
+        if (v & ~(kMiscEnableWritable | kMiscEnableReset))
+          return raise(c, kGP, 0, "wrmsr sets an IA32_MISC_ENABLE bit ringshift does not model");
+        cpu.misc_enable = (v & kMiscEnableWritable) | (kMiscEnableReset & ~kMiscEnableWritable);
+      }
+      v = cpu.misc_enable;
       break;
     case 0xC0000080:  // IA32_EFER: NXE alone (no SYSCALL, no long mode on this CPU)
       if (write) {

@@ -6,6 +6,9 @@
 ;   * WRMSR/RDMSR of IA32_SYSENTER_CS/ESP/EIP (0x174/0x175/0x176) read back
 ;     (EDX = 0); RDMSR 0x10 (TSC) works and increases; RDMSR/WRMSR of an
 ;     unknown MSR -> #GP(0)
+;   * IA32_MISC_ENABLE (0x1A0) on a GenuineIntel CPU: fast strings (bit 0)
+;     on, limit CPUID (bit 22) and XD disable (bit 34) off, bit 0 written
+;     reads back; on another vendor (it is an Intel MSR) -> #GP(0)
 ;   * 1000 round trips ring 3 -> SYSENTER -> ring 0 -> SYSEXIT -> ring 3:
 ;     ring 0 side: CS = SYSENTER_CS (0x08), SS = SYSENTER_CS + 8 (0x10),
 ;     ESP = IA32_SYSENTER_ESP, EIP = IA32_SYSENTER_EIP, IF = 0 (cleared);
@@ -208,6 +211,42 @@ test_main:
         wrmsr
 .wr_resume:
         EXC_CHECK 'wrmsr 0x12345678 -> #GP(0)', 13, 0, .wr_insn
+
+        xor eax, eax
+        cpuid
+        cmp ebx, 0x756e6547             ; "Genu"
+        jne .misc_not_intel
+        mov ecx, 0x1A0
+        rdmsr
+        mov ebx, eax
+        and ebx, 1
+        CHECK_EQ 'rdmsr 0x1A0 MISC_ENABLE fast strings', ebx, 1
+        mov ebx, eax
+        and ebx, 1 << 22
+        CHECK_EQ 'rdmsr 0x1A0 MISC_ENABLE limit CPUID off', ebx, 0
+        mov ebx, edx
+        and ebx, 1 << (34 - 32)
+        CHECK_EQ 'rdmsr 0x1A0 MISC_ENABLE XD disable off', ebx, 0
+        mov esi, eax                    ; EDX:ESI = the value before
+        and eax, ~1
+        wrmsr
+        rdmsr
+        and eax, 1
+        CHECK_EQ 'wrmsr 0x1A0 fast strings off reads back', eax, 0
+        mov eax, esi
+        wrmsr
+        rdmsr
+        and eax, 1
+        CHECK_EQ 'wrmsr 0x1A0 fast strings on again', eax, 1
+        jmp .misc_done
+.misc_not_intel:
+        mov ecx, 0x1A0
+        EXC_ARM .misc_resume
+.misc_insn:
+        rdmsr
+.misc_resume:
+        EXC_CHECK 'rdmsr 0x1A0 on a non-Intel CPU -> #GP(0)', 13, 0, .misc_insn
+.misc_done:
 
         PUTSLN '--- SYSENTER/SYSEXIT round trips from ring 3 (IF=1 on entry)'
         EXC_ARM 0
