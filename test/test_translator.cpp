@@ -330,12 +330,14 @@ test::GuestRun run_gs_loop(uint32_t iters) {
 TEST_CASE("guest memory accesses survive host context switches that reset GS", "[translator][isolation]") {
   // Every 100 us of CPU time GS is put on the guard while the loop runs. Without the
   // guard's repair, the first access after a reset ends the run with "outside its address
-  // space"; with a wrong repair, the sum is wrong.
+  // space"; with a wrong repair, the sum is wrong. The host's virtual timer ticks with its
+  // scheduler clock (4 ms at HZ=250), so the loop is long enough for dozens of resets: 20M
+  // iterations gave 7 on a fast host.
   rs::install_signal_handler(SIGVTALRM, act_out_context_switch);
   g_switches = 0;
   itimerval on{{0, 100}, {0, 100}}, off{};
   setitimer(ITIMER_VIRTUAL, &on, nullptr);
-  auto r = run_gs_loop(20000000);
+  auto r = run_gs_loop(100000000);
   setitimer(ITIMER_VIRTUAL, &off, nullptr);
   signal(SIGVTALRM, SIG_IGN);
   INFO(r.reason);
