@@ -162,6 +162,64 @@ std::vector<uint8_t> fill_around_guest() {
   });
 }
 
+// A mapping the guest keeps remaking (early_memremap's fixmap slots): linear pages
+// kLinear + i (i < 8) map pool pages i, contiguous, with A and D set. The guest reads page
+// 0 (its fill maps 1-7 beside it), INVLPGs all eight, points page 3 at pool page 20
+// (INVLPG again), and reads pages 0, 3 and 1. Pool page i holds 0x1000 + i, page 20
+// 0x2000. Exits 0x21 when every read is right, 2 + the failed read's number otherwise.
+std::vector<uint8_t> transient_guest() {
+  return test::assemble32([](x86::Assembler& a) {
+    constexpr uint32_t kTable = kTables + 4096;
+    Label fill = a.newLabel(), bad = a.newLabel();
+    a.mov(x86::edi, kDir);
+    a.mov(x86::ecx, 1024 * 3);  // directory, identity table, kLinear's table
+    a.xor_(x86::eax, x86::eax);
+    a.rep().stosd();
+    a.mov(x86::dword_ptr(kDir), kTables | 3);
+    a.mov(x86::dword_ptr(kDir + (kLinear >> 22) * 4), kTable | 3);
+    a.xor_(x86::ecx, x86::ecx);
+    a.bind(fill);
+    a.mov(x86::eax, x86::ecx);
+    a.shl(x86::eax, 12);
+    a.or_(x86::eax, 3);
+    a.mov(x86::dword_ptr(kTables, x86::ecx, 2), x86::eax);
+    a.inc(x86::ecx);
+    a.cmp(x86::ecx, 1024);
+    a.jb(fill);
+    for (int i = 0; i < 8; ++i) {
+      a.mov(x86::dword_ptr(kTable + i * 4), (kPool + i * 4096) | 0x63);
+      a.mov(x86::dword_ptr(kPool + i * 4096), 0x1000 + i);
+    }
+    a.mov(x86::dword_ptr(kPool + 20 * 4096), 0x2000);
+    a.mov(x86::eax, kDir);
+    a.mov(x86::cr3, x86::eax);
+    a.mov(x86::eax, x86::cr0);
+    a.or_(x86::eax, 0x80000000u);
+    a.mov(x86::cr0, x86::eax);
+
+    a.mov(x86::ebx, 2);
+    a.cmp(x86::dword_ptr(kLinear), 0x1000);
+    a.jne(bad);
+    for (int i = 0; i < 8; ++i) a.invlpg(x86::byte_ptr(kLinear + i * 4096));
+    a.mov(x86::dword_ptr(kTable + 3 * 4), (kPool + 20 * 4096) | 0x63);
+    a.invlpg(x86::byte_ptr(kLinear + 3 * 4096));
+    a.inc(x86::ebx);
+    a.cmp(x86::dword_ptr(kLinear), 0x1000);
+    a.jne(bad);
+    a.inc(x86::ebx);
+    a.cmp(x86::dword_ptr(kLinear + 3 * 4096), 0x2000);
+    a.jne(bad);
+    a.inc(x86::ebx);
+    a.cmp(x86::dword_ptr(kLinear + 4096), 0x1001);
+    a.jne(bad);
+    a.mov(x86::eax, 0x21);
+    test::exit_with_eax(a);
+    a.bind(bad);
+    a.mov(x86::eax, x86::ebx);
+    test::exit_with_eax(a);
+  });
+}
+
 Outcome run_guest(const std::vector<uint8_t>& code, size_t budget) {
   int fds[2];
   if (pipe2(fds, O_NONBLOCK) != 0) throw std::runtime_error("pipe");
@@ -208,5 +266,15 @@ TEST_CASE("a fill maps the contiguous, accessed pages beside it, and only those"
   // Page 4's fill maps page 3 with it (2 is to be read-only, 5 has A clear), 0's maps 1,
   // 5's and 6's none (5 is read-only, 6 writable, 7 not present), 8's maps 9-11 (12 is
   // another frame), 13's 14 and 15.
+  CHECK(o.stats.around == 7);
+}
+
+TEST_CASE("pages an INVLPG dropped are not mapped beside later fills", "[shadow]") {
+  Outcome o = run_guest(transient_guest(), rs::Shadow::kDefaultBudget);
+  INFO(o.reason);
+  CHECK(o.status == (0x21 << 1 | 1));
+  CHECK(o.stats.invlpg_drops == 8);  // the first fill and its seven neighbours; the second INVLPG of page 3 finds nothing
+  // Only the first fill maps beside it: after the INVLPGs, page 0's and page 1's fills map
+  // no neighbours (each of which would cost an mprotect at its next INVLPG).
   CHECK(o.stats.around == 7);
 }

@@ -198,7 +198,7 @@ bool Shadow::fill_around(int w, uint32_t wp, const WalkResult& r) {
   // Page first + i qualifies: not in the window, the same table, A set, the next frame.
   auto fits = [&](uint32_t i) {
     const uint32_t n = first + i;
-    if (win.entries.contains(n)) return false;
+    if (win.entries.contains(n) || transient(n)) return false;
     q[i] = walk(mem_, request(n << kPageShift, false, (w & 1) != 0, false));
     return q[i].ok && q[i].table == r.table && (q[i].pte & kPteA) && int64_t(q[i].phys >> kPageShift) == int64_t(ppn) + n - int64_t(wp) &&
            mem_.contains(q[i].phys, 1) && prot_of(q[i]) == prot;

@@ -63,6 +63,7 @@ class Shadow {
     uint64_t hot_unwatched = 0;     // page-table pages left writable at a resync (hot)
     uint64_t hot_fills = 0;         // fills through a page table that stayed writable (not watched)
     uint64_t around = 0;            // pages mapped beside a fill by its mmap (fill_around)
+    uint64_t invlpg_drops = 0;      // INVLPGs that dropped an entry
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
@@ -273,6 +274,13 @@ class Shadow {
   std::vector<uint8_t> heat_;
   static constexpr uint8_t kHot = 3;
   std::vector<uint32_t> pending_prot_[kSlots];  // entries of inactive slots whose protection may be stale
+  // Linear pages whose entry an INVLPG has dropped: a mapping the guest makes and
+  // unmaps again and again (early_memremap's fixmap slots, kmap_atomic), which
+  // fill_around does not map beside another fill. Otherwise each of its neighbours would
+  // cost an mprotect at its own INVLPG: Linux's smp_scan_config maps 8 fixmap pages per
+  // 16-byte step and touches one, 26,000 drops before init.
+  std::vector<uint64_t> transient_ = std::vector<uint64_t>((1u << 20) / 64, 0);
+  bool transient(uint32_t lp) const { return (transient_[lp >> 6] >> (lp & 63)) & 1; }
 };
 
 }  // namespace rs

@@ -351,8 +351,12 @@ void Shadow::invlpg(uint32_t linear) {
     const uint32_t first = large ? lp & ~0x3FFu : lp, last = large ? first + 0x3FF : lp;
     large = 0;
     if (first == last) {
-      drop(w, first);
-      drop(w, first | Window::kMirrorPage);
+      for (uint32_t q : {first, first | Window::kMirrorPage})
+        if (wins_[w].entries.contains(q)) {
+          stats.invlpg_drops++;
+          transient_[first >> 6] |= uint64_t(1) << (first & 63);
+          drop(w, q);
+        }
       continue;
     }
     std::vector<uint32_t> refs;
