@@ -139,15 +139,17 @@ void Profile::stop_sampling() {
 
 // Translation cost per block by phase (TranslatorStats), in ns.
 std::string translate_phases_line(const TranslatorStats& t, double ms_per_tick) {
-  if (!t.blocks) return "";
+  if (!t.blocks || !t.phase_blocks) return "";
   const double per = ms_per_tick * 1e6 / double(t.blocks);
-  const uint64_t setup = t.total_ticks - t.decode_ticks - t.emit_ticks - t.assemble_ticks - t.bookkeeping_ticks;
+  const double sampled = ms_per_tick * 1e6 / double(t.phase_blocks);  // the phases: a sample of the blocks
+  const double total = double(t.total_ticks) * per, decode = double(t.decode_ticks) * sampled,
+               emit = double(t.emit_ticks) * sampled, assemble = double(t.assemble_ticks) * sampled,
+               books = double(t.bookkeeping_ticks) * sampled;
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "ringshift translation per block (ns): total=%.0f decode=%.0f emit=%.0f assemble=%.0f "
                 "bookkeeping=%.0f setup=%.0f (%.1f guest insns a block)\n",
-                double(t.total_ticks) * per, double(t.decode_ticks) * per, double(t.emit_ticks) * per,
-                double(t.assemble_ticks) * per, double(t.bookkeeping_ticks) * per, double(setup) * per,
+                total, decode, emit, assemble, books, total - decode - emit - assemble - books,
                 double(t.guest_insns) / double(t.blocks));
   return buf;
 }

@@ -3,6 +3,8 @@
 // tables with two ways per bucket), and how they go (unlink when their page is written
 // or remapped, drop_page, flush). block_at/record_at map a host address back to its
 // block and guest instruction for the fault handler.
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -15,7 +17,7 @@ namespace rs {
 // its unchained exits at their stubs, and makes the block findable. nullptr: the cache
 // is full (flush and try again).
 Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst, bool single) {
-  TscSpan span(stats.assemble_ticks);
+  TscSpan span(stats.assemble_ticks, time_phases_);
   e.finish_exits();
   e.code.flatten();
   e.code.resolveUnresolvedLinks();
@@ -29,6 +31,7 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
   e.resolve();
   blk->code = dst;
   blk->size = uint32_t(size);
+  blk->map.assign(e.map.begin(), e.map.end());  // one allocation of the exact size
   for (auto& r : e.resolved) {
     r.info->rel32 = dst + r.rel32_off;
     r.info->stub = dst + r.stub_off;
@@ -45,7 +48,7 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
     return b;
   }
   span.stop();
-  TscSpan books(stats.bookkeeping_ticks);
+  TscSpan books(stats.bookkeeping_ticks, time_phases_);
   enter_block(std::move(blk));
   return b;
 }
@@ -87,7 +90,7 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
 void Translator::clear_jtables(int slot) {
   JTableEntry* t = jtables_[slot];
   for (auto& [p, v] : jt_pages_[slot])
-    for (uint32_t i : v) t[i] = {1, 0};
+    for (uint32_t i : v) t[i] = kJTableEmpty;
   jt_pages_[slot].clear();
   jt_full_pages_[slot].clear();
 }
@@ -109,7 +112,7 @@ void Translator::forget_page(int table, uint32_t p) {
   if (it == pages.end()) return;
   for (uint32_t i : it->second) {
     const uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
-    if (t[i].code && (eip >> kPageShift) == p) t[i] = {1, 0};
+    if (t[i].code && (eip >> kPageShift) == p) t[i] = kJTableEmpty;
   }
   pages.erase(it);
 }
@@ -239,7 +242,7 @@ void Translator::unlink(Block* b) {
       const uint32_t eip = b->shared ? (a << kPageShift) | (b->eip & (kPageSize - 1)) : b->eip;
       for (uint32_t w = 0; w < 2; ++w) {
         JTableEntry& j = t[2 * jtable_index(eip) + w];
-        if (j.code == uint64_t(b->code)) j = {1, 0};
+        if (j.code == uint64_t(b->code)) j = kJTableEmpty;
       }
     }
   }
@@ -292,8 +295,10 @@ void Translator::flush() {
 }
 
 void Translator::flush_jtable() {
+  // Back to zero pages (empty entries), faulted in again only where filled.
   for (JTableEntry* t : jtables_)
-    for (uint32_t i = 0; i < kJTableEntries; ++i) t[i] = {1, 0};
+    if (madvise(t, sizeof(JTableEntry) * kJTableEntries, MADV_DONTNEED) != 0)
+      std::fill(t, t + kJTableEntries, kJTableEmpty);
   for (auto& m : jt_pages_) m.clear();
   for (auto& m : jt_full_pages_) m.clear();
   kernel_local_pages_.clear();

@@ -55,8 +55,8 @@ bool emit_string(Emitter& e, const Insn& in) {
     e.a.mov(x86::r11, field(offsetof(CpuState, neg_seg_window), src));
     e.a.lea(x86::esi, x86::ptr(x86::rsi, x86::r11));
   }
-  e.blk.map.back().kind = kRebasedString;
-  e.blk.map.back().src_seg = uint8_t(src < 0 ? kNoSource : src);
+  e.map.back().kind = kRebasedString;
+  e.map.back().src_seg = uint8_t(src < 0 ? kNoSource : src);
   return false;
 }
 

@@ -11,7 +11,13 @@ namespace rs {
 
 using namespace asmjit;
 
-Emitter::Emitter(Translator& t, Block& b, uint64_t base) : tr(t), blk(b), code(t.code_holder()) {
+Emitter::Emitter(Translator& t, Block& b, uint64_t base)
+    : tr(t), blk(b), code(t.code_holder()), pending_(t.emit_scratch().pending), kept_(t.emit_scratch().kept),
+      resolved(t.emit_scratch().resolved), map(t.emit_scratch().map) {
+  pending_.clear();
+  kept_.clear();
+  resolved.clear();
+  map.clear();
   code.reset(ResetPolicy::kSoft);
   code.init(Environment(Arch::kX64), base);
   code.attach(&a);

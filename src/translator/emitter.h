@@ -35,6 +35,28 @@ inline void set_gs_to_window(x86::Assembler& a) {
   set_gs_base(a, x86::r10);
 }
 
+// What an Emitter gathers about one block besides its code. The translator keeps one and
+// lends it to each Emitter in turn, so that these vectors keep their capacity and
+// translating a block allocates nothing for them.
+struct EmitScratch {
+  struct Pending {
+    asmjit::Label site;   // at the patchable jmp/jcc
+    int rel32_at;         // offset of rel32 inside the instruction
+    asmjit::Label stub;
+    ExitSite* info;
+    asmjit::Label alt;  // a shared block's same-page stub: its jmp to the dispatch part
+  };
+  struct Resolved {
+    ExitSite* info;
+    uint64_t rel32_off, stub_off;
+    int64_t alt_off, tail_off;  // -1: none
+  };
+  std::vector<Pending> pending;
+  std::vector<std::pair<const Insn*, const Insn*>> kept;
+  std::vector<Resolved> resolved;
+  std::vector<InsnRecord> map;
+};
+
 class Emitter {
  public:
   Emitter(Translator& tr, Block& blk, uint64_t base);
@@ -118,29 +140,19 @@ class Emitter {
   void eip_to(const x86::Gp& r32, uint32_t eip);
 
  private:
-
-  struct Pending {
-    asmjit::Label site;   // at the patchable jmp/jcc
-    int rel32_at;         // offset of rel32 inside the instruction
-    asmjit::Label stub;
-    ExitSite* info;
-    asmjit::Label alt;  // a shared block's same-page stub: its jmp to the dispatch part
-  };
+  using Pending = EmitScratch::Pending;
   asmjit::Label jt_tail_;  // a shared block's indirect-branch lookup for those stubs
   ExitSite* new_site(uint32_t target);
   void patchable(std::initializer_list<uint8_t> op, ExitSite* s);
 
-  std::vector<Pending> pending_;
-  std::vector<std::pair<const Insn*, const Insn*>> kept_;  // scratch instruction -> block copy
+  std::vector<Pending>& pending_;
+  std::vector<std::pair<const Insn*, const Insn*>>& kept_;  // scratch instruction -> block copy
 
  public:
-  // Filled by finish(): where each patch site ended up, relative to the block start.
-  struct Resolved {
-    ExitSite* info;
-    uint64_t rel32_off, stub_off;
-    int64_t alt_off, tail_off;  // -1: none
-  };
-  std::vector<Resolved> resolved;
+  // Filled by resolve(): where each patch site ended up, relative to the block start.
+  std::vector<EmitScratch::Resolved>& resolved;
+  // The block's instruction map while it is emitted (Block::map gets an exact copy).
+  std::vector<InsnRecord>& map;
   void resolve();
 };
 

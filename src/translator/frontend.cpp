@@ -44,7 +44,7 @@ bool emit_insn(Emitter& e, const Insn& in) {
 // The instruction's bytes come from this page, and from the next one only when it does
 // not fit (the next page is fetched, and may fault, only then).
 bool Translator::fetch_insn(Fetch& f, uint32_t pc, bool code32, Insn& in) {
-  TscSpan span(stats.decode_ticks);
+  TscSpan span(stats.decode_ticks, time_phases_);
   uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
   const uint32_t lin = f.cs_base + pc;
   const uint32_t here = std::min<uint32_t>(kPageSize - (lin & (kPageSize - 1)), ZYDIS_MAX_INSTRUCTION_LENGTH);
@@ -76,7 +76,7 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
   // The block's last instruction is a helper call that ends it (an undecodable
   // instruction's #UD, a breakpoint's stop).
   auto last = [&](const Insn& in, HelperFn fn) {
-    blk.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+    e.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
     e.call_helper(in, fn, false, &in);
     e.exit_direct(pc);
     return Body{n + 1, pc, false};
@@ -105,10 +105,10 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
       }
       return last(in, &helper_debug_break);
     }
-    blk.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+    e.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
     bool end;
     try {
-      TscSpan span(stats.emit_ticks);
+      TscSpan span(stats.emit_ticks, time_phases_);
       end = emit_insn(e, in);
     } catch (const GuestError&) {
       if (n == 0) throw;

@@ -24,13 +24,13 @@ using namespace asmjit;
 
 Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
     : mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes) {
+  emit_scratch_ = std::make_unique<EmitScratch>();
   size_t jbytes = sizeof(JTableEntry) * kJTableEntries;
   for (auto& t : jtables_) {
     void* p = mmap(nullptr, jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap jump table");
-    t = static_cast<JTableEntry*>(p);
+    t = static_cast<JTableEntry*>(p);  // zero pages: every entry empty (kJTableEmpty)
   }
-  flush_jtable();
   build_runtime();
   select_jtable();
   cpu_.translator = this;
@@ -126,6 +126,7 @@ Block* Translator::lookup_or_translate(uint32_t eip) {
 Block* Translator::translate(uint32_t eip, bool single) {
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t tsc0 = __rdtsc();
+  time_phases_ = ++translations_ % kPhaseSample == 0;
   const uint32_t m = mode();
   if (cpu_.vflags & FL_VM) throw GuestError("virtual-8086 mode is not supported yet");
   Fetch f;
@@ -167,6 +168,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     if (!b) return nullptr;
     cpu_.page_base = linear & ~(kPageSize - 1);  // the caller enters b at entry()
     stats.blocks++;
+    stats.phase_blocks += time_phases_;
     stats.guest_insns += uint64_t(body.insns);
     stats.guest_bytes += body.end - eip;
     stats.host_bytes += b->size;

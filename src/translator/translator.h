@@ -32,6 +32,7 @@ namespace rs {
 
 struct Block;
 class Emitter;
+struct EmitScratch;
 
 // Mode bits: the CPU state that generated code depends on. Blocks are keyed by
 // EIP + mode, and instructions that change the mode leave translated code.
@@ -128,10 +129,14 @@ struct Block {
 };
 
 struct JTableEntry {
-  // -(mode << 32 | EIP) when valid, 1 when empty: the lookup adds the key and tests for 0.
+  // -(mode << 32 | EIP) when valid, 0 when empty: the lookup adds the key and tests for 0.
+  // Tables serve flat modes only, whose keys have kModeFlatStack set and are never 0, so
+  // an empty entry matches nothing, and a fresh zero page of the table is empty (the
+  // 20 MiB of tables are not written at start-up: 5,000 host faults saved).
   uint64_t neg_key;
   uint64_t code;
 };
+inline constexpr JTableEntry kJTableEmpty = {0, 0};
 inline constexpr uint32_t kJTableBits = 16;
 // Two ways per bucket (entries 2i and 2i+1), the most recently filled first: two hot
 // targets that share a bucket no longer evict each other on every call.
@@ -141,11 +146,14 @@ inline constexpr uint32_t kJTableEntries = 2u << kJTableBits;
 // and cost ~1 ns per indirect branch.
 inline uint32_t jtable_index(uint32_t eip) { return eip & 0xFFFF; }
 
-// Adds the TSC ticks of a scope (or up to stop()) to a counter: per-phase translation cost.
+// Adds the TSC ticks of a scope (or up to stop()) to a counter: per-phase translation
+// cost. Off (on = false) it reads no clock: the phases of only one block in
+// kPhaseSample are timed, as the ~25 RDTSCs of timing every phase of every instruction
+// cost ~300 ns a block, 6% of translating it.
 struct TscSpan {
   uint64_t& acc;
   uint64_t t0;
-  explicit TscSpan(uint64_t& a) : acc(a), t0(__rdtsc()) {}
+  TscSpan(uint64_t& a, bool on) : acc(a), t0(on ? __rdtsc() : 0) {}
   void stop() {
     if (t0) acc += __rdtsc() - t0;
     t0 = 0;
@@ -169,7 +177,9 @@ struct TranslatorStats {
   // emitting host code for them, assembling it into the cache (exit stubs, asmjit's
   // flatten/relocate, the copy), and entering the block in the maps and tables. The rest
   // of translate_ns is setup (the Block, the Emitter, the first fetch).
+  // The phases are timed in phase_blocks of the blocks (one in kPhaseSample), the total in all.
   uint64_t decode_ticks = 0, emit_ticks = 0, assemble_ticks = 0, bookkeeping_ticks = 0, total_ticks = 0;
+  uint64_t phase_blocks = 0;
   uint64_t indirect_misses = 0, indirect_misses_kernel = 0, direct_lookups = 0, jtable_page_clears = 0;
   // Lookups answered by a shared block translated at another linear address (another
   // process's mapping of the same library page).
@@ -204,12 +214,14 @@ class Translator {
   // Blocks start on a cache-line boundary: where a hot loop's block falls within a line
   // moved its speed by 20% from one build to the next.
   static constexpr size_t kBlockAlign = 64;
+  static constexpr uint32_t kPhaseSample = 16;  // TscSpan
 
   // Sets cpu.translator. The machine wires the memory events it must hear about
   // (drop_page, clear_jtable, clear_jtables).
   Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu);
   ~Translator();
   asmjit::CodeHolder& code_holder() { return holder_; }
+  EmitScratch& emit_scratch() { return *emit_scratch_; }
 
   // Current translation mode of the CPU (bits of state the generated code depends on).
   uint32_t mode() const;
@@ -293,6 +305,9 @@ class Translator {
   std::set<uint32_t> breakpoints_;
   bool skip_breakpoint_ = false;
   asmjit::CodeHolder holder_;         // shared by the Emitters of successive blocks
+  std::unique_ptr<EmitScratch> emit_scratch_;  // likewise
+  uint32_t translations_ = 0;
+  bool time_phases_ = false;  // this block's phases are timed (TscSpan)
   std::vector<Insn> scratch_insns_;  // the block being translated (capacity fixed: no moves)
   using Key = BlockMap::Key;
   // The pages a block's code is fetched from (frontend.cpp).
