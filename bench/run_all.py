@@ -20,7 +20,8 @@ a first touch, WRGSBASE, FXSAVE), which bound the kernel-heavy workloads from be
 Beside the C programs, real workloads (bench/real_workloads.py): pie_script and
 pie_script_norand, a shell script starting short-lived dynamically linked PIE programs of
 Debian 12's i386 packages (guests/pie/build.sh) in a chroot, in the guest and natively,
-with ASLR on and off; debian_boot, the Debian system image (guests/debian/build.sh) to
+with ASLR on and off; dash_loop and mawk_loop, interpreter loops of Debian's dash and
+mawk from the same tree; debian_boot, the Debian system image (guests/debian/build.sh) to
 its login prompt (skipped with a note when the image is not built; in --quick mode only
 when --only names it). For ringshift they show the blocks translated and the time spent
 translating (ringshift --stats).

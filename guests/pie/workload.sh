@@ -12,6 +12,14 @@
 # off) and the processes one round starts (the fork counter of /proc/stat: exact in the
 # one-CPU guest, counting other processes too on a busy host).
 #
+# NAME pie_script or pie_script_norand (the same script; the ASLR setting is the caller's)
+# runs the rounds above. Two other NAMEs are interpreter-style user code, each round one
+# long loop in one process (bench/real_workloads.py, "interpreters"):
+#   dash_loop   dash's arithmetic loop `while [ $i -lt N ]; do i=$((i+1)); done`, 200,000
+#               iterations (builtins only: no process)
+#   mawk_loop   mawk, a bytecode interpreter: a numeric loop with an associative array and
+#               string building, 1,500,000 iterations
+#
 # usage: dash /bench/workload.sh NAME ROUNDS
 # The programs are the point: no builtins or shortcuts in their place.
 # shellcheck disable=SC2002,SC2003,SC2018,SC2019
@@ -46,6 +54,30 @@ round() {
     cmp -s Makefile Makefile.prev || cp Makefile Makefile.prev
     rm -f ls.txt.gz
 }
+
+case $name in
+    dash_loop)
+        round() {
+            j=0
+            while [ $j -lt 200000 ]; do j=$((j + 1)); done
+            [ $j -eq 200000 ]
+        }
+        ;;
+    mawk_loop)
+        round() {
+            # The sum is checked, so that the loop cannot go wrong unnoticed.
+            mawk 'BEGIN {
+                s = 0; t = ""
+                for (i = 0; i < 1500000; i++) {
+                    s += i % 7; a[i % 64] += i
+                    if (i % 1000 == 0) t = substr(t "x" i, 1, 40)
+                }
+                if (s != 4499995 || a[63] != 17578101555) { print "mawk_loop: wrong result " s " " a[63]; exit 1 }
+            }' > out.txt
+            [ ! -s out.txt ]
+        }
+        ;;
+esac
 
 echo "PIE-INFO randomize_va_space=$(cat /proc/sys/kernel/randomize_va_space)" \
      "cat_loaded_at=$(cat /proc/self/maps | head -n 1 | cut -d- -f1),$(cat /proc/self/maps | head -n 1 | cut -d- -f1)"
