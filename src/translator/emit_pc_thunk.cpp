@@ -56,17 +56,17 @@ bool emit_pc_thunk_call(Emitter& e, const Insn& in) {
   e.eip_to(x86::r9d, target);
   a.mov(x86::r8, Imm(uint64_t(e.blk.mode) << 32));
   e.jtable_find(slow);
-  // And still the thunk? ECX is borrowed for JRCXZ: the flags stay the guest's.
-  a.mov(x86::r11d, Emitter::guest(x86::r9d, 0, 4));
-  a.lea(x86::r11d, x86::ptr(x86::r11, int32_t(0u - pattern)));
-  a.xchg(x86::r11, x86::rcx);
+  // And still the thunk? RCX is borrowed for JRCXZ (kept in R11): the flags stay the guest's.
+  a.mov(x86::r11, x86::rcx);
+  a.mov(x86::ecx, Emitter::guest(x86::r9d, 0, 4));
+  a.lea(x86::ecx, x86::ptr(x86::rcx, int32_t(0u - pattern)));
   a.jecxz(x86::rcx, found);
-  a.xchg(x86::r11, x86::rcx);
+  a.mov(x86::rcx, x86::r11);
   a.bind(slow);
   st.adjust(-4);
   e.exit_direct(target);
   a.bind(found);
-  a.xchg(x86::r11, x86::rcx);
+  a.mov(x86::rcx, x86::r11);
   e.eip_to(x86::gpd(uint32_t(reg)), in.next());
   return true;
 }
