@@ -137,6 +137,7 @@ struct JTableEntry {
   uint64_t code;
 };
 inline constexpr JTableEntry kJTableEmpty = {0, 0};
+inline constexpr size_t kHugePage = size_t(2) << 20;
 inline constexpr uint32_t kJTableBits = 16;
 // Two ways per bucket (entries 2i and 2i+1), the most recently filled first: two hot
 // targets that share a bucket no longer evict each other on every call.
