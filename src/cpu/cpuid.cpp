@@ -91,6 +91,17 @@ bool host_is_amd() {
   return amd;
 }
 
+bool host_has_lahf64() {
+  static const bool yes = [] {
+    uint32_t h[4];
+    host_cpuid(0x80000000u, h);
+    if (h[0] < 0x80000001u) return false;
+    host_cpuid(0x80000001u, h);
+    return (h[2] & 1) != 0;
+  }();
+  return yes;
+}
+
 bool sreg_push_zero_extends() {
   // SDM (PUSH): with a 32-bit operand a segment register is pushed either zero-extended
   // or as a 16-bit write; Intel Core/Atom do the latter, AMD the former. The guest sees

@@ -35,6 +35,8 @@ uint32_t emulate_cpuid(Ctx& c);
 bool sreg_push_zero_extends();
 // The guest sees the host's vendor (CPUID leaf 0); AMD has a few more MSRs.
 bool host_is_amd();
+// LAHF/SAHF in 64-bit mode (CPUID.80000001H:ECX[0]; missing only on the first x86-64 CPUs).
+bool host_has_lahf64();
 // The CPUID leaf the guest sees (cpuid.cpp): EAX, EBX, ECX, EDX.
 void cpuid_leaf(uint32_t leaf, uint32_t out[4]);
 // The host's speculative-execution verdicts, told to the guest (vulnerabilities.cpp).

@@ -50,10 +50,8 @@ bool emit_fast_call(Emitter& e, const Insn& in) {
   x86::Assembler& a = e.a;
   Label slow = a.newLabel(), same_tsc = a.newLabel(), io_ok = a.newLabel();
 
-  // The code below compares: the guest's flags wait on the host stack.
-  a.mov(field(offsetof(CpuState, regs) + 8 * ESP, 8), x86::rsp);
-  a.mov(x86::rsp, field(offsetof(CpuState, host_rsp), 8));
-  a.pushfq();
+  // The code below compares: the guest's flags wait aside (Emitter::flags_save).
+  e.flags_save();
   a.cmp(field(offsetof(CpuState, sysenter_cs), 4), Imm(cs_msr));
   a.jne(slow);
   if (enter) {
@@ -101,7 +99,7 @@ bool emit_fast_call(Emitter& e, const Insn& in) {
   }
   a.bind(same_tsc);
   a.shl(x86::r8, 32);
-  a.popfq();
+  e.flags_restore();
   if (enter) {
     a.mov(x86::esp, field(offsetof(CpuState, sysenter_esp), 4));
     a.mov(x86::r9d, field(offsetof(CpuState, sysenter_eip), 4));
@@ -113,8 +111,7 @@ bool emit_fast_call(Emitter& e, const Insn& in) {
 
   // IA32_SYSENTER_CS changed since translation: the helper does it (or raises #GP).
   a.bind(slow);
-  a.popfq();
-  a.mov(x86::rsp, field(offsetof(CpuState, regs) + 8 * ESP, 8));
+  e.flags_restore();
   return true;
 }
 

@@ -40,10 +40,8 @@ bool emit_load_sreg(Emitter& e, const Insn& in) {
     a.movzx(x86::r9d, Emitter::guest(x86::esp, 0, 2));
   else
     e.load_rm(in, 16);
-  // The lookup needs flags: keep the guest's on the host stack meanwhile.
-  a.mov(x86::r14, x86::rsp);
-  a.mov(x86::rsp, Emitter::cpu_field(offsetof(CpuState, host_rsp), 8));
-  a.pushfq();
+  // The lookup needs flags: the guest's wait aside (in AX, RAX in R14).
+  e.flags_save();
   a.mov(x86::r10d, x86::r9d);
   a.shr(x86::r10d, 3);
   a.and_(x86::r10d, kSegCacheEntries - 1);
@@ -77,14 +75,12 @@ bool emit_load_sreg(Emitter& e, const Insn& in) {
   a.mov(Emitter::cpu_field(offsetof(CpuState, seg_window) + 8 * size_t(s), 8), x86::r11);
   a.neg(x86::r11);
   a.mov(Emitter::cpu_field(offsetof(CpuState, neg_seg_window) + 8 * size_t(s), 8), x86::r11);
-  a.popfq();
-  a.mov(x86::rsp, x86::r14);
+  e.flags_restore();
   if (pop) a.lea(x86::esp, x86::ptr(x86::rsp, int32_t(in.z.operand_width / 8)));
   a.jmp(done);
 
   a.bind(miss);
-  a.popfq();
-  a.mov(x86::rsp, x86::r14);
+  e.flags_restore();
   const bool ea = !pop && in.z.raw.modrm.mod != 3;
   e.call_helper(in, &helper_emulate, ea, &in);
   a.bind(done);

@@ -4,6 +4,7 @@
 // stack outside flat modes are emit_code16.cpp.
 #include <cstring>
 
+#include "cpu/emulate.h"
 #include "error.h"
 #include "translator/emitter.h"
 
@@ -121,6 +122,29 @@ void Emitter::ea16(const ZydisDecodedOperand& op, bool rebase) {
 }
 
 void Emitter::gs_restore() { set_gs_to_window(a); }
+
+void Emitter::flags_save() {
+  if (!host_has_lahf64()) {
+    a.mov(x86::r14, x86::rsp);
+    a.mov(x86::rsp, cpu_field(offsetof(CpuState, host_rsp), 8));
+    a.pushfq();
+    return;
+  }
+  a.mov(x86::r14, x86::rax);
+  a.lahf();                        // AH = SF ZF AF PF CF
+  a.seto(x86::al);                 // AL = OF
+}
+
+void Emitter::flags_restore() {
+  if (!host_has_lahf64()) {
+    a.popfq();
+    a.mov(x86::rsp, x86::r14);
+    return;
+  }
+  a.add(x86::al, 0x7F);  // OF again: 1 + 7Fh overflows, 0 + 7Fh does not
+  a.sahf();              // the others from AH
+  a.mov(x86::rax, x86::r14);
+}
 
 void Emitter::ident(const Insn& in) {
   if (addr16_mem(in) && is_moffs(in)) {

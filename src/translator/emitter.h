@@ -116,6 +116,12 @@ class Emitter {
   // window + segment base + EA, so the operand becomes gs:[0].
   void ea16(const ZydisDecodedOperand& mem, bool rebase);
   void gs_restore();
+  // Keep the guest's arithmetic flags aside while glue code compares: RAX goes to R14
+  // and AX holds the flags (LAHF, SETO), so the code between may use neither RAX nor
+  // R14; RSP stays the guest's. A POPFQ costs ~20 cycles on Intel, LAHF/SAHF one or two.
+  // On a host without LAHF in 64-bit mode: PUSHFQ on the host stack (RSP in R14).
+  void flags_save();
+  void flags_restore();
   void exit_indirect();  // target in R9d
   void jtable_jump();    // target in R9d, through the indirect-branch table
   // The same in the mode held in R8[63:32] (mode switches); kernel: that mode's table is

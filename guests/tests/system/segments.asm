@@ -90,6 +90,41 @@ test_main:
         mov ax, fs
         CHECK_EQ 'mov eax,fs (selector)', eax, SEL_SPARE0
 
+        ; A reload of a cached selector runs inline with the guest's flags and EAX
+        ; set aside meanwhile (Emitter::flags_save): both come back as they were.
+        mov ebx, SEL_SPARE0
+        mov fs, bx                      ; fills the descriptor cache
+        pushfd
+        or dword [esp], 0x8D5           ; CF PF AF ZF SF OF set
+        popfd
+        mov eax, 0x12345678
+        mov fs, bx
+        pushfd
+        pop ecx
+        and ecx, 0x8D5
+        CHECK_EQ 'mov fs (cached) keeps CF PF AF ZF SF OF set', ecx, 0x8D5
+        CHECK_EQ 'mov fs (cached) keeps eax', eax, 0x12345678
+        pushfd
+        and dword [esp], ~0x8D5         ; all six clear
+        popfd
+        mov eax, 0x9ABCDEF0
+        push ebx
+        pop fs
+        pushfd
+        pop ecx
+        and ecx, 0x8D5
+        CHECK_EQ 'pop fs (cached) keeps the six flags clear', ecx, 0
+        CHECK_EQ 'pop fs (cached) keeps eax', eax, 0x9ABCDEF0
+        pushfd
+        and dword [esp], ~0x8D5
+        or dword [esp], 0x801           ; OF and CF only
+        popfd
+        mov fs, bx
+        pushfd
+        pop ecx
+        and ecx, 0x8D5
+        CHECK_EQ 'mov fs (cached) keeps OF CF alone', ecx, 0x801
+
         mov eax, [fs:0x10]
         CHECK_EQ 'fs:0x10 read', eax, PAT(4)
         mov eax, [gs:0x10]
