@@ -21,6 +21,8 @@
 ;   D  IOPL 3: cli sti in out at CPL 3 work (this test prints from ring 3)
 ;   E  POPF at CPL 3: IOPL 0 -> IF and IOPL unchanged, no fault; IOPL 3 ->
 ;      IF changes, IOPL does not; same-level IRET at CPL 3 likewise
+;   E0 POPFD/POPF at CPL 0 load CF PF AF ZF SF DF OF, all together, none,
+;      and OF, CF, DF each alone; PUSHFD/PUSHF store them unchanged
 ;   F  far call/jmp/retf within ring 3; far call to the ring-0 code
 ;      segment -> #GP(0x08); RETF from ring 0 to ring 3 (outer level: SS:ESP
 ;      popped, DPL-0 DS nulled)
@@ -340,6 +342,39 @@ test_main:
         PUTSLN 'rings: ring 3, TSS stack switch, privileged instructions, IOPL'
         SYS_INIT
         call pic_init                   ; all IRQs masked: IF=1 is harmless
+
+        ; ------------------------------------------------------ E0 ----
+        PUTSLN '--- E0: POPF/PUSHF carry CF PF AF ZF SF DF OF'
+%macro POPF_ROUND 3                     ; name, bits to set of 0xCD5, 16-bit?
+        pushfd
+        pop esi
+        and esi, ~0xCD5
+        or esi, %2
+%if %3
+        push si
+        popfw
+        pushfw
+        cld                             ; the checks print with string ops
+        pop cx
+        movzx ecx, cx
+%else
+        push esi
+        popfd
+        pushfd
+        cld
+        pop ecx
+%endif
+        and ecx, 0xCD5
+        CHECK_EQ %1, ecx, %2
+%endmacro
+        POPF_ROUND 'popfd all seven set', 0xCD5, 0
+        POPF_ROUND 'popfd none set', 0, 0
+        POPF_ROUND 'popfd OF alone', 0x800, 0
+        POPF_ROUND 'popfd CF alone', 0x001, 0
+        POPF_ROUND 'popfd DF alone', 0x400, 0
+        POPF_ROUND 'popfd SF ZF PF', 0x0C4, 0
+        POPF_ROUND 'popf (16) all seven set', 0xCD5, 1
+        POPF_ROUND 'popf (16) OF AF alone', 0x810, 1
 
         ; ------------------------------------------------------- A ----
         PUTSLN '--- A: LTR busy bit, STR SGDT SIDT SLDT SMSW'
