@@ -19,6 +19,23 @@ x86::Mem cache_field(const x86::Gp& entry, size_t off, uint32_t size) { return x
 
 }  // namespace
 
+// MOV r16/r32, Sreg: the selector from CpuState (zero-extended to 32 bits, as the
+// P6 family and later do). Linux's exception entry reads SS so on every fault (its espfix
+// check): a helper call each before. A memory destination still goes to the helper.
+bool emit_read_sreg(Emitter& e, const Insn& in) {
+  if (in.mn() != ZYDIS_MNEMONIC_MOV || in.ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+      in.ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
+    return false;
+  const int r = gpr_index(in.ops[0].reg.value), s = seg_index(in.ops[1].reg.value);
+  if (r < 0 || s < 0) return false;
+  const size_t sel = offsetof(CpuState, seg) + sizeof(Segment) * size_t(s) + offsetof(Segment, sel);
+  if (in.z.operand_width == 32)
+    e.a.movzx(x86::gpd(uint32_t(r)), Emitter::cpu_field(sel, 2));
+  else
+    e.a.mov(x86::gpw(uint32_t(r)), Emitter::cpu_field(sel, 2));
+  return true;
+}
+
 bool emit_load_sreg(Emitter& e, const Insn& in) {
   const bool pop = in.mn() == ZYDIS_MNEMONIC_POP;
   if (!pop && in.mn() != ZYDIS_MNEMONIC_MOV) return false;

@@ -89,6 +89,14 @@ test_main:
         xor eax, eax
         mov ax, fs
         CHECK_EQ 'mov eax,fs (selector)', eax, SEL_SPARE0
+        mov eax, 0xFFFFFFFF
+        mov eax, fs                     ; 32-bit: zero-extended (P6 and later)
+        CHECK_EQ 'mov eax,fs (32-bit, zero-extended)', eax, SEL_SPARE0
+        mov edx, 0xAAAA5555
+        mov dx, gs                      ; 16-bit: the upper half stays
+        CHECK_EQ 'mov dx,gs (16-bit)', edx, 0xAAAA0000 | SEL_SPARE1
+        mov ecx, ss
+        CHECK_EQ 'mov ecx,ss', ecx, SEL_KDATA
 
         ; A reload of a cached selector runs inline with the guest's flags and EAX
         ; set aside meanwhile (Emitter::flags_save): both come back as they were.
