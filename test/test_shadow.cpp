@@ -13,6 +13,38 @@ namespace {
 constexpr uint32_t kDir = 0x200000, kTables = 0x201000, kPool = 0x300000;
 constexpr uint32_t kLinear = 0x40000000, kPages = 4096, kPoolPages = 16;
 
+// The paging the fill guests start from: the directory, an identity map of the first 4
+// MiB (table kTables) and an empty table kLinearTable for kLinear's 4 MiB, whose PTEs
+// each guest writes before enable_paging.
+constexpr uint32_t kLinearTable = kTables + 4096;
+
+void identity_and_linear_table(x86::Assembler& a) {
+  Label fill = a.newLabel();
+  a.mov(x86::edi, kDir);
+  a.mov(x86::ecx, 1024 * 3);  // directory, identity table, kLinear's table (contiguous)
+  a.xor_(x86::eax, x86::eax);
+  a.rep().stosd();
+  a.mov(x86::dword_ptr(kDir), kTables | 3);
+  a.mov(x86::dword_ptr(kDir + (kLinear >> 22) * 4), kLinearTable | 3);
+  a.xor_(x86::ecx, x86::ecx);
+  a.bind(fill);
+  a.mov(x86::eax, x86::ecx);
+  a.shl(x86::eax, 12);
+  a.or_(x86::eax, 3);
+  a.mov(x86::dword_ptr(kTables, x86::ecx, 2), x86::eax);
+  a.inc(x86::ecx);
+  a.cmp(x86::ecx, 1024);
+  a.jb(fill);
+}
+
+void enable_paging(x86::Assembler& a) {
+  a.mov(x86::eax, kDir);
+  a.mov(x86::cr3, x86::eax);
+  a.mov(x86::eax, x86::cr0);
+  a.or_(x86::eax, 0x80000000u);
+  a.mov(x86::cr0, x86::eax);
+}
+
 // Identity-maps the first 4 MiB, maps kPages linear pages at kLinear onto kPoolPages
 // physical pages (page i -> pool page i % 16), turns paging on, writes i into page i
 // at offset (i / 16) * 4 (distinct bytes of the pool), reads everything back through
@@ -42,11 +74,7 @@ std::vector<uint8_t> aliasing_guest() {
     a.inc(x86::ecx);
     a.cmp(x86::ecx, kPages);
     a.jb(fill);
-    a.mov(x86::eax, kDir);
-    a.mov(x86::cr3, x86::eax);
-    a.mov(x86::eax, x86::cr0);
-    a.or_(x86::eax, 0x80000000u);
-    a.mov(x86::cr0, x86::eax);
+    enable_paging(a);
 
     a.xor_(x86::ecx, x86::ecx);
     a.bind(write);  // [kLinear + i * 4096 + (i / 16) * 4] = i
@@ -99,41 +127,20 @@ struct Outcome {
 // Exits 0x21 when all holds, 2 + the failed check's number otherwise.
 std::vector<uint8_t> fill_around_guest() {
   return test::assemble32([](x86::Assembler& a) {
-    constexpr uint32_t kTable = kTables + 4096;
+    constexpr uint32_t kTable = kLinearTable;
     auto pte = [](int i) -> uint32_t {
       if (i == 7) return 0;
       const uint32_t frame = kPool + uint32_t(i == 12 ? 20 : i) * 4096;
       return frame | (i == 5 ? 0x03 : i == 2 ? 0x23 : 0x63);
     };
-    Label fill = a.newLabel(), bad = a.newLabel();
-    a.mov(x86::edi, kDir);
-    a.mov(x86::ecx, 1024 * 2);  // directory + identity table
-    a.xor_(x86::eax, x86::eax);
-    a.rep().stosd();
-    a.mov(x86::edi, kTable);
-    a.mov(x86::ecx, 1024);
-    a.rep().stosd();
-    a.mov(x86::dword_ptr(kDir), kTables | 3);
-    a.mov(x86::dword_ptr(kDir + (kLinear >> 22) * 4), kTable | 3);
-    a.xor_(x86::ecx, x86::ecx);
-    a.bind(fill);  // identity map of the first 4 MiB
-    a.mov(x86::eax, x86::ecx);
-    a.shl(x86::eax, 12);
-    a.or_(x86::eax, 3);
-    a.mov(x86::dword_ptr(kTables, x86::ecx, 2), x86::eax);
-    a.inc(x86::ecx);
-    a.cmp(x86::ecx, 1024);
-    a.jb(fill);
+    Label bad = a.newLabel();
+    identity_and_linear_table(a);
     for (int i = 0; i < 16; ++i) {
       a.mov(x86::dword_ptr(kTable + i * 4), pte(i));
       a.mov(x86::dword_ptr(kPool + i * 4096), 0x1000 + i);
     }
     a.mov(x86::dword_ptr(kPool + 20 * 4096), 0x2000);
-    a.mov(x86::eax, kDir);
-    a.mov(x86::cr3, x86::eax);
-    a.mov(x86::eax, x86::cr0);
-    a.or_(x86::eax, 0x80000000u);
-    a.mov(x86::cr0, x86::eax);
+    enable_paging(a);
 
     a.mov(x86::ebx, 2);  // failed check number
     a.cmp(x86::dword_ptr(kLinear + 4 * 4096), 0x1004);
@@ -169,33 +176,15 @@ std::vector<uint8_t> fill_around_guest() {
 // 0x2000. Exits 0x21 when every read is right, 2 + the failed read's number otherwise.
 std::vector<uint8_t> transient_guest() {
   return test::assemble32([](x86::Assembler& a) {
-    constexpr uint32_t kTable = kTables + 4096;
-    Label fill = a.newLabel(), bad = a.newLabel();
-    a.mov(x86::edi, kDir);
-    a.mov(x86::ecx, 1024 * 3);  // directory, identity table, kLinear's table
-    a.xor_(x86::eax, x86::eax);
-    a.rep().stosd();
-    a.mov(x86::dword_ptr(kDir), kTables | 3);
-    a.mov(x86::dword_ptr(kDir + (kLinear >> 22) * 4), kTable | 3);
-    a.xor_(x86::ecx, x86::ecx);
-    a.bind(fill);
-    a.mov(x86::eax, x86::ecx);
-    a.shl(x86::eax, 12);
-    a.or_(x86::eax, 3);
-    a.mov(x86::dword_ptr(kTables, x86::ecx, 2), x86::eax);
-    a.inc(x86::ecx);
-    a.cmp(x86::ecx, 1024);
-    a.jb(fill);
+    constexpr uint32_t kTable = kLinearTable;
+    Label bad = a.newLabel();
+    identity_and_linear_table(a);
     for (int i = 0; i < 8; ++i) {
       a.mov(x86::dword_ptr(kTable + i * 4), (kPool + i * 4096) | 0x63);
       a.mov(x86::dword_ptr(kPool + i * 4096), 0x1000 + i);
     }
     a.mov(x86::dword_ptr(kPool + 20 * 4096), 0x2000);
-    a.mov(x86::eax, kDir);
-    a.mov(x86::cr3, x86::eax);
-    a.mov(x86::eax, x86::cr0);
-    a.or_(x86::eax, 0x80000000u);
-    a.mov(x86::cr0, x86::eax);
+    enable_paging(a);
 
     a.mov(x86::ebx, 2);
     a.cmp(x86::dword_ptr(kLinear), 0x1000);

@@ -278,7 +278,8 @@ class Shadow {
   // unmaps again and again (early_memremap's fixmap slots, kmap_atomic), which
   // fill_around does not map beside another fill. Otherwise each of its neighbours would
   // cost an mprotect at its own INVLPG: Linux's smp_scan_config maps 8 fixmap pages per
-  // 16-byte step and touches one, 26,000 drops before init.
+  // 16-byte step and touches one, 26,000 drops before init. One bit per linear page for
+  // every slot, never cleared.
   std::vector<uint64_t> transient_ = std::vector<uint64_t>((1u << 20) / 64, 0);
   bool transient(uint32_t lp) const { return (transient_[lp >> 6] >> (lp & 63)) & 1; }
 };
