@@ -118,6 +118,7 @@ missing=$(missing_packages "${tools[@]}")
 
 mirror=${RINGSHIFT_DEBIAN_MIRROR:-$(host_archive bookworm)}
 security=${RINGSHIFT_DEBIAN_SECURITY_MIRROR:-$(host_archive bookworm-security)}
+[ "$security" != none ] || security=  # RINGSHIFT_DEBIAN_SECURITY_MIRROR=none: without it
 [ -n "$mirror" ] || die "the host's apt sources name no Debian 12 (bookworm) archive: add one (and apt-get update) or set RINGSHIFT_DEBIAN_MIRROR"
 sources=("deb $mirror bookworm main" "deb $mirror bookworm-updates main")
 # Security updates when the host has them configured (the same kernel as guests/linux).
@@ -138,11 +139,21 @@ note "mmdebstrap: Debian 12 i386 ($flavour kernel) from $mirror into $root"
 # minbase: Essential + apt, no Recommends; the rest named above. The hook lists the
 # initramfs inside the chroot (lsinitramfs needs the guest's own tools), by its real name:
 # zstd ignores a symbolic link such as /initrd.img.
-mmdebstrap --mode=unshare --variant=minbase --architectures=i386 \
-    --include="$(IFS=,; echo "${packages[*]}")" \
-    --customize-hook="chroot \"\$1\" sh -c 'lsinitramfs \"\$(readlink -f /initrd.img)\"' > '$work/initramfs.list'" \
-    --customize-hook="chroot \"\$1\" dpkg-query -W > '$work/packages.list'" \
-    bookworm "$root" "${sources[@]}"
+make_tree() {
+    rm -rf --one-file-system "$root"
+    mmdebstrap --mode=unshare --variant=minbase --architectures=i386 \
+        --include="$(IFS=,; echo "${packages[*]}")" \
+        --customize-hook="chroot \"\$1\" sh -c 'lsinitramfs \"\$(readlink -f /initrd.img)\"' > '$work/initramfs.list'" \
+        --customize-hook="chroot \"\$1\" dpkg-query -W > '$work/packages.list'" \
+        bookworm "$root" "$@"
+}
+# A security archive caught mid-sync ("File has unexpected size") fails the whole run:
+# then the system comes from bookworm and bookworm-updates alone, and says so.
+if ! make_tree "${sources[@]}"; then
+    [ -n "$security" ] || die "mmdebstrap failed"
+    note "mmdebstrap failed with $security bookworm-security; again without it (no security updates in this image)"
+    make_tree "${sources[@]:0:2}" || die "mmdebstrap failed"
+fi
 
 release=$(basename "$(readlink "$root/vmlinuz")")
 release=${release#vmlinuz-}

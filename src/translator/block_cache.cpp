@@ -88,9 +88,9 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
 // Empties the entries the table's page lists name (every one filled: a few thousand,
 // not the whole 2 MiB table).
 void Translator::clear_jtables(int slot) {
-  JTableEntry* t = jtables_[slot];
+  JTable* t = jtables_[slot];
   for (auto& [p, v] : jt_pages_[slot])
-    for (uint32_t i : v) t[i] = kJTableEmpty;
+    for (uint32_t i : v) t->clear(i);
   jt_pages_[slot].clear();
   jt_full_pages_[slot].clear();
 }
@@ -105,14 +105,14 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
 }
 
 void Translator::forget_page(int table, uint32_t p) {
-  JTableEntry* t = jtables_[table];
+  JTable* t = jtables_[table];
   jt_full_pages_[table].erase(p);
   auto& pages = jt_pages_[table];
   auto it = pages.find(p);
   if (it == pages.end()) return;
   for (uint32_t i : it->second) {
-    const uint32_t eip = uint32_t(uint64_t(0) - t[i].neg_key);
-    if (t[i].code && (eip >> kPageShift) == p) t[i] = kJTableEmpty;
+    const uint32_t eip = uint32_t(uint64_t(0) - t->key_at(i));
+    if (t->code_at(i) && (eip >> kPageShift) == p) t->clear(i);
   }
   pages.erase(it);
 }
@@ -168,20 +168,20 @@ void Translator::kernel_jtable_flush() {
 // free of duplicates; a caller that fills a page once skips the search (duplicates do
 // no harm).
 void Translator::table_put(int table, std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search) {
-  JTableEntry* t = jtables_[table];
+  JTable* t = jtables_[table];
   const uint32_t i = 2 * jtable_index(eip);
   const uint64_t neg_key = uint64_t(0) - ((uint64_t(mode) << 32) | eip);
-  if (t[i].neg_key == neg_key && t[i].code == code) return;
+  if (t->key_at(i) == neg_key && t->code_at(i) == code) return;
   auto note = [search](std::vector<uint32_t>& v, uint32_t at) {
     if (!search || std::find(v.begin(), v.end(), at) == v.end()) v.push_back(at);
   };
-  if (t[i].code && t[i].neg_key != neg_key) {
-    t[i + 1] = t[i];
-    const uint32_t moved = uint32_t(uint64_t(0) - t[i].neg_key) >> kPageShift;
+  if (t->code_at(i) && t->key_at(i) != neg_key) {
+    t->move(i, i + 1);
+    const uint32_t moved = uint32_t(uint64_t(0) - t->key_at(i)) >> kPageShift;
     note(moved == eip >> kPageShift ? own : jt_pages_[table][moved], i + 1);
   }
-  t[i].neg_key = neg_key;
-  t[i].code = code;
+  t->key_at(i) = neg_key;
+  t->code_at(i) = code;
   note(own, i);
 }
 
@@ -198,8 +198,8 @@ void Translator::remember_page(const Block* hit, uint32_t linear_page) {
   if (pg == shared_by_page_.end()) return;
   std::vector<uint32_t>& own = jt_pages_[slot][linear_page >> kPageShift];
   // The page's buckets are ~100 cache misses spread over 128 KiB: all in flight at once.
-  const JTableEntry* t = jtables_[slot];
-  for (const PageEntry& o : pg->second) __builtin_prefetch(&t[2 * jtable_index(linear_page | o.offset)], 1);
+  JTable* t = jtables_[slot];
+  for (const PageEntry& o : pg->second) __builtin_prefetch(&t->key_at(2 * jtable_index(linear_page | o.offset)), 1);
   for (const PageEntry& o : pg->second)
     if (o.mode == hit->mode) table_put(slot, own, o.mode, linear_page | o.offset, o.code, false);
 }
@@ -237,12 +237,12 @@ void Translator::unlink(Block* b) {
   // A shared block may be in the tables at any alias: the same offset in the page, any
   // of the 16 values of EIP bits 12-15 that the index keeps.
   const uint32_t aliases = b->shared ? 16 : 1;
-  for (JTableEntry* t : jtables_) {
+  for (JTable* t : jtables_) {
     for (uint32_t a = 0; a < aliases; ++a) {
       const uint32_t eip = b->shared ? (a << kPageShift) | (b->eip & (kPageSize - 1)) : b->eip;
       for (uint32_t w = 0; w < 2; ++w) {
-        JTableEntry& j = t[2 * jtable_index(eip) + w];
-        if (j.code == uint64_t(b->code)) j = kJTableEmpty;
+        const uint32_t i = 2 * jtable_index(eip) + w;
+        if (t->code_at(i) == uint64_t(b->code)) t->clear(i);
       }
     }
   }
@@ -296,9 +296,8 @@ void Translator::flush() {
 
 void Translator::flush_jtable() {
   // Back to zero pages (empty entries), faulted in again only where filled.
-  for (JTableEntry* t : jtables_)
-    if (madvise(t, sizeof(JTableEntry) * kJTableEntries, MADV_DONTNEED) != 0)
-      std::fill(t, t + kJTableEntries, kJTableEmpty);
+  for (JTable* t : jtables_)
+    if (madvise(t, sizeof(JTable), MADV_DONTNEED) != 0) std::memset(static_cast<void*>(t), 0, sizeof(JTable));
   for (auto& m : jt_pages_) m.clear();
   for (auto& m : jt_full_pages_) m.clear();
   kernel_local_pages_.clear();

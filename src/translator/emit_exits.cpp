@@ -89,42 +89,66 @@ void Emitter::jtable_jump() {
   jtable_jump_in_r8_mode(Translator::kernel_table(blk.mode));
 }
 
-// The same with the target's mode in R8's high half (a mode switch computes it).
+// The same with the target's mode in R8's high half (a mode switch computes it). The
+// hot path probes the bucket's first way only; the second way and the miss are cold
+// code after the block's exits (emit_cold_lookups). A hit jumps to the code.
 void Emitter::jtable_jump_in_r8_mode(bool kernel) {
-  Label miss = a.newLabel();
-  jtable_find(miss, kernel);
-  a.jmp(x86::qword_ptr(x86::r10, 8));
-  a.bind(miss);
-  a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
-  a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+  const x86::Gp t = kernel ? x86::r13 : x86::r12;
+  Label hit = a.newLabel(), cold = a.newLabel();
+  jtable_probe(kernel, 0);
+  a.jecxz(x86::rcx, hit);  // JRCXZ: RCX names the 64-bit form
+  a.jmp(cold);
+  a.bind(hit);
+  a.mov(x86::rcx, x86::r10);
+  a.jmp(x86::qword_ptr(t, x86::r11, 3, int32_t(offsetof(JTable, code[0]))));
+  cold_.push_back({cold, kernel});
 }
 
-// R10 = the way of the current address space's indirect-branch table that holds
-// (mode R8[63:32], EIP R9d), or a jump to `miss`. Flag-free; clobbers R8, R10, R11.
+// R11 = the bucket of EIP R9d, R8 = the target's key (mode R8[63:32] | EIP) on the first
+// probe, RCX = way's -key + key (0: a match), the guest's RCX in R10. Flag-free.
+void Emitter::jtable_probe(bool kernel, int way) {
+  const x86::Gp t = kernel ? x86::r13 : x86::r12;
+  if (way == 0) {
+    a.movzx(x86::r11d, x86::r9w);  // the bucket
+    a.lea(x86::r8, x86::ptr(x86::r8, x86::r9));
+    // RCX is borrowed for JRCXZ and kept in R10 with MOVs (an XCHG of registers is 3 uops
+    // on Intel, a MOV none with move elimination).
+    a.mov(x86::r10, x86::rcx);
+  }
+  a.mov(x86::rcx, x86::qword_ptr(t, x86::r11, 3, int32_t(offsetof(JTable, neg_key) + size_t(way) * sizeof(JTable::neg_key[0]))));
+  a.lea(x86::rcx, x86::ptr(x86::rcx, x86::r8));
+}
+
+void Emitter::emit_cold_lookups() {
+  for (size_t i = 0; i < cold_.size(); ++i) {
+    const EmitScratch::ColdLookup c = cold_[i];
+    const x86::Gp t = c.kernel ? x86::r13 : x86::r12;
+    Label hit = a.newLabel();
+    a.bind(c.at);
+    jtable_probe(c.kernel, 1);
+    a.jecxz(x86::rcx, hit);
+    a.mov(x86::rcx, x86::r10);
+    a.mov(x86::r8, Imm(uint64_t(&helper_dispatch_indirect)));
+    a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
+    a.bind(hit);
+    a.mov(x86::rcx, x86::r10);
+    a.jmp(x86::qword_ptr(t, x86::r11, 3, int32_t(offsetof(JTable, code[1]))));
+  }
+}
+
+// Looks (mode R8[63:32], EIP R9d) up in the active address space's indirect-branch table
+// (R12; the kernel's in R13) and goes on after this code on a hit, else jumps to `miss`.
+// Flag-free; clobbers R8, R10, R11.
 void Emitter::jtable_find(Label miss, bool kernel) {
-  Label hit = a.newLabel(), second = a.newLabel();
-  a.mov(x86::r10, cpu_field(kernel ? offsetof(CpuState, kjtable) : offsetof(CpuState, jtable), 8));
-  // r11 = jtable_index(r9d), without touching the flags; a bucket is two 16-byte ways.
-  a.movzx(x86::r11d, x86::r9w);
-  a.lea(x86::r11, x86::ptr(0, x86::r11, 2));
-  a.lea(x86::r10, x86::ptr(x86::r10, x86::r11, 3));
-  // A way matches when its -(mode << 32 | EIP) plus the target's key is 0. RCX is
-  // borrowed for JRCXZ and kept in R11 with MOVs (an XCHG of registers is 3 uops on
-  // Intel, a MOV none with move elimination).
-  a.lea(x86::r8, x86::ptr(x86::r8, x86::r9));
-  a.mov(x86::r11, x86::rcx);
-  a.mov(x86::rcx, x86::qword_ptr(x86::r10));
-  a.lea(x86::rcx, x86::ptr(x86::rcx, x86::r8));
-  a.jecxz(x86::rcx, hit);
-  a.mov(x86::rcx, x86::qword_ptr(x86::r10, 16));
-  a.lea(x86::rcx, x86::ptr(x86::rcx, x86::r8));
-  a.jecxz(x86::rcx, second);
-  a.mov(x86::rcx, x86::r11);
+  Label found = a.newLabel();
+  jtable_probe(kernel, 0);
+  a.jecxz(x86::rcx, found);
+  jtable_probe(kernel, 1);
+  a.jecxz(x86::rcx, found);
+  a.mov(x86::rcx, x86::r10);
   a.jmp(miss);
-  a.bind(second);
-  a.lea(x86::r10, x86::ptr(x86::r10, 16));
-  a.bind(hit);
-  a.mov(x86::rcx, x86::r11);
+  a.bind(found);
+  a.mov(x86::rcx, x86::r10);
 }
 
 void Emitter::irq_window_check(const Insn& in, bool shadow) {
@@ -213,6 +237,7 @@ void Emitter::finish_exits() {
     a.bind(jt_tail_);
     jtable_jump();
   }
+  emit_cold_lookups();
 }
 
 void Emitter::resolve() {

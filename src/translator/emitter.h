@@ -1,8 +1,10 @@
 // Per-block code emission state shared by the instruction-family emitters.
 //
 // Register use in generated code: guest EAX..EDI in host RAX..RDI (guest ESP in RSP),
-// R15 = CpuState*, R8..R14 scratch (R8 = helper function, R9 = helper argument /
-// branch target, R10 = helper return address, R11 = helper data). Guest arithmetic
+// R15 = CpuState*, R12 and R13 = the active address space's and the kernel's
+// indirect-branch tables (CpuState::jtable, kjtable), R8..R11 and R14 scratch (R8 =
+// helper function, R9 = helper argument / branch target, R10 = helper return address,
+// R11 = helper data). Guest arithmetic
 // flags live in host RFLAGS, so glue code uses only MOV, LEA, XCHG, JRCXZ and other
 // flag-free instructions, or saves the flags around what it does.
 #pragma once
@@ -52,6 +54,13 @@ struct EmitScratch {
     int64_t alt_off, tail_off;  // -1: none
   };
   std::vector<Pending> pending;
+  // Table lookups' second way and miss, emitted after the exit stubs (finish_exits) so
+  // that the hot path of a block stays in few cache lines.
+  struct ColdLookup {
+    asmjit::Label at;
+    bool kernel;
+  };
+  std::vector<ColdLookup> cold;
   std::vector<std::pair<const Insn*, const Insn*>> kept;
   std::vector<Resolved> resolved;
   std::vector<InsnRecord> map;
@@ -127,8 +136,11 @@ class Emitter {
   // The same in the mode held in R8[63:32] (mode switches); kernel: that mode's table is
   // the kernel's (Translator::kernel_table).
   void jtable_jump_in_r8_mode(bool kernel);
-  // R10 = the table way of (mode R8[63:32], EIP R9d), or a jump to miss; flag-free.
+  // Looks (mode R8[63:32], EIP R9d) up: a hit goes on after this code, else a jump to
+  // miss; flag-free.
   void jtable_find(asmjit::Label miss, bool kernel = false);
+  void jtable_probe(bool kernel, int way);
+  void emit_cold_lookups();
   // If R8 is non-zero, leaves for the run loop to take an interrupt after `in`
   // (after the next instruction too, for STI's shadow). Flag-free; clobbers R8.
   void irq_window_check(const Insn& in, bool shadow);
@@ -152,6 +164,7 @@ class Emitter {
   void patchable(std::initializer_list<uint8_t> op, ExitSite* s);
 
   std::vector<Pending>& pending_;
+  std::vector<EmitScratch::ColdLookup>& cold_;
   std::vector<std::pair<const Insn*, const Insn*>>& kept_;  // scratch instruction -> block copy
 
  public:

@@ -52,6 +52,9 @@ struct RuntimeAsm {
     for (int r = 0; r < 8; ++r)
       if (r != ESP) a.mov(kGuestRegs[r], reg_field(r));
     a.mov(x86::rsp, reg_field(ESP));
+    // The indirect-branch tables stay in R12/R13 (C++ may have switched them).
+    a.mov(x86::r12, field(offsetof(CpuState, jtable)));
+    a.mov(x86::r13, field(offsetof(CpuState, kjtable)));
     a.jmp(field(offsetof(CpuState, ret_addr)));
   }
 

@@ -25,8 +25,7 @@ using namespace asmjit;
 Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
     : mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes) {
   emit_scratch_ = std::make_unique<EmitScratch>();
-  constexpr size_t jbytes = sizeof(JTableEntry) * kJTableEntries;
-  static_assert(jbytes == kHugePage, "a table is one huge page");
+  constexpr size_t jbytes = sizeof(JTable);
   for (auto& t : jtables_) {
     // Aligned to 2 MiB and advised as a huge page: a lookup's bucket is anywhere in the
     // table, and with 4 KiB pages each hot target cost its own TLB entry (the lookup's
@@ -37,7 +36,7 @@ Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
     if (at > uintptr_t(p)) munmap(p, at - uintptr_t(p));
     munmap(reinterpret_cast<void*>(at + jbytes), uintptr_t(p) + jbytes - at);
     madvise(reinterpret_cast<void*>(at), jbytes, MADV_HUGEPAGE);  // advice only
-    t = reinterpret_cast<JTableEntry*>(at);  // zero pages: every entry empty (kJTableEmpty)
+    t = reinterpret_cast<JTable*>(at);  // zero pages: every entry empty
   }
   build_runtime();
   select_jtable();
@@ -46,7 +45,7 @@ Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
 
 Translator::~Translator() {
   if (perf_map_) std::fclose(perf_map_);
-  for (auto* t : jtables_) munmap(t, sizeof(JTableEntry) * kJTableEntries);
+  for (auto* t : jtables_) munmap(t, sizeof(JTable));
 }
 
 uint32_t Translator::fetch_phys(uint32_t linear, bool user) {

@@ -128,20 +128,30 @@ struct Block {
   }
 };
 
-struct JTableEntry {
-  // -(mode << 32 | EIP) when valid, 0 when empty: the lookup adds the key and tests for 0.
-  // Tables serve flat modes only, whose keys have kModeFlatStack set and are never 0, so
-  // an empty entry matches nothing, and a fresh zero page of the table is empty (the
-  // 20 MiB of tables are not written at start-up: 5,000 host faults saved).
-  uint64_t neg_key;
-  uint64_t code;
-};
-inline constexpr JTableEntry kJTableEmpty = {0, 0};
 inline constexpr size_t kHugePage = size_t(2) << 20;
 inline constexpr uint32_t kJTableBits = 16;
-// Two ways per bucket (entries 2i and 2i+1), the most recently filled first: two hot
-// targets that share a bucket no longer evict each other on every call.
-inline constexpr uint32_t kJTableEntries = 2u << kJTableBits;
+// An indirect-branch table: 65,536 buckets (the low 16 bits of EIP) of two ways, the most
+// recently filled first (two hot targets that share a bucket no longer evict each other
+// on every call). Keys and code pointers are four arrays indexed by bucket, so that the
+// lookup addresses each with one scaled index (Emitter::jtable_find) and no arithmetic.
+// A key is -(mode << 32 | EIP) when valid, 0 when empty: the lookup adds the target's
+// key and tests for 0. Tables serve flat modes only, whose keys have kModeFlatStack set
+// and are never 0, so an empty entry matches nothing, and a fresh zero page of the table
+// is empty (the 20 MiB of tables are not written at start-up: 5,000 host faults saved).
+struct JTable {
+  static constexpr uint32_t kBuckets = 1u << kJTableBits;
+  uint64_t neg_key[2][kBuckets];
+  uint64_t code[2][kBuckets];
+  // Entry i = 2 * bucket + way, as jt_pages_ lists them.
+  uint64_t& key_at(uint32_t i) { return neg_key[i & 1][i >> 1]; }
+  uint64_t& code_at(uint32_t i) { return code[i & 1][i >> 1]; }
+  void clear(uint32_t i) { key_at(i) = code_at(i) = 0; }
+  void move(uint32_t from, uint32_t to) {
+    key_at(to) = key_at(from);
+    code_at(to) = code_at(from);
+  }
+};
+static_assert(sizeof(JTable) == kHugePage, "a table is one huge page");
 // The table index of a target: the low 16 bits of EIP (one flag-free MOVZX in
 // Emitter::jtable_jump). Mixing in the high half (BSWAP/LEA) missed no less with two ways
 // and cost ~1 ns per indirect branch.
@@ -363,7 +373,7 @@ class Translator {
   uint8_t* blocks_start_ = nullptr;
   // One table per address-space slot, the physical window's, and the kernel's.
   static constexpr int kKernelTable = Shadow::kSlots + 1, kTables = Shadow::kSlots + 2;
-  JTableEntry* jtables_[kTables] = {};
+  JTable* jtables_[kTables] = {};
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[kTables];  // see clear_jtable
   std::unordered_set<uint32_t> jt_full_pages_[kTables];  // see remember_page
   std::unordered_set<uint32_t> kernel_local_pages_;  // kernel table pages to forget at a CR3 load
