@@ -29,7 +29,20 @@ void Emitter::patchable(std::initializer_list<uint8_t> op, ExitSite* s) {
   pending_.push_back(p);
 }
 
-void Emitter::exit_direct(uint32_t target) { patchable({0xE9}, new_site(target)); }
+// A jump to another page is never chained under paging (translator.h): the lookup goes
+// right here, not behind a jump to a stub.
+bool Emitter::cross_page(uint32_t target) const {
+  return blk.cached && (blk.mode & kModePaging) && (blk.mode & kModeFlatStack) && (target >> kPageShift) != blk.page_first;
+}
+
+void Emitter::exit_direct(uint32_t target) {
+  if (cross_page(target)) {
+    eip_to(x86::r9d, target);
+    jtable_jump();
+    return;
+  }
+  patchable({0xE9}, new_site(target));
+}
 
 void Emitter::jcc_direct(uint8_t cc, uint32_t taken, uint32_t fallthrough) {
   patchable({0x0F, uint8_t(0x80 | cc)}, new_site(taken));
@@ -213,8 +226,7 @@ void Emitter::finish_exits() {
   for (auto& p : pending_) {
     a.bind(p.stub);
     // With paging, a branch to another page is never chained (translator.h): look it up.
-    if (blk.cached && (blk.mode & kModePaging) && (blk.mode & kModeFlatStack) &&
-        (p.info->target >> kPageShift) != blk.page_first) {
+    if (cross_page(p.info->target)) {
       eip_to(x86::r9d, p.info->target);
       jtable_jump();
       continue;

@@ -118,6 +118,7 @@ class Emitter {
 
   // Block exits.
   void exit_direct(uint32_t target);
+  bool cross_page(uint32_t target) const;  // a direct exit there looks the target up
   void jcc_direct(uint8_t cc, uint32_t taken, uint32_t fallthrough);
   void loop_direct(uint8_t opcode, uint32_t taken, uint32_t fallthrough);  // E0..E3 with ECX
   void loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough);      // E0..E3 with CX (67 prefix)
