@@ -106,7 +106,7 @@ void Emitter::jtable_jump() {
 // hot path probes the bucket's first way only; the second way and the miss are cold
 // code after the block's exits (emit_cold_lookups). A hit jumps to the code.
 void Emitter::jtable_jump_in_r8_mode(bool kernel) {
-  const x86::Gp t = kernel ? x86::r13 : x86::r12;
+  const x86::Gp t = kernel ? x86::r14 : x86::r12;
   Label hit = a.newLabel(), cold = a.newLabel();
   jtable_probe(kernel, 0);
   a.jecxz(x86::rcx, hit);  // JRCXZ: RCX names the 64-bit form
@@ -120,8 +120,9 @@ void Emitter::jtable_jump_in_r8_mode(bool kernel) {
 // R11 = the bucket of EIP R9d, R8 = the target's key (mode R8[63:32] | EIP) on the first
 // probe, RCX = way's -key + key (0: a match), the guest's RCX in R10. Flag-free.
 void Emitter::jtable_probe(bool kernel, int way) {
-  const x86::Gp t = kernel ? x86::r13 : x86::r12;
+  const x86::Gp t = kernel ? x86::r14 : x86::r12;
   if (way == 0) {
+    if (kernel) a.mov(x86::r14, cpu_field(offsetof(CpuState, kjtable), 8));
     a.movzx(x86::r11d, x86::r9w);  // the bucket
     a.lea(x86::r8, x86::ptr(x86::r8, x86::r9));
     // RCX is borrowed for JRCXZ and kept in R10 with MOVs (an XCHG of registers is 3 uops
@@ -135,7 +136,7 @@ void Emitter::jtable_probe(bool kernel, int way) {
 void Emitter::emit_cold_lookups() {
   for (size_t i = 0; i < cold_.size(); ++i) {
     const EmitScratch::ColdLookup c = cold_[i];
-    const x86::Gp t = c.kernel ? x86::r13 : x86::r12;
+    const x86::Gp t = c.kernel ? x86::r14 : x86::r12;
     Label hit = a.newLabel();
     a.bind(c.at);
     jtable_probe(c.kernel, 1);
@@ -150,8 +151,8 @@ void Emitter::emit_cold_lookups() {
 }
 
 // Looks (mode R8[63:32], EIP R9d) up in the active address space's indirect-branch table
-// (R12; the kernel's in R13) and goes on after this code on a hit, else jumps to `miss`.
-// Flag-free; clobbers R8, R10, R11.
+// (R12; the kernel's, loaded into R14) and goes on after this code on a hit, else jumps
+// to `miss`. Flag-free; clobbers R8, R10, R11 (and R14).
 void Emitter::jtable_find(Label miss, bool kernel) {
   Label found = a.newLabel();
   jtable_probe(kernel, 0);
@@ -197,9 +198,7 @@ void Emitter::eip_to(const x86::Gp& r32, uint32_t eip) {
     a.mov(r32, Imm(eip));
     return;
   }
-  const x86::Gp r64 = r32.r64();
-  a.mov(r32, cpu_field(offsetof(CpuState, page_base), 4));
-  a.lea(r32, x86::ptr(r64, int32_t(eip - (blk.eip & ~(kPageSize - 1)))));
+  a.lea(r32, x86::ptr(x86::r13, int32_t(eip - (blk.eip & ~(kPageSize - 1)))));
 }
 
 void Emitter::call_helper(const Insn& in, HelperFn fn, bool with_ea, const void* data) {

@@ -1,10 +1,11 @@
 // Per-block code emission state shared by the instruction-family emitters.
 //
 // Register use in generated code: guest EAX..EDI in host RAX..RDI (guest ESP in RSP),
-// R15 = CpuState*, R12 and R13 = the active address space's and the kernel's
-// indirect-branch tables (CpuState::jtable, kjtable), R8..R11 and R14 scratch (R8 =
-// helper function, R9 = helper argument / branch target, R10 = helper return address,
-// R11 = helper data). Guest arithmetic
+// R15 = CpuState*, R12 = the active address space's indirect-branch table
+// (CpuState::jtable), R13d = CpuState::page_base (a shared block's EIPs are formed from
+// it), R8..R11 and R14 scratch (R8 = helper function, R9 = helper argument / branch
+// target, R10 = helper return address, R11 = helper data). Both are stored into and
+// loaded from CpuState on every way out of and into translated code. Guest arithmetic
 // flags live in host RFLAGS, so glue code uses only MOV, LEA, XCHG, JRCXZ and other
 // flag-free instructions, or saves the flags around what it does.
 #pragma once

@@ -88,7 +88,9 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
   }
   cpu.rflags = (uint64_t(g[REG_EFL]) & FL_HOST) | 2;
   if (uc->uc_mcontext.fpregs) std::memcpy(cpu.fpu, uc->uc_mcontext.fpregs, sizeof cpu.fpu);
-  // A shared block's records hold the EIPs it was translated at: move them to where it runs.
+  // A shared block's records hold the EIPs it was translated at: move them to where it runs
+  // (page_base lives in R13 while translated code runs).
+  cpu.page_base = uint32_t(g[REG_R13]);
   cpu.eip = b->eip_here(rec->eip, cpu.page_base);
   cpu.fault_rip = rip;
   cpu.fault_signo = uint32_t(sig);

@@ -52,15 +52,17 @@ struct RuntimeAsm {
     for (int r = 0; r < 8; ++r)
       if (r != ESP) a.mov(kGuestRegs[r], reg_field(r));
     a.mov(x86::rsp, reg_field(ESP));
-    // The indirect-branch tables stay in R12/R13 (C++ may have switched them).
+    // The active address space's indirect-branch table and page_base live in R12 and R13
+    // (C++ may have changed them).
     a.mov(x86::r12, field(offsetof(CpuState, jtable)));
-    a.mov(x86::r13, field(offsetof(CpuState, kjtable)));
+    a.mov(x86::r13d, field(offsetof(CpuState, page_base), 4));
     a.jmp(field(offsetof(CpuState, ret_addr)));
   }
 
   // Helper stubs: r8 = function, r9 = argument, r10 = return address, r11 = data.
   void save_gprs() {
     a.mov(reg_field(ESP), x86::rsp);
+    a.mov(field(offsetof(CpuState, page_base), 4), x86::r13d);
     a.mov(x86::rsp, field(offsetof(CpuState, host_rsp)));
     a.pushfq();
     a.pop(field(offsetof(CpuState, rflags)));

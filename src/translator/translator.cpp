@@ -159,8 +159,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     uint8_t* base = single ? scratch_ : cache_.cursor();
     Emitter e(*this, *blk, uint64_t(base));
     if (blk->shared) {  // the outer entry: page_base = the target EIP in R9d less the offset
-      e.a.lea(x86::r11d, x86::ptr(x86::r9, -int32_t(linear & (kPageSize - 1))));
-      e.a.mov(Emitter::cpu_field(offsetof(CpuState, page_base), 4), x86::r11d);
+      e.a.lea(x86::r13d, x86::ptr(x86::r9, -int32_t(linear & (kPageSize - 1))));
       blk->head = uint32_t(e.a.offset());
     }
     e.a.mov(x86::r10b, x86::byte_ptr(x86::r15, kPollOffset));
