@@ -31,7 +31,10 @@ void emit_push(Emitter& e, const Insn& in) {
   const auto& op = in.ops[0];
   if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
     e.a.mov(top(e, -bytes, uint32_t(bytes)), Imm(int64_t(op.imm.value.s)));
-    adjust_esp(e, -bytes);
+    if (e.uses_esp_lag(in))
+      Emitter::Stack(e).defer(-bytes);
+    else
+      adjust_esp(e, -bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(op.reg.value) >= 0) {
     // A 32-bit push writes the selector zero-extended (AMD) or as a word (Intel).
     e.a.movzx(x86::r9d, Emitter::cpu_field(offsetof(CpuState, seg) + sizeof(Segment) * seg_index(op.reg.value), 2));
@@ -40,6 +43,9 @@ void emit_push(Emitter& e, const Insn& in) {
     else
       e.a.mov(top(e, -bytes, 2), x86::r9w);
     adjust_esp(e, -bytes);
+  } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && e.uses_esp_lag(in)) {
+    e.a.mov(top(e, -bytes, uint32_t(bytes)), gpw(gpr_index(op.reg.value), width));
+    Emitter::Stack(e).defer(-bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
     push_value(e, gpw(gpr_index(op.reg.value), width), width);
   } else {
@@ -60,7 +66,10 @@ void emit_pop(Emitter& e, const Insn& in) {
       e.a.mov(gpw(ESP, width), gpw(kR9, width));
     } else {
       e.a.mov(gpw(r, width), top(e, 0, uint32_t(bytes)));
-      adjust_esp(e, bytes);
+      if (e.uses_esp_lag(in))
+        Emitter::Stack(e).defer(bytes);
+      else
+        adjust_esp(e, bytes);
     }
     return;
   }
@@ -74,6 +83,28 @@ void emit_pop(Emitter& e, const Insn& in) {
   if (raw.modrm.mod != 3) e.seg_leave(in);
   adjust_esp(e, bytes);
 }
+
+}  // namespace
+
+bool Emitter::uses_esp_lag(const Insn& in) const {
+  if ((blk.mode & (kModeFlatStack | kModeStack16)) != kModeFlatStack || in.z.operand_width != 32) return false;
+  // An instruction that touched device memory is emitted by emit_mmio, which knows no lag.
+  if (tr.is_mmio((blk.phys_first() << kPageShift) | ((blk.cs_base + in.eip) & (kPageSize - 1)))) return false;
+  const auto& op = in.ops[0];
+  switch (in.mn()) {
+    case ZYDIS_MNEMONIC_PUSH:
+      return op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE ||
+             (op.type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(op.reg.value) < 0 && gpr_index(op.reg.value) != ESP);
+    case ZYDIS_MNEMONIC_POP:
+      return op.type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(op.reg.value) < 0 && gpr_index(op.reg.value) != ESP;
+    case ZYDIS_MNEMONIC_RET:
+      return in.z.meta.branch_type != ZYDIS_BRANCH_TYPE_FAR;
+    default:
+      return false;
+  }
+}
+
+namespace {
 
 void emit_pusha(Emitter& e, const Insn& in) {
   int width = in.z.operand_width, bytes = width / 8;

@@ -110,12 +110,34 @@ class Emitter {
     bool flat, sp16;
     explicit Stack(Emitter& em)
         : e(em), flat(em.blk.mode & kModeFlatStack), sp16(em.blk.mode & kModeStack16) {}
-    x86::Mem at(int32_t disp, uint32_t size) { return rel(x86::rsp, disp, size); }
+    // SS:[ESP + disp], ESP being the guest's (RSP + esp_lag).
+    x86::Mem at(int32_t disp, uint32_t size) { return rel(x86::rsp, disp + e.esp_lag, size); }
     x86::Mem rel(const x86::Gp& base64, int32_t disp, uint32_t size);  // SS:[base + disp]
     // ESP (SP on a 16-bit stack) = base + delta; flag-free.
     void set_sp(const x86::Gp& base64, int32_t delta);
-    void adjust(int32_t delta) { set_sp(x86::rsp, delta); }
+    void adjust(int32_t delta) {
+      const int32_t lag = e.esp_lag;
+      e.esp_lag = 0;
+      set_sp(x86::rsp, delta + lag);
+    }
+    // The same, left for later (esp_lag) on a flat 32-bit stack: a run of PUSH or POP
+    // instructions moves ESP once.
+    void defer(int32_t delta) {
+      if (flat && !sp16)
+        e.esp_lag += delta;
+      else
+        adjust(delta);
+    }
   };
+  // Guest ESP = host RSP + esp_lag within a run of PUSH/POP (InsnRecord::esp_lag tells the
+  // fault handler); flush_esp() makes them equal again, as every other instruction and
+  // every way out of the block needs.
+  int32_t esp_lag = 0;
+  void flush_esp() {
+    if (esp_lag) Stack(*this).adjust(0);
+  }
+  // PUSH r32/imm32, POP r32 (not ESP) and RET on a flat 32-bit stack use esp_lag.
+  bool uses_esp_lag(const Insn& in) const;
 
   // Block exits.
   void exit_direct(uint32_t target);

@@ -80,6 +80,7 @@ void on_fault(int sig, siginfo_t* si, void* ctx) {
 
   static const int kRegs[8] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI};
   for (int r = 0; r < 8; ++r) cpu.regs[r] = uint32_t(g[kRegs[r]]);
+  cpu.regs[ESP] = uint32_t(uint32_t(g[REG_RSP]) + uint32_t(int32_t(rec->esp_lag)));  // a run of PUSH/POP
   // Only inside the string instruction's own code are ESI/EDI host pointers: the poll
   // read at the block's start comes before the first record and takes its EIP only.
   if (rec->kind == kRebasedString && rip - uint64_t(b->code) >= rec->host_off) {

@@ -105,13 +105,15 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
       }
       return last(in, &helper_debug_break);
     }
-    e.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0});
+    if (!e.uses_esp_lag(in)) e.flush_esp();
+    e.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0, int16_t(e.esp_lag)});
     bool end;
     try {
       TscSpan span(stats.emit_ticks, time_phases_);
       end = emit_insn(e, in);
     } catch (const GuestError&) {
       if (n == 0) throw;
+      // (the block is translated again, up to this instruction)
       return Body{n, pc, true};  // stop the block before it; the error surfaces if execution gets there
     }
     ++n;
@@ -122,6 +124,7 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
     pc = in.next() & ip_mask;
     if (end) return Body{n, pc, false};
   }
+  e.flush_esp();
   e.exit_direct(pc);
   return Body{n, pc, false};
 }

@@ -88,6 +88,7 @@ struct InsnRecord {
   uint32_t eip;
   uint8_t kind;     // kPlain or kRebasedString
   uint8_t src_seg;  // for rebased string ops: segment of the source (DS:ESI), or kNoSource
+  int16_t esp_lag = 0;  // guest ESP = host RSP + this at the instruction (Emitter::esp_lag)
 };
 inline constexpr uint8_t kPlain = 0, kRebasedString = 1;
 inline constexpr uint8_t kNoSource = 0xFF;  // STOS/SCAS: ESI is not touched, so not rebased

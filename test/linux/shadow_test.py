@@ -3,7 +3,10 @@
 address spaces (fresh pages, fork with copy-on-write both ways, mprotect, munmap and
 remap, exec) and checks every value it reads back, and sharedcode (translations shared
 across address spaces: one page at several addresses and in two processes, code written
-through one mapping, recycled pages and new executables), while ringshift runs with
+through one mapping, recycled pages and new executables), and stackfault (a page fault
+in the middle of a run of PUSHes, of POPs, and at a RET after a POP: the ESP, EIP and
+registers the guest's signal handler sees, which ringshift, moving ESP once per run, must
+put back), while ringshift runs with
 RINGSHIFT_VERIFY_SHADOW=1, which compares every entry of the address space being
 entered with the guest's page tables at each CR3 load and reports any that differ.
 Covers what keeps host mappings across address-space switches (kept kernel halves,
@@ -27,6 +30,8 @@ SCRIPT = """echo === shadow begin
 echo memstress status $?
 /rs/sharedcode 100
 echo sharedcode status $?
+/rs/stackfault
+echo stackfault status $?
 i=0
 while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done
 echo forks done $i
@@ -38,7 +43,7 @@ def main():
     args, work, extra = rsguest.test_setup(__doc__, "rs-linux-shadow.", 120)
     ok = True
     try:
-        rsguest.build_progs(os.path.join(extra, "rs"), names=("memstress", "sharedcode"))
+        rsguest.build_progs(os.path.join(extra, "rs"), names=("memstress", "sharedcode", "stackfault"))
         with open(os.path.join(extra, "rs", "shadow.sh"), "w") as f:
             f.write(SCRIPT)
         bz, initrd, _ = rsguest.make_initramfs(extra, os.path.join(work, "initramfs.cpio.gz"), args.cache,
@@ -58,6 +63,9 @@ def main():
             ("sharedcode: 0 failures", any(l.strip().startswith("sharedcode: ") and l.strip().endswith(
                 " checks, 0 failures") for l in body)),
             ("sharedcode status 0", any(l.strip() == "sharedcode status 0" for l in body)),
+            ("stackfault: 0 failures", any(l.strip().startswith("stackfault: ") and l.strip().endswith(
+                " checks, 0 failures") for l in body)),
+            ("stackfault status 0", any(l.strip() == "stackfault status 0" for l in body)),
             ("100 fork+exec", any(l.strip() == "forks done 100" for l in body)),
         ]
         stale = [l for l in err if l.startswith("shadow verify")]
