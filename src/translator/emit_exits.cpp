@@ -113,7 +113,7 @@ void Emitter::jtable_jump_in_r8_mode(bool kernel) {
   a.jmp(cold);
   a.bind(hit);
   a.mov(x86::rcx, x86::r10);
-  a.jmp(x86::qword_ptr(t, x86::r11, 3, int32_t(offsetof(JTable, code[0]))));
+  a.jmp(x86::qword_ptr(t, x86::r11, 3, int32_t(offsetof(JTable::Way, code))));
   cold_.push_back({cold, kernel});
 }
 
@@ -123,13 +123,14 @@ void Emitter::jtable_probe(bool kernel, int way) {
   const x86::Gp t = kernel ? x86::r14 : x86::r12;
   if (way == 0) {
     if (kernel) a.mov(x86::r14, cpu_field(offsetof(CpuState, kjtable), 8));
-    a.movzx(x86::r11d, x86::r9w);  // the bucket
+    a.movzx(x86::r11d, x86::r9w);  // the bucket, times 4: a bucket is 32 bytes
+    a.lea(x86::r11, x86::ptr(0, x86::r11, 2));
     a.lea(x86::r8, x86::ptr(x86::r8, x86::r9));
     // RCX is borrowed for JRCXZ and kept in R10 with MOVs (an XCHG of registers is 3 uops
     // on Intel, a MOV none with move elimination).
     a.mov(x86::r10, x86::rcx);
   }
-  a.mov(x86::rcx, x86::qword_ptr(t, x86::r11, 3, int32_t(offsetof(JTable, neg_key) + size_t(way) * sizeof(JTable::neg_key[0]))));
+  a.mov(x86::rcx, x86::qword_ptr(t, x86::r11, 3, int32_t(size_t(way) * sizeof(JTable::Way))));
   a.lea(x86::rcx, x86::ptr(x86::rcx, x86::r8));
 }
 
@@ -146,7 +147,7 @@ void Emitter::emit_cold_lookups() {
     a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
     a.bind(hit);
     a.mov(x86::rcx, x86::r10);
-    a.jmp(x86::qword_ptr(t, x86::r11, 3, int32_t(offsetof(JTable, code[1]))));
+    a.jmp(x86::qword_ptr(t, x86::r11, 3, int32_t(sizeof(JTable::Way) + offsetof(JTable::Way, code))));
   }
 }
 
