@@ -118,6 +118,16 @@ struct Outcome {
   size_t mapped;
 };
 
+// The end of a guest that counts its checks in EBX: exits 0x21 when all passed, else
+// with EBX (the number of the failed check) from `bad`.
+void exit_passed_or_step(x86::Assembler& a, Label bad) {
+  a.mov(x86::eax, 0x21);
+  test::exit_with_eax(a);
+  a.bind(bad);
+  a.mov(x86::eax, x86::ebx);
+  test::exit_with_eax(a);
+}
+
 // Fill-around (Shadow::fill_around): linear pages kLinear + i (i < 16) map pool pages
 // i, physically contiguous, writable, with A and D set, except: page 2 with D clear,
 // page 5 with A clear, page 7 not present, page 12 onto pool page 20 (not contiguous). Page i holds 0x1000 + i (page
@@ -161,11 +171,7 @@ std::vector<uint8_t> fill_around_guest() {
     a.inc(x86::ebx);
     a.test(x86::dword_ptr(kTable + 2 * 4), 0x40);  // D of page 2
     a.jz(bad);
-    a.mov(x86::eax, 0x21);
-    test::exit_with_eax(a);
-    a.bind(bad);
-    a.mov(x86::eax, x86::ebx);
-    test::exit_with_eax(a);
+    exit_passed_or_step(a, bad);
   });
 }
 
@@ -201,11 +207,7 @@ std::vector<uint8_t> transient_guest() {
     a.inc(x86::ebx);
     a.cmp(x86::dword_ptr(kLinear + 4096), 0x1001);
     a.jne(bad);
-    a.mov(x86::eax, 0x21);
-    test::exit_with_eax(a);
-    a.bind(bad);
-    a.mov(x86::eax, x86::ebx);
-    test::exit_with_eax(a);
+    exit_passed_or_step(a, bad);
   });
 }
 

@@ -28,15 +28,8 @@
 #include <unistd.h>
 
 #define PAGE 4096
-static int checks, failures;
-
-static void check(int ok, const char* what, unsigned long got, unsigned long want) {
-  checks++;
-  if (!ok) {
-    failures++;
-    printf("sharedcode: FAIL %s: got %#lx, want %#lx\n", what, got, want);
-  }
-}
+#define CHECK_PROG "sharedcode"
+#include "check.h"
 
 typedef uint32_t (*fn)(void);
 

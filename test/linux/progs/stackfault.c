@@ -16,15 +16,8 @@
 #include <ucontext.h>
 
 #define PAGE 4096
-static int checks, failures;
-
-static void check(int ok, const char* what, unsigned long got, unsigned long want) {
-  checks++;
-  if (!ok) {
-    failures++;
-    printf("stackfault: FAIL %s: got %#lx, want %#lx\n", what, got, want);
-  }
-}
+#define CHECK_PROG "stackfault"
+#include "check.h"
 
 uint32_t push_run(uint32_t top);
 void pop_run(uint32_t sp, uint32_t out[5]);
