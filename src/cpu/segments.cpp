@@ -62,7 +62,7 @@ namespace {
 // Makes the descriptor-cache entry for a DS/ES/FS/GS load that succeeded, so that
 // translated code repeats it inline while the GDT entry stays the same (raw is the
 // entry with its accessed bit set, as the load left it).
-void fill_seg_cache(GuestEnv& env, CpuState& cpu, int s, uint16_t sel, uint64_t raw) {
+void fill_seg_cache(GuestEnv& env, CpuState& cpu, int s, uint16_t sel, uint64_t raw, const Segment& loaded) {
   if (s == SS || s == CS || (sel & 4) || !(cpu.cr0 & 1)) return;
   SegLoadEntry& e = cpu.seg_cache[(sel >> 3) % kSegCacheEntries];
   const uint64_t* desc = &cpu.zero_desc;
@@ -76,7 +76,7 @@ void fill_seg_cache(GuestEnv& env, CpuState& cpu, int s, uint16_t sel, uint64_t 
   }
   e.desc = desc;
   e.raw = raw;
-  e.seg = cpu.seg[s];
+  e.seg = loaded;
   e.key = sel | uint32_t(cpu.cpl) << 16 | kSegKeyValid;
 }
 
@@ -184,6 +184,14 @@ uint32_t descriptor_query(Ctx& c) {
       valid = valid && !seg_is_code(d) && (d.attr & 2);
     }
   }
+  // Translated VERW answers from the DS-load cache (translator/emit_segment.cpp): enter
+  // the selector when a DS load of it would succeed now without writing the accessed bit.
+  if (verify && (sel & ~3u) != 0 && (raw & (1ull << 40))) {
+    const bool readable = !seg_is_system(d) && (!seg_is_code(d) || (d.attr & 2));
+    const bool conforming = seg_is_code(d) && (d.attr & 4);
+    if (readable && seg_present(d) && (conforming || (seg_dpl(d) >= cpu.cpl && seg_dpl(d) >= (sel & 3))))
+      fill_seg_cache(c.env, cpu, DS, sel, raw, d);
+  }
   if (!valid) {
     cpu.rflags &= ~uint64_t(FL_ZF);
     return 0;
@@ -213,7 +221,7 @@ uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
     if (s == SS) return raise(c, kGP, 0, "null selector loaded into SS");
     cpu.seg[s] = Segment{};
     cpu.seg[s].sel = sel;
-    fill_seg_cache(c.env, cpu, s, sel, 0);
+    fill_seg_cache(c.env, cpu, s, sel, 0, cpu.seg[s]);
     return 0;
   }
   uint64_t raw;
@@ -237,7 +245,7 @@ uint32_t load_data_segment(Ctx& c, int s, uint16_t sel) {
   if (!(raw & (1ull << 40))) write_descriptor(c.env, cpu, sel, raw | (1ull << 40));
   cpu.seg[s] = d;
   c.env.segments_changed();
-  fill_seg_cache(c.env, cpu, s, sel, raw | (1ull << 40));
+  fill_seg_cache(c.env, cpu, s, sel, raw | (1ull << 40), cpu.seg[s]);
   return 0;
 }
 

@@ -123,6 +123,7 @@ bool emit_system(Emitter& e, const Insn& in) {
   }
   if (emit_read_cr(e, in)) return false;
   if (emit_read_sreg(e, in)) return false;
+  if (emit_verw(e, in)) return false;
   if (emit_load_sreg(e, in)) return true;
   emit_fast_call(e, in);  // SYSENTER/SYSEXIT inline; the helper below is its slow path
   bool ea = in.mem_operand() != nullptr && in.z.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&

@@ -211,6 +211,7 @@ bool emit_pc_thunk_call(Emitter& e, const Insn& in);
 // MOV/POP to DS, ES, FS or GS through the descriptor cache (false: not handled here).
 bool emit_load_sreg(Emitter& e, const Insn& in);
 bool emit_read_sreg(Emitter& e, const Insn& in);  // MOV reg, Sreg; false: not that form
+bool emit_verw(Emitter& e, const Insn& in);       // false: not VERW, or not inline here
 // An instruction known to touch device memory: a direct call to the device.
 bool emit_mmio(Emitter& e, const Insn& in);
 // Whether the family handles this mnemonic (checked in this order, else IDENT).
