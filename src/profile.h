@@ -15,6 +15,10 @@
 namespace rs {
 
 class Translator;
+struct TranslatorStats;
+
+// The --stats line of translation cost per block by phase, in ns (ms_per_tick: the TSC).
+std::string translate_phases_line(const TranslatorStats& t, double ms_per_tick);
 
 struct Profile {
   struct Counter {

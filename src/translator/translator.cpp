@@ -180,7 +180,9 @@ Block* Translator::translate(uint32_t eip, bool single) {
     stats.host_bytes += b->size;
     stats.translate_ns +=
         uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
-    stats.total_ticks += __rdtsc() - tsc0;
+    const uint64_t ticks = __rdtsc() - tsc0;
+    stats.total_ticks += ticks;
+    if (time_phases_) stats.phase_total_ticks += ticks;
     return b;
   }
 }
