@@ -403,7 +403,7 @@ TEST_CASE("MOV from CR0, CR2, CR3 and CR4 at CPL 0 reads what was written", "[tr
   CHECK(r.status == (0x2A << 1 | 1));
 }
 
-TEST_CASE("--stats: a block's setup time comes from the blocks whose phases were timed", "[translator][stats]") {
+TEST_CASE("the --stats line: a block's setup time comes from the blocks whose phases were timed", "[translator][stats]") {
   // 32 blocks at 1000 ticks each on average; the two timed ones took 3000 each, of
   // which 2400 in the four phases: setup is 600, not 1000 - 2400.
   rs::TranslatorStats t;
