@@ -59,9 +59,10 @@ void write_descriptor(GuestEnv& env, const CpuState& cpu, uint16_t sel, uint64_t
 
 namespace {
 
-// Makes the descriptor-cache entry for a DS/ES/FS/GS load that succeeded, so that
-// translated code repeats it inline while the GDT entry stays the same (raw is the
-// entry with its accessed bit set, as the load left it).
+// Makes the descriptor-cache entry for a DS/ES/FS/GS load that succeeded (or, from
+// VERR/VERW, one that would succeed now), so that translated code repeats it inline while
+// the GDT entry stays the same (raw is the entry with its accessed bit set, as the load
+// left it; `loaded` is what the load puts in the segment register).
 void fill_seg_cache(GuestEnv& env, CpuState& cpu, int s, uint16_t sel, uint64_t raw, const Segment& loaded) {
   if (s == SS || s == CS || (sel & 4) || !(cpu.cr0 & 1)) return;
   SegLoadEntry& e = cpu.seg_cache[(sel >> 3) % kSegCacheEntries];
