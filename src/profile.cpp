@@ -145,15 +145,15 @@ std::string translate_phases_line(const TranslatorStats& t, double ms_per_tick) 
   const double total = double(t.total_ticks) * per, decode = double(t.decode_ticks) * sampled,
                emit = double(t.emit_ticks) * sampled, assemble = double(t.assemble_ticks) * sampled,
                books = double(t.bookkeeping_ticks) * sampled;
-  char buf[256];
+  char buf[320];
   std::snprintf(buf, sizeof buf,
                 "ringshift translation per block (ns): total=%.0f decode=%.0f emit=%.0f assemble=%.0f "
-                "bookkeeping=%.0f setup=%.0f (%.1f guest insns a block)\n",
+                "bookkeeping=%.0f setup=%.0f (%.1f guest insns a block, %.1f of them decoded without Zydis)\n",
                 total, decode, emit, assemble, books,
                 // (from the sampled blocks alone: against the mean of all blocks the remainder
                 // went negative when the sample ran slower than the rest)
                 double(t.phase_total_ticks) * sampled - decode - emit - assemble - books,
-                double(t.guest_insns) / double(t.blocks));
+                double(t.guest_insns) / double(t.blocks), double(t.fast_decodes) / double(t.blocks));
   return buf;
 }
 

@@ -171,10 +171,22 @@ void Emitter::ident(const Insn& in) {
     gs_restore();
     return;
   }
+  uint8_t out[24];
+  const unsigned n = ident_plain_bytes(in, out);
+  const int seg = rebased_seg(in, blk.mode);
+  if (seg >= 0 && ident_rebased(in, seg)) return;
+  seg_enter(in);
+  a.embed(out, n);
+  seg_leave(in);
+}
+
+// The bytes ident() runs for a 32-bit-addressed instruction: GS (the window) and 67
+// on a memory operand, the host's prefixes, [disp32] in its SIB form. decode_ident's
+// ident_host_bytes makes the same from its own decode (test_ident_decoder.cpp).
+unsigned Emitter::ident_plain_bytes(const Insn& in, uint8_t* out) {
   const uint8_t* b = in.bytes;
   unsigned k = in.z.raw.prefix_count, len = in.len();
   bool mem = touches_memory(in);
-  uint8_t out[24];
   unsigned n = 0;
   if (mem) {
     out[n++] = 0x65;
@@ -198,11 +210,7 @@ void Emitter::ident(const Insn& in) {
   } else {
     for (unsigned i = op; i < len; ++i) out[n++] = b[i];
   }
-  const int seg = rebased_seg(in, blk.mode);
-  if (seg >= 0 && ident_rebased(in, seg)) return;
-  seg_enter(in);
-  a.embed(out, n);
-  seg_leave(in);
+  return n;
 }
 
 // An operand whose segment has a base (fs:/gs:, DS/ES in a based mode) as [R10 + R11]:

@@ -83,6 +83,8 @@ class Emitter {
   // The guest instruction as host code: its own bytes, prefixed 65 67 when it
   // touches memory, with the absolute [disp32] form turned into its SIB equivalent.
   void ident(const Insn& in);
+  // ident()'s bytes when no segment base is added (out: 24 bytes); returns the count.
+  static unsigned ident_plain_bytes(const Insn& in, uint8_t* out);
   bool ident_rebased(const Insn& in, int seg);
   void rebased_operand(const ZydisDecodedOperand& mem, int seg);  // R10 = segment's window, R11d = offset
   // Legacy prefixes for the host copy (see emitter.cpp); returns the new length.

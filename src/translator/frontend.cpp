@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "cpu/emulate.h"
+#include "decoder/ident_decoder.h"
 #include "error.h"
 #include "translator/emitter.h"
 #include "translator/translator.h"
@@ -81,8 +82,31 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
     e.exit_direct(pc);
     return Body{n + 1, pc, false};
   };
+  // The common integer instructions of flat 32-bit code are copied without Zydis
+  // (decoder/ident_decoder.h): the same bytes ident() makes, at a fraction of the cost.
+  const uint8_t* page = code32 && !single && breakpoints_.empty() &&
+                                (blk.mode & (kModeFlatStack | kModeStack16 | kModeDsBase)) == kModeFlatStack
+                            ? mem_.ptr(f.phys0 & ~(kPageSize - 1), kPageSize)
+                            : nullptr;
   for (;;) {
     if (n == limit || (n > 0 && page_of(pc) != f.page0)) break;
+    if (page) {
+      TscSpan span(stats.decode_ticks, time_phases_);
+      const uint32_t off = (blk.cs_base + pc) & (kPageSize - 1);
+      IdentForm form;
+      if (decode_ident(page + off, kPageSize - off, form) && !is_mmio((f.phys0 & ~(kPageSize - 1)) | off)) {
+        span.stop();
+        TscSpan emit(stats.emit_ticks, time_phases_);
+        e.flush_esp();
+        e.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0, int16_t(e.esp_lag)});
+        uint8_t out[24];
+        e.a.embed(out, ident_host_bytes(page + off, form, out));
+        stats.fast_decodes++;
+        ++n;
+        pc += form.len;
+        continue;
+      }
+    }
     Insn& in = insns.emplace_back();
     if (!fetch_insn(f, pc, code32, in)) {
       if (n > 0) {  // the next block starts there (and reports the fault)

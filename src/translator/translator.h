@@ -196,6 +196,7 @@ struct TranslatorStats {
   // The phases are timed in phase_blocks of the blocks (one in kPhaseSample), the total in all.
   uint64_t decode_ticks = 0, emit_ticks = 0, assemble_ticks = 0, bookkeeping_ticks = 0, total_ticks = 0;
   uint64_t phase_blocks = 0;
+  uint64_t fast_decodes = 0;  // instructions copied after decode_ident, without Zydis
   uint64_t phase_total_ticks = 0;  // total_ticks of the sampled blocks alone: setup is their remainder
   uint64_t indirect_misses = 0, indirect_misses_kernel = 0, direct_lookups = 0, jtable_page_clears = 0;
   // Lookups answered by a shared block translated at another linear address (another
