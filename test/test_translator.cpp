@@ -56,6 +56,38 @@ TEST_CASE("code rewritten between calls runs in its new form", "[translator][smc
   CHECK(r.status == (((5050 >> 4) & 0x7F) << 1 | 1));
 }
 
+TEST_CASE("a one-byte write at either end of an 8-byte word drops the block it changed", "[translator][smc]") {
+  // The replay finds the changed bytes a word at a time from each end of the page: the
+  // byte written is the last of its word in fn_a and the first of its word in fn_b.
+  auto r = run_guest([](x86::Assembler& a) {
+    Label fn_a = a.newLabel(), fn_b = a.newLabel(), done = a.newLabel();
+    a.call(fn_a);  // both translated before the writes
+    a.call(fn_b);
+    a.mov(x86::byte_ptr(fn_a, 4), 1);  // the imm32's high byte: mov eax, 01000000h
+    a.call(fn_a);
+    a.mov(x86::ebx, x86::eax);
+    a.mov(x86::byte_ptr(fn_b, 4), 2);
+    a.call(fn_b);
+    a.shr(x86::ebx, 24);
+    a.shr(x86::eax, 24);
+    a.lea(x86::eax, x86::ptr(x86::eax, x86::ebx, 2));  // 2 + 4 * 1
+    a.jmp(done);
+    a.align(AlignMode::kCode, 64);
+    for (int i = 0; i < 3; ++i) a.nop();
+    a.bind(fn_a);  // 64k + 3: the imm32's high byte at 64k + 7
+    a.mov(x86::eax, 0);
+    a.ret();
+    a.align(AlignMode::kCode, 16);
+    for (int i = 0; i < 4; ++i) a.nop();
+    a.bind(fn_b);  // 16k + 4: the high byte at 16k + 8
+    a.mov(x86::eax, 0);
+    a.ret();
+    a.bind(done);
+    exit_with_eax(a);
+  });
+  CHECK(r.status == (6 << 1 | 1));
+}
+
 TEST_CASE("a helper's store into translated code drops what it changed, and the rest of the page still runs",
           "[translator][smc]") {
   // SIDT (a C++ helper) writes 6 bytes: its limit's high byte lands on the opcode of

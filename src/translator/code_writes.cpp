@@ -18,6 +18,26 @@ namespace rs {
 
 namespace {
 constexpr uint8_t kDataWrites = 4;
+
+// [lo, hi): the bytes where the page now differs from before (lo = page size: none), in
+// 8-byte words from each end. A byte loop over the page cost ~4 us a replay, and a Debian
+// boot replays ~90,000 writes (GRUB's and the BIOS's data beside their code).
+void changed_range(const uint8_t* now, const uint8_t* before, uint32_t& lo, uint32_t& hi) {
+  auto word = [](const uint8_t* p, uint32_t at) {
+    uint64_t w;
+    std::memcpy(&w, p + at, 8);
+    return w;
+  };
+  uint32_t i = 0;
+  while (i < kPageSize && word(now, i) == word(before, i)) i += 8;
+  if (i == kPageSize) return;
+  while (now[i] == before[i]) ++i;
+  lo = i;
+  uint32_t j = kPageSize;
+  while (word(now, j - 8) == word(before, j - 8)) j -= 8;
+  while (now[j - 1] == before[j - 1]) --j;
+  hi = j;
+}
 }  // namespace
 
 void Translator::begin_code_write(uint32_t page) {
@@ -40,14 +60,8 @@ void Translator::end_code_write() {
   if (!write_pending_) return;
   write_pending_ = false;
   const uint32_t page = write_page_;
-  std::array<uint8_t, kPageSize> now;
-  mem_.read(uint64_t(page) << kPageShift, now.data(), kPageSize);
   uint32_t lo = kPageSize, hi = 0;  // the changed bytes: [lo, hi)
-  for (uint32_t i = 0; i < kPageSize; ++i)
-    if (now[i] != write_before_[i]) {
-      lo = std::min(lo, i);
-      hi = i + 1;
-    }
+  changed_range(mem_.ptr(uint64_t(page) << kPageShift, kPageSize), write_before_.data(), lo, hi);
   auto it = by_page_.find(page);
   if (it == by_page_.end()) return;  // flushed meanwhile: nothing to protect
   if (lo < hi) {
