@@ -224,12 +224,14 @@ bool Machine::take_page_fault(uint32_t& error) {
 }
 
 void Machine::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
-  // What flushes global TLB entries empties the kernel's indirect-branch table, a CR3
-  // load only its entries of non-global pages (Translator::kernel_table).
-  if (shadow_->paging_changed(old_cr0, old_cr4))
-    tr_->kernel_jtable_flush();
-  else
-    tr_->kernel_jtable_cr3_load();
+  // A CR3 load drops the kernel's indirect-branch entries of non-global pages, a flush
+  // of global entries checks the others against the page tables, new rules of the walk
+  // empty the table (Translator::kernel_table).
+  switch (shadow_->paging_changed(old_cr0, old_cr4)) {
+    case Shadow::Flush::NonGlobal: tr_->kernel_jtable_cr3_load(); break;
+    case Shadow::Flush::Global: tr_->kernel_jtable_global_flush(); break;
+    case Shadow::Flush::All: tr_->kernel_jtable_flush(); break;
+  }
   cpu().clear_seg_cache();  // GDT entries are found through the page tables
   tr_->select_jtable();
   segments_changed();

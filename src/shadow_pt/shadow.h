@@ -72,9 +72,13 @@ class Shadow {
   Shadow& operator=(const Shadow&) = delete;
 
   // CR0, CR3 or CR4 was written (values already in CpuState): picks the address space,
-  // drops what the change makes stale. True when global translations went too (what a
-  // CR3 load alone keeps: CR0.PG/WP, CR4.PGE/PSE/PAE or EFER changed, or paging is off).
-  bool paging_changed(uint32_t old_cr0, uint32_t old_cr4);
+  // drops what the change makes stale, and says what a TLB would have lost.
+  enum class Flush {
+    NonGlobal,  // a CR3 load: translations of global pages stay
+    Global,     // CR4.PGE changed: global ones go too, under the same rules of the walk
+    All,        // paging went on or off, or CR0.WP, CR4.PSE/PAE or EFER changed the walk
+  };
+  Flush paging_changed(uint32_t old_cr0, uint32_t old_cr4);
   void invlpg(uint32_t linear);
   // Machine reset: everything dropped, paging off.
   void reset();

@@ -297,29 +297,29 @@ void Shadow::activate() {
   apply_pending_prot(s);
 }
 
-bool Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
+Shadow::Flush Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   const bool was = old_cr0 & kCr0PG, now = paging();
   // WP, PSE, PAE and EFER.NXE change what a walk finds: every entry goes.
   const bool rules = ((old_cr0 ^ cpu_.cr0) & kCr0WP) || ((old_cr4 ^ cpu_.cr4) & (kCr4PSE | kCr4PAE)) ||
                      efer_ != cpu_.efer;
   efer_ = cpu_.efer;
-  if (!was && !now) return true;
+  if (!was && !now) return Flush::All;
   if (was && now && !rules) {
     resync(active_);  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
     activate();
     verify("CR3 load");
-    return (old_cr4 ^ cpu_.cr4) & kCr4PGE;
+    return (old_cr4 ^ cpu_.cr4) & kCr4PGE ? Flush::Global : Flush::NonGlobal;
   }
   flush_all();  // paging switched on or off, or the rules of the walk changed
   if (now) {
     if (!was) phys_.map_ram(mem_);  // the physical window idles: drop its code protections
     activate();
-    return true;
+    return Flush::All;
   }
   active_ = kPhysSlot;
   protect_phys_code();
   if (!a20_) apply_a20();
-  return true;
+  return Flush::All;
 }
 
 // Debugging aid (RINGSHIFT_VERIFY_SHADOW=1): after a TLB flush every entry of the

@@ -215,6 +215,9 @@ struct TranslatorStats {
   uint64_t mode_variants = 0;
   // CALLs to a get-PC thunk translated inline (emit_pc_thunk.cpp).
   uint64_t pc_thunk_sites = 0;
+  // Global TLB flushes that checked the kernel table (kernel_jtable_global_flush), and
+  // the pages they found remapped.
+  uint64_t kernel_jtable_checks = 0, kernel_jtable_stale_pages = 0;
   // Guest accesses that found GS on the guard after a host context switch (host/gs_guard.h).
   uint64_t gs_restores = 0;
 };
@@ -269,6 +272,9 @@ class Translator {
   void kernel_jtable_invlpg(uint32_t lpage);
   void kernel_jtable_cr3_load();
   void kernel_jtable_flush();
+  // Global TLB entries were flushed (CR4.PGE toggled) under the same paging rules: the
+  // kernel table keeps the pages that still map the frames their entries were made for.
+  void kernel_jtable_global_flush();
   // The instruction at physical address phys touched device memory: retranslate it
   // with the device path.
   void mark_mmio(uint32_t phys);
@@ -384,6 +390,10 @@ class Translator {
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[kTables];  // see clear_jtable
   std::unordered_set<uint32_t> jt_full_pages_[kTables];  // see remember_page
   std::unordered_set<uint32_t> kernel_local_pages_;  // kernel table pages to forget at a CR3 load
+  // Kernel table pages (and the pages their blocks run into) -> the frame each mapped
+  // when an entry was made: what kernel_jtable_global_flush checks.
+  std::map<uint32_t, uint32_t> kernel_page_frames_;
+  bool kernel_all_local_ = false;  // checked while CR4.PGE was off: a CR3 load drops every entry
   std::vector<uint8_t> kernel_large_ = std::vector<uint8_t>(1024, 0);  // 4 MiB regions with entries from 4 MiB pages
   // Shared blocks within one page, by physical page, as remember_page enters them (no
   // Block is touched: a miss each, for a page's hundred blocks).

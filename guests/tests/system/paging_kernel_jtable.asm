@@ -18,7 +18,10 @@
 ;      4 KiB page of it
 ;   5  a block that runs from global page X into global page X+1: X+1 aimed at
 ;      other code, INVLPG of X+1 only
-;   6  PGE = 0: G (G bit set) aimed at other code, MOV to CR3
+;   7  PGE cleared and set after X+1 and LG were aimed back at their first code
+;      (no INVLPG), and G left as it was
+;   8  N called in A, PGE cleared and set, then MOV CR3 B: N's code of B
+;   6  PGE = 0: G (G bit set) aimed at other code, MOV to CR3 (last: leaves PGE off)
 %define PG_POOL_END 0x00800000          ; 8 .. 16 MiB: 4 MiB frames
 %include "harness.inc"
 %include "system.inc"
@@ -227,6 +230,50 @@ test_main:
         invlpg [X + 0x1000]
         call call_at
         CHECK_EQ '5.X.after_invlpg', eax, 0x000B1234
+
+        ; -------------------------------------------------------------- 7 --
+        ; ringshift checks its table against the page tables at a PGE change
+        ; (Translator::kernel_jtable_global_flush) instead of emptying it.
+        PUTSLN '--- 7: PGE toggled: a block across X, X+1 and a 4 MiB page remapped'
+        mov ecx, X + 0xFFD
+        call call_at
+        CHECK_EQ '7.X.before', eax, 0x000B1234
+        mov ecx, LG + 0x1000
+        call call_at
+        CHECK_EQ '7.LG.before', eax, 0xF2
+        mov esi, X + 0x1000
+        mov eax, [x1a]
+        or eax, PG_RW | PG_P | PG_G
+        call set_both
+        mov eax, [dir_a]
+        mov dword [eax + (LG >> 22) * 4], FRAME1 | PG_PS | PG_G | PG_RW | PG_P
+        mov eax, [dir_b]
+        mov dword [eax + (LG >> 22) * 4], FRAME1 | PG_PS | PG_G | PG_RW | PG_P
+        PG_CR4_CLR CR4_PGE
+        PG_CR4_SET CR4_PGE
+        mov ecx, X + 0xFFD
+        call call_at
+        CHECK_EQ '7.X.after_toggle', eax, 0x000A1234
+        mov ecx, LG + 0x1000
+        call call_at
+        CHECK_EQ '7.LG.after_toggle', eax, 0xF1
+        mov ecx, G
+        call call_at
+        CHECK_EQ '7.G.unchanged', eax, 0x61
+
+        ; -------------------------------------------------------------- 8 --
+        PUTSLN '--- 8: after a PGE toggle, a non-global page still goes at MOV to CR3'
+        mov cr3, ebp
+        mov ecx, N
+        call call_at
+        CHECK_EQ '8.N.in_A', eax, 0x0A
+        PG_CR4_CLR CR4_PGE
+        PG_CR4_SET CR4_PGE
+        call call_at
+        CHECK_EQ '8.N.in_A.after_toggle', eax, 0x0A
+        mov cr3, edi
+        call call_at
+        CHECK_EQ '8.N.in_B', eax, 0x0B
 
         ; -------------------------------------------------------------- 6 --
         PUTSLN '--- 6: PGE = 0, a G page changed, MOV to CR3'
