@@ -120,8 +120,9 @@ void check_limits(const RunOptions& o) {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= o.log_level == l;
   if (!level_ok) throw UsageError("bad --log-level '" + o.log_level + "' (trace, debug, info, warn, error, off)");
-  // Each mapping can split a window's reservation in three: stay under vm.max_map_count.
-  if (o.map_budget < 64 || o.map_budget > 30000)
+  // Each mapping can split a window's reservation: stay under vm.max_map_count (0: not
+  // given, the host's default).
+  if (o.map_budget != 0 && (o.map_budget < 64 || o.map_budget > 30000))
     throw UsageError("--map-budget " + std::to_string(o.map_budget) + " out of range (64 to 30000)");
 }
 
@@ -208,7 +209,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       (",s", po::bool_switch(&gdb_default), "shorthand for --gdb 127.0.0.1:1234")
       ("wait-gdb,S", po::bool_switch(&out.run.wait_gdb), "stop before the first instruction until gdb connects")
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
-       "host page mappings the shadow page tables may hold (64 to 30000, default 24576)")
+       "host page mappings the shadow page tables may hold (64 to 30000; default 24576, less where vm.max_map_count is below 65530)")
       ("display", po::value<std::string>(&display), "-display curses: the VGA text screen and keyboard in the terminal; none: no keys")
       ("nographic", po::bool_switch(&nographic), "-nographic: the serial console on the terminal (the default)");
   out.help_text = usage(run_opts);
@@ -236,6 +237,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   out.cmd = Command::Run;
   out.run.memory = parse_size(memory);
   drives.finish(out.run, parsed, vm);
+  if (vm.count("map-budget") && out.run.map_budget == 0) throw UsageError("--map-budget 0 out of range (64 to 30000)");
   check_limits(out.run);
   set_gdb(out.run, gdb_default && gdb.empty() ? "127.0.0.1:1234" : gdb);
   if (out.run.wait_gdb && !out.run.gdb_port) out.run.gdb_host = "127.0.0.1", out.run.gdb_port = 1234;

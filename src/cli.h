@@ -36,7 +36,7 @@ struct RunOptions {
   bool wait_gdb = false;    // -S: stopped before the first instruction until gdb connects
   bool no_reboot = false;
   bool snapshot = false;  // -snapshot: disk writes to a temporary overlay (block/snapshot_overlay.cpp)
-  uint64_t map_budget = 24576;  // host mappings for shadow page tables (Shadow::kDefaultBudget)
+  uint64_t map_budget = 0;  // host mappings for shadow page tables; 0: Shadow::host_budget()
   // The drives in machine order: IDE by index, then virtio in command-line order, then
   // the floppy. Filled from -hda..-hdd, -cdrom, -fda, --disk, -drive and -device.
   std::vector<DriveOptions> drives;

@@ -142,7 +142,7 @@ int run(const rs::RunOptions& o) {
   cfg.console_in_fd = o.display == "none" ? -1 : 0;
   cfg.text_display = o.display == "curses";
   if (cfg.text_display) cfg.uart_fd = -1;  // COM1's output would garble the screen: discarded, as QEMU's
-  cfg.map_budget = o.map_budget;
+  cfg.map_budget = o.map_budget ? o.map_budget : rs::Shadow::host_budget();
   // Before the machine: its translator refers to the symbols until it is gone.
   std::unique_ptr<rs::SymbolTable> symbols;
   if (!o.symbols.empty()) {

@@ -90,6 +90,7 @@ check "old boot protocol" run --kernel "$tmp/bz_old"
 check "bad log level"     run --kernel "$tmp/junk" --log-level shouty
 check "missing initrd"    run --kernel "$tmp/junk" --initrd "$tmp/nope"
 check "map budget small"  run --kernel "$tmp/junk" --map-budget 10
+check "map budget zero"   run --kernel "$tmp/junk" --map-budget 0
 check "map budget text"   run --kernel "$tmp/junk" --map-budget lots
 check "gdb port range"    run --kernel "$tmp/junk" --gdb 99999
 check "gdb port text"     run --kernel "$tmp/junk" --gdb localhost:gdb

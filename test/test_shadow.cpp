@@ -241,6 +241,20 @@ TEST_CASE("more pages than the mapping budget: eviction, not failure", "[shadow]
   CHECK(o.mapped <= 64);
 }
 
+TEST_CASE("the default map budget keeps the worst case under vm.max_map_count of this host", "[shadow]") {
+  unsigned long max_maps = 65530;
+  if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+    REQUIRE(std::fscanf(f, "%lu", &max_maps) == 1);
+    std::fclose(f);
+  }
+  const size_t b = rs::Shadow::host_budget();
+  CHECK(b <= rs::Shadow::kDefaultBudget);
+  CHECK(b >= 64);
+  // Two VMAs for each mapping and each parked page (16 windows), and room for the rest.
+  if (max_maps >= 20000) CHECK(2 * b + 2 * 16 * 256 + 1024 <= max_maps);
+  if (max_maps >= 65530) CHECK(b == rs::Shadow::kDefaultBudget);
+}
+
 TEST_CASE("with a budget above the working set nothing is evicted", "[shadow]") {
   Outcome o = run_with_budget(2 * kPages + 64);
   INFO(o.reason);

@@ -41,9 +41,11 @@ class Shadow {
   static constexpr int kSlots = 8;          // cached address spaces
   static constexpr int kPhysSlot = kSlots;  // "slot" of the physical window (paging off)
   // Each mapped page may cost two VMAs (it splits its window's reservation), and so may
-  // each parked one (kMaxParked per window): 2 x 24576 + 2 x 18 x 256 + the process's
+  // each parked one (kMaxParked per window): 2 x 24576 + 2 x 16 x 256 + the process's
   // own ~1,000 stay under vm.max_map_count (65530). (Boots measured ~4 pages a VMA.)
   static constexpr size_t kDefaultBudget = 24576;
+  // kDefaultBudget, or less on a host whose vm.max_map_count is below Linux's 65530.
+  static size_t host_budget();
   // A fault in a 4 MiB guest page maps this many of its 4 KiB pages at once (one mmap).
   static constexpr uint32_t kLargeChunk = 16;
   // A fill also maps the pages beside it in an aligned group of this many (fill_around).

@@ -226,6 +226,17 @@ void Shadow::flush_all() {
   std::fill(heat_.begin(), heat_.end(), 0);
 }
 
+size_t Shadow::host_budget() {
+  unsigned long max_maps = 65530;
+  if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+    if (std::fscanf(f, "%lu", &max_maps) != 1) max_maps = 65530;
+    std::fclose(f);
+  }
+  // Two VMAs a mapping and a parked page, 1,024 for the rest of the process.
+  const long room = (long(max_maps) - long(2 * 2 * kSlots * kMaxParked) - 1024) / 2;
+  return size_t(std::clamp<long>(room, 64, long(kDefaultBudget)));
+}
+
 void Shadow::make_room(int w) {
   stats.budget_evictions++;
   int victim = -1;
