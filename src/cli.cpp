@@ -116,13 +116,13 @@ std::string check_display(const std::string& display, bool nographic) {
 }
 
 // --log-level and --map-budget.
-void check_limits(const RunOptions& o) {
+void check_limits(const RunOptions& o, bool budget_given) {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= o.log_level == l;
   if (!level_ok) throw UsageError("bad --log-level '" + o.log_level + "' (trace, debug, info, warn, error, off)");
-  // Each mapping can split a window's reservation: stay under vm.max_map_count (0: not
-  // given, the host's default).
-  if (o.map_budget != 0 && (o.map_budget < 64 || o.map_budget > 30000))
+  // Each mapping can split a window's reservation: stay under vm.max_map_count (not
+  // given: 0, the host's default).
+  if (budget_given && (o.map_budget < 64 || o.map_budget > 30000))
     throw UsageError("--map-budget " + std::to_string(o.map_budget) + " out of range (64 to 30000)");
 }
 
@@ -237,8 +237,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
   out.cmd = Command::Run;
   out.run.memory = parse_size(memory);
   drives.finish(out.run, parsed, vm);
-  if (vm.count("map-budget") && out.run.map_budget == 0) throw UsageError("--map-budget 0 out of range (64 to 30000)");
-  check_limits(out.run);
+  check_limits(out.run, vm.count("map-budget") != 0);
   set_gdb(out.run, gdb_default && gdb.empty() ? "127.0.0.1:1234" : gdb);
   if (out.run.wait_gdb && !out.run.gdb_port) out.run.gdb_host = "127.0.0.1", out.run.gdb_port = 1234;
   if (!display.empty()) out.run.display = check_display(display, nographic);

@@ -181,7 +181,11 @@ void Translator::kernel_jtable_global_flush() {
   stats.kernel_jtable_checks++;
   uint32_t large_first = 1, large_end = 0, large_frame = 0;  // the last large page walked: [first, end)
   bool large_global = false;
-  std::vector<uint32_t> stale, local;
+  // Which pages a CR3 load drops is rebuilt as the page tables say now. With CR4.PGE
+  // off, all (Linux clears it only to set it again at once: no list is made for that).
+  kernel_local_pages_.clear();
+  kernel_all_local_ = !(cpu_.cr4 & 0x80);  // CR4.PGE
+  std::vector<uint32_t> stale;
   for (const auto& [p, frame] : kernel_page_frames_) {
     uint32_t now;
     bool global;
@@ -206,19 +210,11 @@ void Translator::kernel_jtable_global_flush() {
     }
     if (now != frame) {
       stale.push_back(p);
-    } else if (!global) {  // still there, but a CR3 load drops it (and the page before)
-      local.push_back(p);
-    }
-  }
-  // Which pages a CR3 load drops, as the page tables say now. With CR4.PGE off, all
-  // (Linux clears it only to set it again at once: no list is made for that).
-  kernel_local_pages_.clear();
-  kernel_all_local_ = !(cpu_.cr4 & 0x80);  // CR4.PGE
-  if (!kernel_all_local_)
-    for (uint32_t p : local) {
+    } else if (!global && !kernel_all_local_) {  // still there, but a CR3 load drops it (and the page before)
       kernel_local_pages_.insert(p);
       kernel_local_pages_.insert(p - 1);
     }
+  }
   for (uint32_t p : stale) {
     clear_jtable(kKernelTable, p);
     kernel_page_frames_.erase(p);
