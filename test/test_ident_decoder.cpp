@@ -130,3 +130,82 @@ TEST_CASE("decode_ident takes the common forms and leaves the rest to Zydis", "[
   CHECK_FALSE(takes({0x0F, 0x31}, 2));                       // rdtsc
   CHECK_FALSE(takes({0x66, 0x0F, 0xC8}, 3));                 // bswap ax (undefined)
 }
+
+// decode_flow against Zydis: every form it accepts is the branch, call, return, push or
+// pop Zydis finds there, with the same length, target, register or immediate; all the
+// forms it is meant to take are taken; none is taken when cut short.
+TEST_CASE("decode_flow agrees with Zydis on branches, calls, returns, pushes and pops", "[decoder]") {
+  rs::Decoder d;
+  rs::Insn in;
+  std::mt19937 rng(7);
+  static const ZydisMnemonic kJcc[16] = {
+      ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB, ZYDIS_MNEMONIC_JNB,   ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ,
+      ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE, ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP, ZYDIS_MNEMONIC_JNP,
+      ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE};
+  int accepted = 0;
+  for (int two = 0; two < 2; ++two) {
+    for (int b = 0; b < 256; ++b) {
+      bool taken = false;
+      for (int trial = 0; trial < 8; ++trial) {
+        uint8_t p[16];
+        for (auto& x : p) x = uint8_t(rng());
+        if (two) {
+          p[0] = 0x0F;
+          p[1] = uint8_t(b);
+        } else {
+          p[0] = uint8_t(b);
+        }
+        rs::FlowForm f;
+        if (!rs::decode_flow(p, sizeof p, f)) continue;
+        taken = true;
+        INFO("bytes " << int(p[0]) << " " << int(p[1]));
+        REQUIRE(d.decode(p, sizeof p, 0x1000, true, in));
+        REQUIRE(in.len() == f.len);
+        REQUIRE(in.z.operand_width == 32);
+        const uint32_t target = 0x1000 + f.len + uint32_t(f.value);
+        auto zydis_target = [&] { return in.next() + uint32_t(int32_t(in.ops[0].imm.value.s)); };
+        switch (f.kind) {
+          case rs::FlowForm::kJcc:
+            REQUIRE(in.mn() == kJcc[f.arg]);
+            REQUIRE(zydis_target() == target);
+            break;
+          case rs::FlowForm::kJmp:
+          case rs::FlowForm::kCall:
+            REQUIRE(in.mn() == (f.kind == rs::FlowForm::kJmp ? ZYDIS_MNEMONIC_JMP : ZYDIS_MNEMONIC_CALL));
+            REQUIRE(in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE);
+            REQUIRE(zydis_target() == target);
+            break;
+          case rs::FlowForm::kRet:
+            REQUIRE(in.mn() == ZYDIS_MNEMONIC_RET);
+            REQUIRE(in.z.meta.branch_type != ZYDIS_BRANCH_TYPE_FAR);
+            REQUIRE(uint32_t(f.value) == (in.z.operand_count_visible ? uint32_t(in.ops[0].imm.value.u & 0xFFFF) : 0u));
+            break;
+          case rs::FlowForm::kPush:
+          case rs::FlowForm::kPop:
+            REQUIRE(in.mn() == (f.kind == rs::FlowForm::kPush ? ZYDIS_MNEMONIC_PUSH : ZYDIS_MNEMONIC_POP));
+            REQUIRE(in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER);
+            REQUIRE(rs::gpr_index(in.ops[0].reg.value) == f.arg);
+            REQUIRE(f.arg != 4);  // ESP: the emitters' special cases
+            break;
+          case rs::FlowForm::kPushImm:
+            REQUIRE(in.mn() == ZYDIS_MNEMONIC_PUSH);
+            REQUIRE(in.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE);
+            REQUIRE(int32_t(in.ops[0].imm.value.s) == f.value);
+            break;
+        }
+        for (unsigned cut = 0; cut < f.len; ++cut) REQUIRE_FALSE(rs::decode_flow(p, cut, f));
+      }
+      accepted += taken;
+    }
+  }
+  // 70-7F, 0F 80-8F, EB E9 E8 C3 C2 6A 68, 50-57 and 58-5F but ESP's.
+  REQUIRE(accepted == 16 + 16 + 7 + 7 + 7);
+  // Prefixed forms are Zydis's.
+  for (uint8_t prefix : {0x66, 0x67, 0xF2, 0xF3, 0x2E, 0x3E, 0x26, 0x64, 0x65, 0x36, 0xF0}) {
+    for (uint8_t op : {0x74, 0xEB, 0xE9, 0xE8, 0xC3, 0xC2, 0x50, 0x58, 0x6A, 0x68}) {
+      const uint8_t p[8] = {prefix, op, 1, 2, 3, 4, 5, 6};
+      rs::FlowForm f;
+      REQUIRE_FALSE(rs::decode_flow(p, sizeof p, f));
+    }
+  }
+}

@@ -148,4 +148,35 @@ unsigned ident_host_bytes(const uint8_t* p, const IdentForm& f, uint8_t* out) {
   return n;
 }
 
+bool decode_flow(const uint8_t* p, size_t avail, FlowForm& out) {
+  if (avail == 0) return false;
+  auto s8 = [p](int at) { return int32_t(int8_t(p[at])); };
+  auto s32 = [p](int at) {
+    uint32_t v = 0;
+    for (int k = 3; k >= 0; --k) v = (v << 8) | p[at + k];
+    return int32_t(v);
+  };
+  auto form = [&](FlowForm::Kind kind, unsigned len, uint8_t arg, int32_t value) {
+    out = FlowForm{kind, uint8_t(len), arg, value};
+    return len <= avail;
+  };
+  const uint8_t op = p[0];
+  if (op >= 0x70 && op <= 0x7F) return avail >= 2 && form(FlowForm::kJcc, 2, op & 0x0F, s8(1));
+  if (op >= 0x50 && op <= 0x57 && op != 0x54) return form(FlowForm::kPush, 1, op & 7, 0);
+  if (op >= 0x58 && op <= 0x5F && op != 0x5C) return form(FlowForm::kPop, 1, op & 7, 0);
+  switch (op) {
+    case 0x0F:
+      if (avail < 6 || p[1] < 0x80 || p[1] > 0x8F) return false;
+      return form(FlowForm::kJcc, 6, p[1] & 0x0F, s32(2));
+    case 0xEB: return avail >= 2 && form(FlowForm::kJmp, 2, 0, s8(1));
+    case 0xE9: return avail >= 5 && form(FlowForm::kJmp, 5, 0, s32(1));
+    case 0xE8: return avail >= 5 && form(FlowForm::kCall, 5, 0, s32(1));
+    case 0xC3: return form(FlowForm::kRet, 1, 0, 0);
+    case 0xC2: return avail >= 3 && form(FlowForm::kRet, 3, 0, int32_t(p[1] | (p[2] << 8)));
+    case 0x6A: return avail >= 2 && form(FlowForm::kPushImm, 2, 0, s8(1));
+    case 0x68: return avail >= 5 && form(FlowForm::kPushImm, 5, 0, s32(1));
+    default: return false;
+  }
+}
+
 }  // namespace rs

@@ -30,4 +30,18 @@ bool decode_ident(const uint8_t* p, size_t avail, IdentForm& out);
 // out has room for 24 bytes. Returns the count.
 unsigned ident_host_bytes(const uint8_t* p, const IdentForm& f, uint8_t* out);
 
+// The control transfers that end most blocks and the register pushes and pops around
+// calls, in 32-bit code without prefixes: Jcc rel8/rel32, JMP rel8/rel32, CALL rel32,
+// RET, RET imm16, PUSH/POP r32 (not ESP), PUSH imm8/imm32. The translator rewrites
+// these (emit_control.cpp, emit_stack.cpp); it needs only what is decoded here.
+struct FlowForm {
+  enum Kind : uint8_t { kJcc, kJmp, kCall, kRet, kPush, kPop, kPushImm };
+  Kind kind = kJmp;
+  uint8_t len = 0;
+  uint8_t arg = 0;     // kJcc: the condition (low nibble of the opcode); kPush/kPop: the register
+  int32_t value = 0;   // the displacement of a branch, RET's imm16, the pushed immediate
+};
+
+bool decode_flow(const uint8_t* p, size_t avail, FlowForm& out);
+
 }  // namespace rs

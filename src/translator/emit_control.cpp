@@ -28,17 +28,29 @@ uint8_t condition_code(const Insn& in) {
   return uint8_t(in.bytes[in.z.raw.prefix_count + (in.bytes[in.z.raw.prefix_count] == 0x0F ? 1 : 0)] & 0x0F);
 }
 
-void push_return(Emitter& e, const Insn& in) {
-  int bytes = in.z.operand_width / 8;
-  uint32_t ret = in.next() & (bytes == 2 ? 0xFFFF : 0xFFFFFFFF);
+void push_return(Emitter& e, uint32_t next, int bytes) {
+  uint32_t ret = next & (bytes == 2 ? 0xFFFF : 0xFFFFFFFF);
   Emitter::Stack st(e);
   if (e.blk.shared) {  // flat: at() leaves R11 alone
-    e.eip_to(x86::r11d, in.next());
+    e.eip_to(x86::r11d, next);
     e.a.mov(st.at(-bytes, uint32_t(bytes)), bytes == 2 ? x86::Gp(x86::r11w) : x86::Gp(x86::r11d));
   } else {
     e.a.mov(st.at(-bytes, uint32_t(bytes)), Imm(ret));
   }
   st.adjust(-bytes);
+}
+
+void push_return(Emitter& e, const Insn& in) { push_return(e, in.next(), in.z.operand_width / 8); }
+
+// RET [imm16]: the return address, then ESP past it and the arguments.
+void near_return(Emitter& e, int bytes, int32_t extra) {
+  Emitter::Stack st(e);
+  if (bytes == 2)
+    e.a.movzx(x86::r9d, st.at(0, 2));
+  else
+    e.a.mov(x86::r9d, st.at(0, 4));
+  st.adjust(bytes + extra);
+  e.exit_indirect();
 }
 
 }  // namespace
@@ -93,18 +105,9 @@ bool emit_control(Emitter& e, const Insn& in) {
         e.exit_indirect();
       }
       return true;
-    case ZYDIS_MNEMONIC_RET: {
-      int bytes = in.z.operand_width / 8;
-      int32_t extra = in.z.operand_count_visible ? int32_t(in.ops[0].imm.value.u & 0xFFFF) : 0;
-      Emitter::Stack st(e);
-      if (bytes == 2)
-        e.a.movzx(x86::r9d, st.at(0, 2));
-      else
-        e.a.mov(x86::r9d, st.at(0, 4));
-      st.adjust(bytes + extra);
-      e.exit_indirect();
+    case ZYDIS_MNEMONIC_RET:
+      near_return(e, in.z.operand_width / 8, in.z.operand_count_visible ? int32_t(in.ops[0].imm.value.u & 0xFFFF) : 0);
       return true;
-    }
     case ZYDIS_MNEMONIC_JECXZ:
     case ZYDIS_MNEMONIC_JCXZ:
     case ZYDIS_MNEMONIC_LOOP:
@@ -121,6 +124,29 @@ bool emit_control(Emitter& e, const Insn& in) {
     default:
       e.jcc_direct(condition_code(in), branch_target(in), in.next());
       return true;
+  }
+}
+
+bool emit_flow(Emitter& e, const FlowForm& f, uint32_t eip) {
+  const uint32_t next = eip + f.len, target = next + uint32_t(f.value);
+  switch (f.kind) {
+    case FlowForm::kJcc:
+      e.jcc_direct(f.arg, target, next);
+      return true;
+    case FlowForm::kJmp:
+      e.exit_direct(target);
+      return true;
+    case FlowForm::kCall:
+      if (emit_pc_thunk_call(e, next, target)) return false;  // the block goes on after it
+      push_return(e, next, 4);
+      e.exit_direct(target);
+      return true;
+    case FlowForm::kRet:
+      near_return(e, 4, f.value);
+      return true;
+    default:
+      emit_push_pop(e, f);
+      return false;
   }
 }
 

@@ -35,9 +35,12 @@ bool thunk_register(const uint8_t b[4], int& reg) {
 bool emit_pc_thunk_call(Emitter& e, const Insn& in) {
   // Shared blocks only: user code in flat, paged modes, cached, with no debugger
   // breakpoints (a breakpoint on the thunk must stop there).
-  if (!e.blk.shared || !e.blk.cached || in.z.operand_width != 32 || in.ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
-    return false;
-  const uint32_t target = in.next() + uint32_t(int32_t(in.ops[0].imm.value.s));
+  if (in.z.operand_width != 32 || in.ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE) return false;
+  return emit_pc_thunk_call(e, in.next(), in.next() + uint32_t(int32_t(in.ops[0].imm.value.s)));
+}
+
+bool emit_pc_thunk_call(Emitter& e, uint32_t next, uint32_t target) {
+  if (!e.blk.shared || !e.blk.cached) return false;
   if ((target & (kPageSize - 1)) > kPageSize - 4) return false;  // the thunk would run into the next page
   uint8_t bytes[4];
   int reg = 0;
@@ -50,7 +53,7 @@ bool emit_pc_thunk_call(Emitter& e, const Insn& in) {
   Label slow = a.newLabel(), found = a.newLabel();
   Emitter::Stack st(e);
   // The push, as the CALL makes it (and faults on it) whichever way it goes on.
-  e.eip_to(x86::r11d, in.next());
+  e.eip_to(x86::r11d, next);
   a.mov(st.at(-4, 4), x86::r11d);
   // Is the target code of this address space, in this mode?
   e.eip_to(x86::r9d, target);
@@ -67,7 +70,7 @@ bool emit_pc_thunk_call(Emitter& e, const Insn& in) {
   e.exit_direct(target);
   a.bind(found);
   a.mov(x86::rcx, x86::r11);
-  e.eip_to(x86::gpd(uint32_t(reg)), in.next());
+  e.eip_to(x86::gpd(uint32_t(reg)), next);
   return true;
 }
 

@@ -291,4 +291,23 @@ bool emit_stack(Emitter& e, const Insn& in) {
   return false;
 }
 
+// PUSH r32, POP r32 (not ESP), PUSH imm on a flat 32-bit stack (decode_flow's forms):
+// as emit_push and emit_pop make them there, ESP moved later (esp_lag).
+void emit_push_pop(Emitter& e, const FlowForm& f) {
+  switch (f.kind) {
+    case FlowForm::kPush:
+      e.a.mov(top(e, -4, 4), gp32(f.arg));
+      Emitter::Stack(e).defer(-4);
+      break;
+    case FlowForm::kPushImm:
+      e.a.mov(top(e, -4, 4), Imm(int64_t(f.value)));
+      Emitter::Stack(e).defer(-4);
+      break;
+    default:  // kPop
+      e.a.mov(gp32(f.arg), top(e, 0, 4));
+      Emitter::Stack(e).defer(4);
+      break;
+  }
+}
+
 }  // namespace rs

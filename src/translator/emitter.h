@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cpu/helpers.h"
+#include "decoder/ident_decoder.h"
 #include "translator/translator.h"
 
 namespace rs {
@@ -210,6 +211,11 @@ bool emit_system(Emitter& e, const Insn& in);
 bool emit_fast_call(Emitter& e, const Insn& in);
 // CALL to a get-PC thunk (mov reg, [esp]; ret) done inline; false: not one.
 bool emit_pc_thunk_call(Emitter& e, const Insn& in);
+bool emit_pc_thunk_call(Emitter& e, uint32_t next, uint32_t target);  // a 32-bit CALL rel32
+// The forms decode_flow finds, in a flat 32-bit mode, as emit_control and emit_stack
+// make them from a Zydis decode (frontend.cpp): true when the instruction ends the block.
+bool emit_flow(Emitter& e, const FlowForm& f, uint32_t eip);
+void emit_push_pop(Emitter& e, const FlowForm& f);
 // MOV/POP to DS, ES, FS or GS through the descriptor cache (false: not handled here).
 bool emit_load_sreg(Emitter& e, const Insn& in);
 bool emit_read_sreg(Emitter& e, const Insn& in);  // MOV reg, Sreg; false: not that form
