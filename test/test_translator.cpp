@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "error.h"
@@ -450,4 +451,74 @@ TEST_CASE("the --stats line: a block's setup time comes from the blocks whose ph
   t.bookkeeping_ticks = 400;
   const std::string line = rs::translate_phases_line(t, 1e-6);  // 1 ns a tick
   CHECK(line.find("total=1000 decode=1000 emit=800 assemble=400 bookkeeping=200 setup=600 ") != std::string::npos);
+}
+
+TEST_CASE("blocks decoded without Zydis are the blocks the Zydis path makes", "[translator][decoder]") {
+  // Each row is a block: copied instructions (decode_ident), pushes and pops, and each
+  // kind of ending decode_flow takes. With a debugger breakpoint set (anywhere), the
+  // translator decodes everything with Zydis; the host code and the fault map must not
+  // differ.
+  static const std::vector<std::vector<uint8_t>> kBlocks = {
+      {0x50, 0x53, 0x6A, 0x05, 0x68, 0x78, 0x56, 0x34, 0x12, 0x59, 0x5A, 0x5E, 0x5F, 0x55, 0x5D, 0x74, 0x10},  // ... jz rel8
+      {0x01, 0xD8, 0x8B, 0x43, 0x04, 0x0F, 0x85, 0x00, 0x01, 0x00, 0x00},  // add, mov [ebx+4], jnz rel32
+      {0x53, 0xEB, 0x20},                                                  // push ebx; jmp rel8
+      {0x56, 0x57, 0xE9, 0x00, 0x02, 0x00, 0x00},                          // push esi; push edi; jmp rel32
+      {0x6A, 0xFF, 0xE8, 0x00, 0x03, 0x00, 0x00},                          // push -1; call rel32
+      {0x5B, 0xC3},                                                        // pop ebx; ret
+      {0x58, 0xC2, 0x08, 0x00},                                            // pop eax; ret 8
+      {0x7E, 0x80},                                                        // jle back
+  };
+  std::vector<uint32_t> at;
+  auto image = test::multiboot_elf(test::assemble32([&](x86::Assembler& a) {
+    a.mov(x86::eax, 0);
+    exit_with_eax(a);
+    for (const auto& bytes : kBlocks) {
+      a.align(AlignMode::kCode, 64);
+      at.push_back(test::kLoad + test::kCodeOffset + uint32_t(a.offset()));
+      a.embed(bytes.data(), bytes.size());
+      a.int3();
+    }
+  }));
+  auto r = test::run_image(image, 16ull << 20, [&](rs::Machine& m) {
+    rs::Translator& t = m.translator();
+    struct Made {
+      std::vector<uint8_t> code;
+      std::vector<rs::InsnRecord> map;
+    };
+    auto translate_all = [&] {
+      std::vector<Made> out;
+      for (uint32_t eip : at) {
+        rs::Block* b = t.translate(eip);
+        REQUIRE(b);
+        std::vector<uint8_t> code(b->code, b->code + b->size);
+        // The exit stubs name their ExitSite (a heap address): blanked.
+        for (const auto& site : b->exits) {
+          const uint64_t p = uint64_t(site.get());
+          for (size_t k = 0; k + 8 <= code.size(); ++k)
+            if (std::memcmp(&code[k], &p, 8) == 0) std::memset(&code[k], 0, 8);
+        }
+        out.push_back({code, b->map});
+      }
+      return out;
+    };
+    const uint64_t fast0 = t.stats.fast_decodes;
+    const auto fast = translate_all();
+    CHECK(t.stats.fast_decodes - fast0 == 26);  // every instruction above
+    t.set_breakpoints({0x10});  // empties the cache: the same addresses again
+    const uint64_t fast1 = t.stats.fast_decodes;
+    const auto slow = translate_all();
+    CHECK(t.stats.fast_decodes == fast1);
+    t.set_breakpoints({});
+    for (size_t i = 0; i < at.size(); ++i) {
+      INFO("block " << i);
+      CHECK(fast[i].code == slow[i].code);
+      REQUIRE(fast[i].map.size() == slow[i].map.size());
+      for (size_t k = 0; k < fast[i].map.size(); ++k) {
+        CHECK(fast[i].map[k].host_off == slow[i].map[k].host_off);
+        CHECK(fast[i].map[k].eip == slow[i].map[k].eip);
+        CHECK(fast[i].map[k].esp_lag == slow[i].map[k].esp_lag);
+      }
+    }
+  });
+  CHECK(r.status == 1);
 }
