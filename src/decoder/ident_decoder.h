@@ -5,7 +5,8 @@
 // needs, and Zydis's full decode costs 250-350 ns an instruction on the hosts measured
 // (docs/design.md 4.2). Anything else (a prefix other than one 66, a segment override,
 // LOCK, REP, control flow, the stack, FPU/SIMD, system instructions, forms Zydis would
-// reject) is declined and goes through Zydis. test/test_ident_decoder.cpp checks every
+// reject) is declined: decode_flow (below) takes the common branches, calls, returns,
+// pushes and pops, and Zydis the rest. test/test_ident_decoder.cpp checks every
 // accepted form against Zydis and the translator's own instruction families.
 #pragma once
 #include <cstddef>
