@@ -25,16 +25,28 @@ void push_value(Emitter& e, const x86::Gp& v, int width) {
   adjust_esp(e, -bytes);
 }
 
+// A 4-byte push or pop on a flat 32-bit stack with ESP moved later (Stack::defer): what
+// Emitter::uses_esp_lag allows, for the Zydis path and decode_flow's forms alike.
+template <class Value>
+void push_lagged(Emitter& e, const Value& v) {
+  e.a.mov(top(e, -4, 4), v);
+  Emitter::Stack(e).defer(-4);
+}
+
+void pop_lagged(Emitter& e, int r) {
+  e.a.mov(gp32(r), top(e, 0, 4));
+  Emitter::Stack(e).defer(4);
+}
+
 void emit_push(Emitter& e, const Insn& in) {
   int width = in.z.operand_width;
   int bytes = width / 8;
   const auto& op = in.ops[0];
-  if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+  if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && e.uses_esp_lag(in)) {
+    push_lagged(e, Imm(int64_t(op.imm.value.s)));
+  } else if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
     e.a.mov(top(e, -bytes, uint32_t(bytes)), Imm(int64_t(op.imm.value.s)));
-    if (e.uses_esp_lag(in))
-      Emitter::Stack(e).defer(-bytes);
-    else
-      adjust_esp(e, -bytes);
+    adjust_esp(e, -bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && seg_index(op.reg.value) >= 0) {
     // A 32-bit push writes the selector zero-extended (AMD) or as a word (Intel).
     e.a.movzx(x86::r9d, Emitter::cpu_field(offsetof(CpuState, seg) + sizeof(Segment) * seg_index(op.reg.value), 2));
@@ -44,8 +56,7 @@ void emit_push(Emitter& e, const Insn& in) {
       e.a.mov(top(e, -bytes, 2), x86::r9w);
     adjust_esp(e, -bytes);
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && e.uses_esp_lag(in)) {
-    e.a.mov(top(e, -bytes, uint32_t(bytes)), gpw(gpr_index(op.reg.value), width));
-    Emitter::Stack(e).defer(-bytes);
+    push_lagged(e, gp32(gpr_index(op.reg.value)));
   } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
     push_value(e, gpw(gpr_index(op.reg.value), width), width);
   } else {
@@ -64,12 +75,11 @@ void emit_pop(Emitter& e, const Insn& in) {
       e.a.mov(gpw(kR9, width), top(e, 0, uint32_t(bytes)));
       adjust_esp(e, bytes);
       e.a.mov(gpw(ESP, width), gpw(kR9, width));
+    } else if (e.uses_esp_lag(in)) {
+      pop_lagged(e, r);
     } else {
       e.a.mov(gpw(r, width), top(e, 0, uint32_t(bytes)));
-      if (e.uses_esp_lag(in))
-        Emitter::Stack(e).defer(bytes);
-      else
-        adjust_esp(e, bytes);
+      adjust_esp(e, bytes);
     }
     return;
   }
@@ -291,23 +301,14 @@ bool emit_stack(Emitter& e, const Insn& in) {
   return false;
 }
 
-// PUSH r32, POP r32 (not ESP), PUSH imm on a flat 32-bit stack (decode_flow's forms):
-// as emit_push and emit_pop make them there, ESP moved later (esp_lag).
+// PUSH r32, POP r32 (not ESP), PUSH imm on a flat 32-bit stack (decode_flow's forms).
 void emit_push_pop(Emitter& e, const FlowForm& f) {
-  switch (f.kind) {
-    case FlowForm::kPush:
-      e.a.mov(top(e, -4, 4), gp32(f.arg));
-      Emitter::Stack(e).defer(-4);
-      break;
-    case FlowForm::kPushImm:
-      e.a.mov(top(e, -4, 4), Imm(int64_t(f.value)));
-      Emitter::Stack(e).defer(-4);
-      break;
-    default:  // kPop
-      e.a.mov(gp32(f.arg), top(e, 0, 4));
-      Emitter::Stack(e).defer(4);
-      break;
-  }
+  if (f.kind == FlowForm::kPush)
+    push_lagged(e, gp32(f.arg));
+  else if (f.kind == FlowForm::kPushImm)
+    push_lagged(e, Imm(int64_t(f.value)));
+  else
+    pop_lagged(e, f.arg);
 }
 
 }  // namespace rs

@@ -215,6 +215,11 @@ bool emit_pc_thunk_call(Emitter& e, uint32_t next, uint32_t target);  // a 32-bi
 // The forms decode_flow finds, in a flat 32-bit mode, as emit_control and emit_stack
 // make them from a Zydis decode (frontend.cpp): true when the instruction ends the block.
 bool emit_flow(Emitter& e, const FlowForm& f, uint32_t eip);
+// RET and the pushes and pops join a run of stack instructions (Emitter::uses_esp_lag);
+// the others start with ESP in RSP.
+inline bool flow_uses_esp_lag(const FlowForm& f) {
+  return f.kind == FlowForm::kRet || f.kind == FlowForm::kPush || f.kind == FlowForm::kPop || f.kind == FlowForm::kPushImm;
+}
 void emit_push_pop(Emitter& e, const FlowForm& f);
 // MOV/POP to DS, ES, FS or GS through the descriptor cache (false: not handled here).
 bool emit_load_sreg(Emitter& e, const Insn& in);

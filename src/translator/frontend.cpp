@@ -95,28 +95,22 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
       const uint32_t off = (blk.cs_base + pc) & (kPageSize - 1);
       IdentForm form;
       FlowForm flow;
-      if (decode_ident(page + off, kPageSize - off, form) && !is_mmio((f.phys0 & ~(kPageSize - 1)) | off)) {
+      // Copied instructions, then branches, calls, returns, pushes and pops: emitted
+      // from this decode alone.
+      const bool ident = decode_ident(page + off, kPageSize - off, form);
+      if ((ident || decode_flow(page + off, kPageSize - off, flow)) && !is_mmio((f.phys0 & ~(kPageSize - 1)) | off)) {
         span.stop();
         TscSpan emit(stats.emit_ticks, time_phases_);
-        e.flush_esp();
-        e.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0, int16_t(e.esp_lag)});
-        uint8_t out[24];
-        e.a.embed(out, ident_host_bytes(page + off, form, out));
-        stats.fast_decodes++;
-        ++n;
-        pc += form.len;
-        continue;
-      }
-      // Branches, calls, returns, pushes and pops: rewritten from this decode alone.
-      if (decode_flow(page + off, kPageSize - off, flow) && !is_mmio((f.phys0 & ~(kPageSize - 1)) | off)) {
-        span.stop();
-        TscSpan emit(stats.emit_ticks, time_phases_);
-        // RET and the pushes and pops use the lag of a run of stack instructions
-        // (Emitter::uses_esp_lag); the others start with ESP in RSP.
-        if (flow.kind == FlowForm::kJcc || flow.kind == FlowForm::kJmp || flow.kind == FlowForm::kCall) e.flush_esp();
+        if (ident || !flow_uses_esp_lag(flow)) e.flush_esp();
         e.map.push_back({uint32_t(e.a.offset()), pc, kPlain, 0, int16_t(e.esp_lag)});
         stats.fast_decodes++;
         ++n;
+        if (ident) {
+          uint8_t out[24];
+          e.a.embed(out, ident_host_bytes(page + off, form, out));
+          pc += form.len;
+          continue;
+        }
         const bool end = emit_flow(e, flow, pc);
         pc += flow.len;
         if (end) return Body{n, pc, false};
