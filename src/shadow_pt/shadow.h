@@ -69,6 +69,7 @@ class Shadow {
     uint64_t hot_fills = 0;         // fills through a page table that stayed writable (not watched)
     uint64_t around = 0;            // pages mapped beside a fill by its mmap (fill_around)
     uint64_t invlpg_drops = 0;      // INVLPGs that dropped an entry
+    uint64_t window_clears = 0;     // windows emptied whole by one drop (an exit, a slot reused)
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
@@ -201,6 +202,7 @@ class Shadow {
   static constexpr size_t kMaxParked = 256;  // per window: parked mappings still cost VMAs
   // Drops many entries (refs, sorted here), removing host mappings run by run.
   void drop_refs(std::vector<uint32_t>& refs);
+  void clear_whole_windows(std::vector<uint32_t>& refs);
   void flush_slot(int s);
   void revalidate(int s);
   // The walk as the CPU does it now (CR0, CR3, CR4, EFER, the PDPTE registers).

@@ -139,6 +139,7 @@ bool Shadow::map_page(int w, uint32_t wp, uint32_t ppn, uint8_t prot) {
 void Shadow::drop_refs(std::vector<uint32_t>& refs) {
   std::sort(refs.begin(), refs.end());
   refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  clear_whole_windows(refs);
   // Runs with few pages are parked (one mprotect, ~1 us), ones with many (munmap of a
   // region, an exit) unmapped: the parked set is small, and those pages rarely come back.
   int run_w = -1;
@@ -173,6 +174,52 @@ void Shadow::drop_refs(std::vector<uint32_t>& refs) {
     live.push_back({wp, ppn});
   }
   flush_run();
+}
+
+// A window that loses every entry at once (a process's exit flush, its slot handed to
+// another directory) is emptied with one system call, its parked pages with it: by runs
+// it took a call per piece of the process (executable, libraries, heap, stack), and the
+// short runs it parked were unmapped one by one later, when kMaxParked pushed them out.
+// The indexes are fixed in one pass over each list touched, as flush_slot does (a page
+// table's deps list holds up to 1,024 refs: searching it once per entry cost more than
+// the system calls). Those windows' refs are taken out of refs.
+void Shadow::clear_whole_windows(std::vector<uint32_t>& refs) {
+  size_t out = 0;
+  std::vector<uint32_t> ppns, tables, code;
+  for (size_t i = 0; i < refs.size();) {
+    const int w = ref_win(refs[i]);
+    Win& win = wins_[w];
+    size_t j = i, present = 0;
+    for (; j < refs.size() && ref_win(refs[j]) == w; ++j) present += win.entries.contains(ref_page(refs[j]));
+    if (present <= kParkRun || present != win.entries.size()) {
+      while (i < j) refs[out++] = refs[i++];
+      continue;
+    }
+    ppns.clear(), tables.clear(), code.clear();
+    win.entries.for_each([&](uint32_t wp, const Entry& e) {
+      if (e.prot) ppns.push_back(e.ppn);
+      if (e.table != kNoTable) tables.push_back(e.table);
+      if (e.exec) code.push_back(wp & (Window::kMirrorPage - 1));
+    });
+    for (; i < j; ++i) win.entries.erase(ref_page(refs[i]));
+    win.w->clear();
+    win.parked.clear();
+    std::fill(win.large.begin(), win.large.end(), 0);
+    mapped_ -= win.mapped;
+    win.mapped = 0;
+    auto mine = [w](uint32_t r) { return ref_win(r) == w; };
+    std::sort(ppns.begin(), ppns.end());
+    ppns.erase(std::unique(ppns.begin(), ppns.end()), ppns.end());
+    for (uint32_t p : ppns) std::erase_if(rmap_[p], mine);
+    std::sort(tables.begin(), tables.end());
+    tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+    for (uint32_t t : tables)
+      if (auto d = deps_.find(t); d != deps_.end()) std::erase_if(d->second, mine);
+    if (on_exec_drop)
+      for (uint32_t lp : code) on_exec_drop(w / 2, lp);
+    stats.window_clears++;
+  }
+  refs.resize(out);
 }
 
 // Empties both windows of slot s in two system calls, then fixes the indexes in one

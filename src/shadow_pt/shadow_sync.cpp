@@ -224,8 +224,8 @@ void Shadow::resync_entries(int s, std::vector<uint32_t>& victims) {
     }
   }
   prot_flush(run);
-  drop_refs(drops);
   stats.resync_drops += drops.size();
+  drop_refs(drops);
 }
 
 // The pages slot s just checked: heat follows what was found; a page cooled down is
