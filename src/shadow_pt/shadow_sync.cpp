@@ -166,26 +166,32 @@ void Shadow::resync(int s) {
   stats.resyncs++;
   std::vector<uint32_t> pages;
   pages.swap(unsync_[s]);
+  // Per page: 2 if an entry through it was stale, 1 if entries were compared and none
+  // was, 0 if slot s had none left to compare (it says nothing about the page's heat).
   std::vector<uint8_t> changed(pages.size(), 0);
   DirReader pde{*this, s};
   std::vector<uint32_t> victims;
   for (size_t i = 0; i < pages.size(); ++i) {
     const uint32_t p = pages[i];
     const size_t before = victims.size();
+    bool compared = false;
     // A written directory: every entry's directory entry; a written table: its entries.
     if (is_dir(s, p)) {
       for (int w = 2 * s; w < 2 * s + 2; ++w)
         wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
+          compared = true;
           if (pde(wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
         });
     }
     if (auto d = deps_.find(p); d != deps_.end())
       for (uint32_t r : d->second) {
         const Entry* e = ref_win(r) / 2 == s ? find(r) : nullptr;
+        if (!e) continue;
+        compared = true;
         const uint32_t lpage = ref_page(r) & (Window::kMirrorPage - 1);
-        if (e && (pde(lpage) != e->pde || table_entry(s, e->table, lpage) != e->pte)) victims.push_back(r);
+        if (pde(lpage) != e->pde || table_entry(s, e->table, lpage) != e->pte) victims.push_back(r);
       }
-    changed[i] = victims.size() != before;
+    changed[i] = victims.size() != before ? 2 : compared ? 1 : 0;
   }
   resync_entries(s, victims);
   resync_done(s, pages, changed);
@@ -235,8 +241,8 @@ void Shadow::resync_done(int s, const std::vector<uint32_t>& pages, const std::v
     const uint32_t p = pages[i];
     unsync_bits_[p] &= uint8_t(~(1u << s));
     uint8_t& h = heat_[p];
-    if (changed[i]) h = uint8_t(std::min<int>(h + 1, kHot));
-    else if (h) h--;
+    if (changed[i] == 2) h = uint8_t(std::min<int>(h + 1, kHot));
+    else if (changed[i] == 1 && h) h--;
     if (mem_.page_flags(p) & PhysMem::kPageTable) continue;  // watched again already
     if (!h && needed(p)) {
       protect_table(p);
@@ -305,7 +311,12 @@ Shadow::Flush Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   efer_ = cpu_.efer;
   if (!was && !now) return Flush::All;
   if (was && now && !rules) {
-    resync(active_);  // a CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it
+    // A CR3 load (or a CR4.PGE change) flushes the TLB: nothing stale may survive it. The
+    // address space being left is unreachable until it is entered again, and activate
+    // checks it then, so only a reload of the same one is checked here (checking both
+    // ends compared a process's hot page tables twice per switch).
+    const Slot& cur = slots_[active_ == kPhysSlot ? 0 : active_];
+    if (active_ != kPhysSlot && cur.used && cur.pd == key() && cur.pae == bool(cpu_.cr4 & kCr4PAE)) resync(active_);
     activate();
     verify("CR3 load");
     return (old_cr4 ^ cpu_.cr4) & kCr4PGE ? Flush::Global : Flush::NonGlobal;
