@@ -75,6 +75,13 @@ Machine::~Machine() {
   munmap(page_, sizeof(CpuPage));
 }
 
+void Machine::leave_translations_to_exit() {
+  mem_.on_code_write = nullptr;
+  shadow_->on_exec_drop = nullptr;
+  shadow_->on_slot_flush = nullptr;
+  (void)tr_.release();
+}
+
 void Machine::load_multiboot(const std::vector<uint8_t>& kernel, const std::string& kernel_name,
                              const std::string& cmdline, const std::vector<uint8_t>* initrd,
                              const std::string& initrd_name) {

@@ -180,6 +180,7 @@ int run(const rs::RunOptions& o) {
   else
     spdlog::info("{} (exit status {})", m.stop_reason(), status);
   if (o.stats) print_stats(m);
+  m.leave_translations_to_exit();
   return status;
 }
 
