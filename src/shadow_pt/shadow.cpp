@@ -23,6 +23,7 @@ Shadow::Shadow(PhysMem& mem, CpuState& cpu, size_t budget) : mem_(mem), cpu_(cpu
   rmap_.resize(mem_.pages());
   unsync_bits_.assign(mem_.pages(), 0);
   heat_.assign(mem_.pages(), 0);
+  trapped_at_.assign(mem_.pages(), 0);
 }
 
 Shadow::~Shadow() = default;

@@ -281,9 +281,16 @@ class Shadow {
   std::vector<uint32_t> unsync_[kSlots];
   std::vector<uint8_t> unsync_bits_;
   // Per page: how hot it is as a page table (written since watched, or found changed at a
-  // resync: up; found unchanged: down). A hot page is not watched again.
+  // resync: up; its entries found unchanged, kCoolTicks after its last trap: down). A hot
+  // page is not watched again.
   std::vector<uint8_t> heat_;
   static constexpr uint8_t kHot = 3;
+  // Per page: the activation (tick_) of its last write trap. A check that finds nothing
+  // stale cools a page only once it has not trapped for kCoolTicks CR3 loads: checks run
+  // when an address space is entered, and a page written and written back in between
+  // (text_poke's PTE, set and cleared around each patch) looks unchanged to them.
+  std::vector<uint64_t> trapped_at_;
+  static constexpr uint64_t kCoolTicks = 64;
   std::vector<uint32_t> pending_prot_[kSlots];  // entries of inactive slots whose protection may be stale
   // Linear pages whose entry an INVLPG has dropped: a mapping the guest makes and
   // unmaps again and again (early_memremap's fixmap slots, kmap_atomic), which

@@ -271,6 +271,7 @@ void Shadow::flush_all() {
     list.clear();
   }
   std::fill(heat_.begin(), heat_.end(), 0);
+  std::fill(trapped_at_.begin(), trapped_at_.end(), 0);
 }
 
 size_t Shadow::host_budget() {

@@ -158,6 +158,7 @@ void Shadow::table_written(uint32_t ppn) {
   else if (other) stats.tw_inactive++;
   else stats.tw_idle++;
   if (heat_[ppn] < kHot) heat_[ppn]++;
+  trapped_at_[ppn] = tick_;
   unwatch(ppn);
 }
 
@@ -242,7 +243,7 @@ void Shadow::resync_done(int s, const std::vector<uint32_t>& pages, const std::v
     unsync_bits_[p] &= uint8_t(~(1u << s));
     uint8_t& h = heat_[p];
     if (changed[i] == 2) h = uint8_t(std::min<int>(h + 1, kHot));
-    else if (changed[i] == 1 && h) h--;
+    else if (changed[i] == 1 && h && tick_ - trapped_at_[p] > kCoolTicks) h--;
     if (mem_.page_flags(p) & PhysMem::kPageTable) continue;  // watched again already
     if (!h && needed(p)) {
       protect_table(p);
