@@ -131,7 +131,8 @@ class Shadow {
 
   // The mapping of linear page lpage that code was fetched from in slot changed.
   std::function<void(int slot, uint32_t lpage)> on_exec_drop;
-  // Every mapping of slot is gone (the slot was emptied or given to another CR3).
+  // Every mapping of slot is gone (the slot was emptied or given to another CR3), or
+  // every one of its user view.
   std::function<void(int slot)> on_slot_flush;
   Stats stats;
 

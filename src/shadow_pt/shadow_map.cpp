@@ -215,7 +215,12 @@ void Shadow::clear_whole_windows(std::vector<uint32_t>& refs) {
     tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
     for (uint32_t t : tables)
       if (auto d = deps_.find(t); d != deps_.end()) std::erase_if(d->second, mine);
-    if (on_exec_drop)
+    // The slot's indirect-branch table holds user code (the kernel's is one table of its
+    // own: Translator::kernel_table): a user window emptied whole empties it in one pass
+    // instead of one lookup per page code ran from.
+    if ((w & 1) && on_slot_flush)
+      on_slot_flush(w / 2);
+    else if (on_exec_drop)
       for (uint32_t lp : code) on_exec_drop(w / 2, lp);
     stats.window_clears++;
   }
