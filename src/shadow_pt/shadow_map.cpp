@@ -199,7 +199,7 @@ void Shadow::clear_whole_windows(std::vector<uint32_t>& refs) {
     win.entries.for_each([&](uint32_t wp, const Entry& e) {
       if (e.prot) ppns.push_back(e.ppn);
       if (e.table != kNoTable) tables.push_back(e.table);
-      if (e.exec) code.push_back(wp & (Window::kMirrorPage - 1));
+      if (e.exec && !(w & 1)) code.push_back(wp & (Window::kMirrorPage - 1));
     });
     for (; i < j; ++i) win.entries.erase(ref_page(refs[i]));
     win.w->clear();
@@ -218,10 +218,11 @@ void Shadow::clear_whole_windows(std::vector<uint32_t>& refs) {
     // The slot's indirect-branch table holds user code (the kernel's is one table of its
     // own: Translator::kernel_table): a user window emptied whole empties it in one pass
     // instead of one lookup per page code ran from.
-    if ((w & 1) && on_slot_flush)
-      on_slot_flush(w / 2);
-    else if (on_exec_drop)
+    if (w & 1) {
+      if (on_slot_flush) on_slot_flush(w / 2);
+    } else if (on_exec_drop) {
       for (uint32_t lp : code) on_exec_drop(w / 2, lp);
+    }
     stats.window_clears++;
   }
   refs.resize(out);

@@ -316,8 +316,8 @@ Shadow::Flush Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
     // address space being left is unreachable until it is entered again, and activate
     // checks it then, so only a reload of the same one is checked here (checking both
     // ends compared a process's hot page tables twice per switch).
-    const Slot& cur = slots_[active_ == kPhysSlot ? 0 : active_];
-    if (active_ != kPhysSlot && cur.used && cur.pd == key() && cur.pae == bool(cpu_.cr4 & kCr4PAE)) resync(active_);
+    if (active_ != kPhysSlot && slots_[active_].pd == key() && slots_[active_].pae == bool(cpu_.cr4 & kCr4PAE))
+      resync(active_);
     activate();
     verify("CR3 load");
     return (old_cr4 ^ cpu_.cr4) & kCr4PGE ? Flush::Global : Flush::NonGlobal;
