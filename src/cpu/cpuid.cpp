@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cpu/emulate.h"
+#include "host/tsc_rate.h"
 #include "mmu/page_walk.h"
 
 namespace rs {
@@ -15,6 +16,8 @@ namespace {
 // Leaf 7 for the architectural capabilities MSR's bit alone; extended leaves up to
 // 80000021h for AMD's TSA verdicts (80000008h then gives the address sizes).
 constexpr uint32_t kMaxBasic = 7, kMaxExtended = 0x80000021, kHypervisorLeaf = 0x40000000;
+// VMware's timing leaf: EAX the TSC frequency in kHz, EBX the local APIC's bus in kHz.
+constexpr uint32_t kTimingLeaf = 0x40000010;
 constexpr uint32_t kLeaf7EdxArchCap = 1u << 29;
 // CPUID.1:ECX[31]: a hypervisor is present. Guests then skip what only makes sense on
 // bare metal (Linux's early microcode loader, for one) and look at leaf 0x40000000.
@@ -35,7 +38,8 @@ void host_cpuid(uint32_t leaf, uint32_t r[4]) { __cpuid_count(leaf, 0, r[0], r[1
 
 void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
   uint32_t h[4];
-  if ((leaf > kMaxBasic && leaf < 0x80000000u && leaf != kHypervisorLeaf) || leaf > kMaxExtended)
+  const bool hypervisor_range = leaf >= kHypervisorLeaf && leaf <= kTimingLeaf;
+  if ((leaf > kMaxBasic && leaf < 0x80000000u && !hypervisor_range) || leaf > kMaxExtended)
     leaf = kMaxBasic;  // as Intel does
   std::memset(out, 0, 16);
   switch (leaf) {
@@ -57,8 +61,13 @@ void cpuid_leaf(uint32_t leaf, uint32_t out[4]) {
       out[3] = kLeaf7EdxArchCap;
       break;
     case kHypervisorLeaf:
-      out[0] = kHypervisorLeaf;  // no further hypervisor leaves
-      std::memcpy(&out[1], "RingShiftVMM", 12);
+      // VMware's signature: the interface guests know for being told the TSC frequency
+      // (Linux's vmware.c; also FreeBSD's). The backdoor answers only that (backdoor.cpp).
+      out[0] = kTimingLeaf;
+      std::memcpy(&out[1], "VMwareVMware", 12);
+      break;
+    case kTimingLeaf:  // ECX 0: hypercalls through the backdoor port, not VMCALL/VMMCALL
+      out[0] = uint32_t(host_tsc_hz() / 1000);
       break;
     case 0x80000000:
       out[0] = kMaxExtended;

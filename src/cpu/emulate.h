@@ -44,6 +44,8 @@ inline constexpr uint32_t kTsaSqNo = 1u << 1, kTsaL1No = 1u << 2;  // CPUID 8000
 uint32_t host_amd_tsa_no();
 uint64_t arch_capabilities();  // IA32_ARCH_CAPABILITIES (MSR 10Ah)
 uint32_t emulate_port_io(Ctx& c);
+// VMware's backdoor port (backdoor.cpp): true when this IN was a backdoor call, answered.
+bool vmware_backdoor(Ctx& c, uint16_t port, int size);
 uint32_t emulate_bcd(Ctx& c);
 uint32_t emulate_segments(Ctx& c);      // segment loads, descriptor queries (segments.cpp)
 uint32_t emulate_far_transfer(Ctx& c);  // far JMP/CALL/RET, IRET (far_transfer.cpp)

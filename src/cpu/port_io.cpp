@@ -92,7 +92,7 @@ uint32_t emulate_port_io(Ctx& c) {
     case ZYDIS_MNEMONIC_IN: {
       int size = in.ops[0].size / 8;
       uint16_t port = uint16_t(in.ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? in.ops[1].imm.value.u : cpu.reg(EDX));
-      write_gpr(cpu, in.ops[0].reg.value, io.port_in(port, size));
+      if (!vmware_backdoor(c, port, size)) write_gpr(cpu, in.ops[0].reg.value, io.port_in(port, size));
       break;
     }
     case ZYDIS_MNEMONIC_OUT: {

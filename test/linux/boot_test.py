@@ -13,7 +13,9 @@ says so). Checked:
     the host, line for line;
   - 500 fork+exec+wait of busybox applets all right;
   - pipelines over a 10 MiB file in tmpfs give the host's checksums;
-  - the guest clock is within 2 s of the host clock (twice: early and at the end);
+  - the guest clock is within 2 s of the host clock (twice: early and at the end) and runs
+    at the host's rate between the two (0.5% + 50 ms);
+  - under ringshift, the kernel took its TSC frequency from the VMM and runs on the TSC;
   - check.sh reports no failure and exits 0, /init powers off, and the VMM exits 0.
 
 usage: test/linux/boot_test.py (--ringshift PATH | --qemu) [--workdir DIR] [--cache DIR]
@@ -39,6 +41,8 @@ import rsguest  # noqa: E402
 from host_runs_i386 import host_runs_i386  # noqa: E402
 
 CLOCK_TOLERANCE = 2.0
+# The guest's clock rate against the host's: 50 ms for the lines' way out, 0.5% of the run.
+RATE_SLACK, RATE_TOLERANCE = 0.05, 0.005
 CHECK = "/rs/check.sh"
 
 
@@ -220,6 +224,29 @@ def main():
         d = guest - t
         verdict(abs(d) <= CLOCK_TOLERANCE, "guest clock %s host clock by %.2f s at %s (limit %.0f s)"
                 % ("behind" if d < 0 else "ahead of", abs(d), name, CLOCK_TOLERANCE))
+
+    # the guest clock's rate: its time between the two lines against the host's. A guest
+    # told the wrong TSC frequency (or one that calibrated it wrong) drifts here.
+    ends = [[(t, l) for t, l in timed if l.startswith("=== %s " % n)] for n in ("clock-start", "clock")]
+    try:
+        (t0, l0), (t1, l1) = ends[0][0], ends[1][0]
+        host_dt, guest_dt = t1 - t0, float(l1.split()[2]) - float(l0.split()[2])
+        limit = RATE_SLACK + RATE_TOLERANCE * host_dt
+        verdict(abs(guest_dt - host_dt) <= limit, "guest clock ran %.3f s while the host's ran %.3f s (limit %.3f s)"
+                % (guest_dt, host_dt, limit))
+    except (IndexError, ValueError):
+        verdict(False, "clock lines missing or malformed: no clock rate")
+
+    # the TSC frequency from the VMM (cpu/backdoor.cpp), not from a PIT calibration
+    if vmm == "ringshift":
+        told = [l for l in lines if "TSC freq read from hypervisor" in l]
+        verdict(bool(told), "kernel took the TSC frequency from the VMM"
+                + (" (%s)" % told[0].split(":", 1)[1].strip() if told else ""))
+        switched = [l for l in lines if "Switched to clocksource" in l]
+        verdict(bool(switched) and switched[-1].rstrip().endswith(" tsc"),
+                "clocksource tsc" + ("" if switched else ": no switch seen")
+                + ("" if not switched or switched[-1].rstrip().endswith(" tsc")
+                   else " (last: %s)" % switched[-1].split()[-1]))
 
     failed = [w for ok, w in results if not ok]
     print("%s: linux boot under %s: %d checks, %d failed; boot-to-init %s, wall %.1f s; log %s"
