@@ -120,10 +120,10 @@ void check_limits(const RunOptions& o, bool budget_given) {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= o.log_level == l;
   if (!level_ok) throw UsageError("bad --log-level '" + o.log_level + "' (trace, debug, info, warn, error, off)");
-  // Each mapping can split a window's reservation: stay under vm.max_map_count (not
-  // given: 0, the host's default).
-  if (budget_given && (o.map_budget < 64 || o.map_budget > 30000))
-    throw UsageError("--map-budget " + std::to_string(o.map_budget) + " out of range (64 to 30000)");
+  // Host VMAs of the shadow's windows (not given: 0, the host's default). Above what
+  // vm.max_map_count allows, a failed mapping empties the windows (shadow.h).
+  if (budget_given && (o.map_budget < 64 || o.map_budget > 1000000))
+    throw UsageError("--map-budget " + std::to_string(o.map_budget) + " out of range (64 to 1000000)");
 }
 
 // --gdb [HOST:]PORT (or -s's default): the gdbstub's address.
@@ -209,7 +209,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       (",s", po::bool_switch(&gdb_default), "shorthand for --gdb 127.0.0.1:1234")
       ("wait-gdb,S", po::bool_switch(&out.run.wait_gdb), "stop before the first instruction until gdb connects")
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
-       "host page mappings the shadow page tables may hold (64 to 30000; default 24576, less where vm.max_map_count is below 65530)")
+       "host VMAs the shadow page tables' windows may hold (64 to 1000000; default half of vm.max_map_count less 1024: 32253 at Linux's default)")
       ("display", po::value<std::string>(&display), "-display curses: the VGA text screen and keyboard in the terminal; none: no keys")
       ("nographic", po::bool_switch(&nographic), "-nographic: the serial console on the terminal (the default)");
   out.help_text = usage(run_opts);

@@ -43,7 +43,9 @@ bool Shadow::owns(uint64_t host_addr) const {
 bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec, uint8_t mapped_prot) {
   const uint32_t ppn = r.phys >> kPageShift;
   Win& win = wins_[w];
-  if (!exec && mapped_ >= budget_) {
+  // A page in a reservation's middle splits it in three. (Pages the caller has mapped
+  // were counted by it: evicting now would leave them entries without a mapping.)
+  if (!exec && !mapped_prot && over_budget(2)) {
     const Entry* old = win.entries.find(wp);
     if (!old || !old->prot) make_room(w);
   }
@@ -95,7 +97,7 @@ bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
   if (!mem_.contains(uint64_t(ppn0) << kPageShift, uint64_t(kLargeChunk) << kPageShift)) return false;
   for (uint32_t i = 0; i < kLargeChunk; ++i)
     if (win.entries.contains(first + i)) return false;
-  if (mapped_ + kLargeChunk > budget_) make_room(w);
+  if (over_budget(2)) make_room(w);
   const uint8_t common = (r.writable && (r.pde & kPteD)) ? kRW : kR;
   for (uint32_t i = 0; i < kLargeChunk; ++i) win.parked.erase(first + i);
   if (!win.w->map(first, mem_.fd(), ppn0, host_prot(common), kLargeChunk)) return false;
@@ -118,6 +120,38 @@ bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
 }
 
 Shadow::Fault Shadow::on_fault(uint64_t host_addr, bool write) {
+  Fault f;
+  relieved_ = false;
+  {
+    PressureCheck pc(*this);
+    f = walk_fault(host_addr, write);
+  }
+  if (relieved_) {
+    // A map failed and the windows were emptied: the retry finds room, unless even
+    // empty windows cannot take the page (then the fault is reported as not ours).
+    relieved_ = false;
+    if (f.outcome == Outcome::NotOurs && pressure_streak_ <= 3) f.outcome = Outcome::Filled;
+    return f;
+  }
+  if (f.outcome == Outcome::Filled) {
+    pressure_streak_ = 0;
+    stats.vmas_peak = std::max(stats.vmas_peak, slot_vmas());
+  }
+  return f;
+}
+
+bool Shadow::relieve_pressure() {
+  if (!Window::map_failed()) return false;
+  Window::clear_map_failed();
+  stats.pressure_flushes++;
+  pressure_streak_++;
+  relieved_ = true;
+  for (int s = 0; s < kSlots; ++s)
+    if (slots_[s].used) flush_slot(s);
+  return true;
+}
+
+Shadow::Fault Shadow::walk_fault(uint64_t host_addr, bool write) {
   Fault f;
   if (phys_.in_span(host_addr)) {
     if (paging()) return f;
@@ -208,7 +242,7 @@ bool Shadow::fill_around(int w, uint32_t wp, const WalkResult& r) {
   while (lo > 0 && fits(lo - 1)) lo--;
   while (hi + 1 < kAround && fits(hi + 1)) hi++;
   const uint32_t n = hi - lo + 1;
-  if (n == 1 || mapped_ + n > budget_) return false;
+  if (n == 1 || over_budget(2)) return false;
   for (uint32_t i = lo; i <= hi; ++i) win.parked.erase(first + i);
   if (!win.w->map(first + lo, mem_.fd(), ppn - (wp - first - lo), host_prot(prot), n)) return false;
   q[wp - first] = r;
@@ -224,6 +258,7 @@ bool Shadow::fill_around(int w, uint32_t wp, const WalkResult& r) {
 // otherwise the retry would fault once more on the read-only copy (a write upgrade).
 void Shadow::prefill(uint32_t linear, bool write, bool user) {
   if (active_ == kPhysSlot) return;
+  PressureCheck pc(*this);
   const int w = 2 * active_ + (user ? 1 : 0);
   const uint32_t wp = linear >> kPageShift;
   const Entry* old = wins_[w].entries.find(wp);

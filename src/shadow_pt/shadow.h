@@ -38,13 +38,17 @@ namespace rs {
 
 class Shadow {
  public:
-  static constexpr int kSlots = 8;          // cached address spaces
+  static constexpr int kSlots = 16;         // cached address spaces
   static constexpr int kPhysSlot = kSlots;  // "slot" of the physical window (paging off)
-  // Each mapped page may cost two VMAs (it splits its window's reservation), and so may
-  // each parked one (kMaxParked per window): 2 x 24576 + 2 x 16 x 256 + the process's
-  // own ~1,000 stay under vm.max_map_count (65530). (Boots measured ~4 pages a VMA.)
-  static constexpr size_t kDefaultBudget = 24576;
-  // kDefaultBudget, or less on a host whose vm.max_map_count is below Linux's 65530.
+  // The budget counts host VMAs (Window::vmas), what vm.max_map_count limits: the
+  // address spaces' windows may split into half of what the host allows less 1,024 for
+  // the rest of the process (the reservations, the physical window, libraries). The
+  // other half is room for the protection changes between two fills (each may split a
+  // VMA in three); a map or protect that fails for want of VMAs all the same empties the
+  // windows (relieve_pressure). Boots and pie_script map ~4-5 pages a VMA.
+  static constexpr size_t kReservedVmas = 1024;
+  static constexpr size_t kDefaultBudget = (65530 - kReservedVmas) / 2;
+  // The budget for this host's vm.max_map_count (kDefaultBudget at Linux's default).
   static size_t host_budget();
   // A fault in a 4 MiB guest page maps this many of its 4 KiB pages at once (one mmap).
   static constexpr uint32_t kLargeChunk = 16;
@@ -70,6 +74,8 @@ class Shadow {
     uint64_t around = 0;            // pages mapped beside a fill by its mmap (fill_around)
     uint64_t invlpg_drops = 0;      // INVLPGs that dropped an entry
     uint64_t window_clears = 0;     // windows emptied whole by one drop (an exit, a slot reused)
+    uint64_t pressure_flushes = 0;  // every window emptied because a map or protect hit vm.max_map_count
+    int64_t vmas_peak = 0;          // the most VMAs the budget counted (slot_vmas, at a fill)
   };
 
   Shadow(PhysMem& mem, CpuState& cpu, size_t budget = kDefaultBudget);
@@ -108,6 +114,10 @@ class Shadow {
   // A host fault in a window (SIGSEGV handler, translated code interrupted). Filled:
   // resume the faulting instruction.
   Fault on_fault(uint64_t host_addr, bool write);
+  // Ends a public entry point (PressureCheck): a window operation that failed for want of
+  // VMAs empties every address space, which frees them and leaves no host mapping that
+  // disagrees with its entry. True when it did.
+  bool relieve_pressure();
 
   // The guest's #PF handler returned to the instruction that faulted at linear: map the
   // page now if the guest's tables allow the access, sparing the host fault the retry
@@ -125,7 +135,8 @@ class Shadow {
   // C++ (not translated code) is about to write a watched page-table page.
   void table_written(uint32_t ppn);
 
-  size_t mapped() const { return mapped_; }
+  size_t mapped() const { return mapped_; }  // pages
+  static int64_t vmas() { return Window::total_vmas(); }
   size_t budget() const { return budget_; }
   void set_budget(size_t b) { budget_ = b; }
 
@@ -247,6 +258,25 @@ class Shadow {
   void verify(const char* where);
   void activate();
   void make_room(int w);
+  // The budget counts the address spaces' mappings: their windows' VMAs beyond each
+  // one's reservation (what make_room can free).
+  int64_t slot_vmas() const {
+    int64_t n = 0;
+    for (const Win& w : wins_) n += w.w->vmas() - 1;
+    return n;
+  }
+  bool over_budget(int64_t more) const { return slot_vmas() + more > int64_t(budget_); }
+  Fault walk_fault(uint64_t host_addr, bool write);
+  int pressure_depth_ = 0;
+  int pressure_streak_ = 0;
+  bool relieved_ = false;  // relieved faults in a row: a window that cannot hold one page gives up
+  struct PressureCheck {
+    Shadow& s;
+    explicit PressureCheck(Shadow& sh) : s(sh) { ++s.pressure_depth_; }
+    ~PressureCheck() {
+      if (--s.pressure_depth_ == 0) s.relieve_pressure();
+    }
+  };
   void note_mapped(int w, uint32_t wp, uint32_t ppn);  // a new host mapping: reverse map and counts
   void protect_phys_code();
   uint32_t read_phys32(uint32_t addr) const {
@@ -280,7 +310,8 @@ class Shadow {
   // entries through them (written since: the active slot keeps its entries as a TLB
   // would; hot pages stay so). unsync_bits_[ppn] has bit s set while ppn is on list s.
   std::vector<uint32_t> unsync_[kSlots];
-  std::vector<uint8_t> unsync_bits_;
+  std::vector<uint32_t> unsync_bits_;  // a bit per slot
+  static_assert(kSlots <= 32);
   // Per page: how hot it is as a page table (written since watched, or found changed at a
   // resync: up; its entries found unchanged, kCoolTicks after its last trap: down). A hot
   // page is not watched again.

@@ -259,7 +259,7 @@ void Shadow::flush_slot(int s) {
     if (d->second.empty()) deps_.erase(d);
   }
   pending_prot_[s].clear();
-  for (uint32_t p : unsync_[s]) unsync_bits_[p] &= uint8_t(~(1u << s));
+  for (uint32_t p : unsync_[s]) unsync_bits_[p] &= ~(1u << s);
   unsync_[s].clear();
   if (on_slot_flush) on_slot_flush(s);
 }
@@ -286,9 +286,7 @@ size_t Shadow::host_budget() {
     if (std::fscanf(f, "%lu", &max_maps) != 1) max_maps = 65530;
     std::fclose(f);
   }
-  // Two VMAs a mapping and a parked page, 1,024 for the rest of the process.
-  const long room = (long(max_maps) - long(2 * 2 * kSlots * kMaxParked) - 1024) / 2;
-  return size_t(std::clamp<long>(room, 64, long(kDefaultBudget)));
+  return size_t(std::max<long>((long(max_maps) - long(kReservedVmas)) / 2, 64));
 }
 
 void Shadow::make_room(int w) {
@@ -316,6 +314,7 @@ void Shadow::protect_phys_page(uint32_t ppn, bool read_only) {
 }
 
 void Shadow::set_a20(bool on) {
+  PressureCheck pc(*this);
   if (on == a20_) return;
   a20_ = on;
   if (!paging()) apply_a20();

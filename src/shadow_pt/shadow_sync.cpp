@@ -37,7 +37,7 @@ void Shadow::protect_table(uint32_t ppn) {
 
 void Shadow::add_unsync(uint32_t ppn, int s) {
   if (unsync_bits_[ppn] >> s & 1) return;
-  unsync_bits_[ppn] |= uint8_t(1u << s);
+  unsync_bits_[ppn] |= (1u << s);
   unsync_[s].push_back(ppn);
 }
 
@@ -128,6 +128,7 @@ void Shadow::revalidate(int s) {
 }
 
 void Shadow::protect_code(uint32_t ppn) {
+  PressureCheck pc(*this);
   if (ppn >= mem_.pages() || mem_.is_code_page(ppn)) return;
   mem_.set_code_page(ppn, true);
   if (!paging()) protect_phys_page(ppn, true);
@@ -136,6 +137,7 @@ void Shadow::protect_code(uint32_t ppn) {
 }
 
 void Shadow::unprotect_code(uint32_t ppn) {
+  PressureCheck pc(*this);
   if (ppn >= mem_.pages() || !mem_.is_code_page(ppn)) return;
   mem_.set_code_page(ppn, false);
   if (!paging()) protect_phys_page(ppn, false);
@@ -147,6 +149,7 @@ void Shadow::unprotect_code(uint32_t ppn) {
 // it on its unsync list and checks them at its next TLB flush (the active one keeps its
 // entries until then, as a TLB would; the others are not reachable before).
 void Shadow::table_written(uint32_t ppn) {
+  PressureCheck pc(*this);
   stats.table_writes++;
   bool active = false, other = false;
   for (int s = 0; s < kSlots; ++s) {
@@ -240,7 +243,7 @@ void Shadow::resync_entries(int s, std::vector<uint32_t>& victims) {
 void Shadow::resync_done(int s, const std::vector<uint32_t>& pages, const std::vector<uint8_t>& changed) {
   for (size_t i = 0; i < pages.size(); ++i) {
     const uint32_t p = pages[i];
-    unsync_bits_[p] &= uint8_t(~(1u << s));
+    unsync_bits_[p] &= ~(1u << s);
     uint8_t& h = heat_[p];
     if (changed[i] == 2) h = uint8_t(std::min<int>(h + 1, kHot));
     else if (changed[i] == 1 && h && tick_ - trapped_at_[p] > kCoolTicks) h--;
@@ -305,6 +308,7 @@ void Shadow::activate() {
 }
 
 Shadow::Flush Shadow::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
+  PressureCheck pc(*this);
   const bool was = old_cr0 & kCr0PG, now = paging();
   // WP, PSE, PAE and EFER.NXE change what a walk finds: every entry goes.
   const bool rules = ((old_cr0 ^ cpu_.cr0) & kCr0WP) || ((old_cr4 ^ cpu_.cr4) & (kCr4PSE | kCr4PAE)) ||
@@ -354,6 +358,7 @@ void Shadow::verify(const char* where) {
 }
 
 void Shadow::invlpg(uint32_t linear) {
+  PressureCheck pc(*this);
   if (active_ == kPhysSlot) return;
   stats.invlpgs++;
   const uint32_t lp = linear >> kPageShift;
