@@ -209,7 +209,7 @@ ParsedArgs parse_args(int argc, const char* const* argv) {
       (",s", po::bool_switch(&gdb_default), "shorthand for --gdb 127.0.0.1:1234")
       ("wait-gdb,S", po::bool_switch(&out.run.wait_gdb), "stop before the first instruction until gdb connects")
       ("map-budget", po::value<uint64_t>(&out.run.map_budget),
-       "host VMAs the shadow page tables' windows may hold (64 to 1000000; default half of vm.max_map_count less 1024: 32253 at Linux's default)")
+       "host VMAs the shadow page tables' windows may hold (64 up to the default: half of vm.max_map_count less 1024, 32253 at Linux's default)")
       ("display", po::value<std::string>(&display), "-display curses: the VGA text screen and keyboard in the terminal; none: no keys")
       ("nographic", po::bool_switch(&nographic), "-nographic: the serial console on the terminal (the default)");
   out.help_text = usage(run_opts);

@@ -146,6 +146,12 @@ int run(const rs::RunOptions& o) {
   cfg.text_display = o.display == "curses";
   if (cfg.text_display) cfg.uart_fd = -1;  // COM1's output would garble the screen: discarded, as QEMU's
   cfg.map_budget = o.map_budget ? o.map_budget : rs::Shadow::host_budget();
+  if (cfg.map_budget > rs::Shadow::host_budget()) {
+    // At the host's limit even malloc fails: keep the headroom the default keeps.
+    spdlog::warn("--map-budget {} is more than vm.max_map_count leaves room for: {}", cfg.map_budget,
+                 rs::Shadow::host_budget());
+    cfg.map_budget = rs::Shadow::host_budget();
+  }
   // Before the machine: its translator refers to the symbols until it is gone.
   std::unique_ptr<rs::SymbolTable> symbols;
   if (!o.symbols.empty()) {

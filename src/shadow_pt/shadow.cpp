@@ -5,12 +5,15 @@
 #include "shadow_pt/shadow.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "error.h"
+#include "host/console.h"
 #include "shadow_pt/shadow_internal.h"
 
 namespace rs {
@@ -146,8 +149,19 @@ bool Shadow::relieve_pressure() {
   stats.pressure_flushes++;
   pressure_streak_++;
   relieved_ = true;
-  for (int s = 0; s < kSlots; ++s)
-    if (slots_[s].used) flush_slot(s);
+  try {
+    for (int s = 0; s < kSlots; ++s)
+      if (slots_[s].used) flush_slot(s);
+  } catch (const std::exception&) {
+    // At the host's limit malloc fails too (its arenas are mappings): nothing to go on
+    // with. Called from signal handlers, so the message is written by hand.
+    restore_host_terminal();
+    static const char msg[] =
+        "ringshift: the host refused memory mappings (vm.max_map_count reached); raise it or lower --map-budget\n";
+    ssize_t r = ::write(2, msg, sizeof msg - 1);
+    (void)r;
+    _exit(kExitInternal);
+  }
   return true;
 }
 

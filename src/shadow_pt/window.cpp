@@ -125,9 +125,10 @@ void Window::unmap(uint32_t wpage, uint32_t pages) {
   change(wpage, pages, [](uint32_t) { return 0u; });
 }
 
+// The whole reservation, guards too: its ends are VMA boundaries already, so no VMA is
+// split (a split needs a free VMA, which a process at vm.max_map_count does not have).
 void Window::clear() {
-  note(mmap(reinterpret_cast<void*>(base_), 2 * kSpan, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-            -1, 0) != MAP_FAILED);
+  note(mmap(reserve_, kTotal, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) != MAP_FAILED);
   host_.clear();
   total_vmas_ -= vmas_ - 1;
   vmas_ = 1;
