@@ -268,8 +268,8 @@ class Shadow {
   bool over_budget(int64_t more) const { return slot_vmas() + more > int64_t(budget_); }
   Fault walk_fault(uint64_t host_addr, bool write);
   int pressure_depth_ = 0;
-  int pressure_streak_ = 0;
-  bool relieved_ = false;  // relieved faults in a row: a window that cannot hold one page gives up
+  int pressure_streak_ = 0;  // relieved faults in a row: a window that cannot hold one page gives up
+  bool relieved_ = false;    // this on_fault's operation was relieved
   struct PressureCheck {
     Shadow& s;
     explicit PressureCheck(Shadow& sh) : s(sh) { ++s.pressure_depth_; }
