@@ -1231,7 +1231,7 @@ TEST_CASE("El Torito: a no-emulation CD boots its image at the load segment with
   auto cd = el_torito_cd(0, 0, 4);  // default segment 07C0h, 4 x 512 bytes
   rs::BiosConfig cfg;
   cfg.cd = cd.get();
-  cfg.boot_order = "d";
+  cfg.boot_order = std::string("d");  // not = "d": a false -Wrestrict of g++ 12 at -O3 (GCC bug 105651)
   Rig r(cfg);
   r.console.clear();
   r.call(0x19);
@@ -1275,7 +1275,7 @@ TEST_CASE("El Torito: an explicit load segment and sector count are honoured", "
   auto cd = el_torito_cd(0, 0x2000, 9);  // 4.5 KiB: not a whole number of CD sectors
   rs::BiosConfig cfg;
   cfg.cd = cd.get();
-  cfg.boot_order = "d";
+  cfg.boot_order = std::string("d");  // as above (GCC bug 105651)
   Rig r(cfg);
   r.call(0x19);
   CHECK(r.frame(1) == 0x2000);
