@@ -124,8 +124,16 @@ void Translator::remember(Block* b, uint32_t eip) {
   // Outside flat modes the table's EIP key would not say which code segment (translator.h).
   if (!b->cached || !(b->mode & kModeFlatStack)) return;
   const uint32_t page = eip >> kPageShift;
-  if (!kernel_table(b->mode)) {
-    table_put(shadow_.active(), jt_pages_[shadow_.active()][page], b->mode, eip, uint64_t(b->code), true);
+  // Already there (most lookups after a helper or an exception): nothing to note. An
+  // entry's page lists and kernel page records are made with it and go with it.
+  const int table = kernel_table(b->mode) ? kKernelTable : shadow_.active();
+  {
+    JTable* t = jtables_[table];
+    const uint32_t i = 2 * jtable_index(eip);
+    if (t->code_at(i) == uint64_t(b->code) && t->key_at(i) == uint64_t(0) - ((uint64_t(b->mode) << 32) | eip)) return;
+  }
+  if (table != kKernelTable) {
+    table_put(table, jt_pages_[table][page], b->mode, eip, uint64_t(b->code), true);
     return;
   }
   // Kept across CR3 loads only when the CPU would keep the translation: a global page,
