@@ -30,6 +30,7 @@ struct RunOptions {
   std::string log_level = "warn";
   bool stats = false;
   bool perf_map = false;
+  bool jitdump = false;  // --jitdump: /tmp/jit-<pid>.dump for perf inject --jit
   std::string symbols;  // --symbols: names for the perf map
   std::string gdb_host;     // gdbstub address (with gdb_port != 0)
   uint16_t gdb_port = 0;

@@ -155,13 +155,15 @@ int run(const rs::RunOptions& o) {
   // Before the machine: its translator refers to the symbols until it is gone.
   std::unique_ptr<rs::SymbolTable> symbols;
   if (!o.symbols.empty()) {
-    if (!o.perf_map) throw rs::UsageError("--symbols names code in the perf map: use it with --perf-map");
+    if (!o.perf_map && !o.jitdump)
+      throw rs::UsageError("--symbols names code in the perf map or jitdump: use it with --perf-map or --jitdump");
     symbols = std::make_unique<rs::SymbolTable>(o.symbols);
   }
   Drives drives = open_drives(o.drives);
   cfg.drives = drives.pc;
   rs::Machine m(cfg);
   if (o.perf_map) m.translator().open_perf_map(symbols.get());
+  if (o.jitdump) m.translator().open_jitdump(symbols.get());
   const std::vector<uint8_t>* rd = o.initrd.empty() ? nullptr : &initrd;
   // The 32-bit protocol needs 2.06 and a bzImage; anything else goes through its setup code.
   const bool zimage = linux && kernel.size() > 0x211 && !(kernel[0x211] & 1);

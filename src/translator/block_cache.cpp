@@ -62,7 +62,7 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
     by_host_.emplace_back(at, b);
   else  // not expected: the cache is filled upwards until a flush
     by_host_.insert(std::upper_bound(by_host_.begin(), by_host_.end(), std::make_pair(at, b)), {at, b});
-  if (perf_map_) write_perf_map(*b);
+  if (perf_map_ || jitdump_) write_perf_map(*b);
   auto k = key(*b);
   if (Block* old = blocks_.find(k)) {
     stats.replaced++;

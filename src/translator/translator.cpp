@@ -187,10 +187,20 @@ Block* Translator::translate(uint32_t eip, bool single) {
   }
 }
 
+// A block's name for host profilers: "guest_EIP" ("_user" at CPL 3), after the guest
+// kernel's symbol when there is one.
 void Translator::write_perf_map(const Block& b) {
   const std::string sym = symbols_ && cpu_.cpl != 3 ? symbols_->describe(b.eip) : std::string();
-  std::fprintf(perf_map_, "%lx %x %s%sguest_%08x%s\n", (unsigned long)uint64_t(b.code), unsigned(b.size), sym.c_str(),
-               sym.empty() ? "" : "_", b.eip, cpu_.cpl == 3 ? "_user" : "");
+  char name[48];
+  std::snprintf(name, sizeof name, "guest_%08x%s", b.eip, cpu_.cpl == 3 ? "_user" : "");
+  const std::string full = sym.empty() ? std::string(name) : sym + "_" + name;
+  if (perf_map_) std::fprintf(perf_map_, "%lx %x %s\n", (unsigned long)uint64_t(b.code), unsigned(b.size), full.c_str());
+  if (jitdump_) jitdump_->load(full, b.code, b.size);
+}
+
+void Translator::open_jitdump(const SymbolTable* symbols) {
+  symbols_ = symbols;
+  if (!jitdump_) jitdump_ = std::make_unique<JitDump>();
 }
 
 void Translator::open_perf_map(const SymbolTable* symbols) {

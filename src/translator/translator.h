@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cpu/cpu_state.h"
+#include "host/jitdump.h"
 #include "symbols.h"
 #include "decoder/decoder.h"
 #include "mmu/phys_mem.h"
@@ -309,6 +310,9 @@ class Translator {
   // Writes /tmp/perf-<pid>.map so that host perf names translated code by guest EIP
   // (and, with symbols, by the guest kernel's symbol: "name+0xoff_guest_EIP").
   void open_perf_map(const SymbolTable* symbols = nullptr);
+  // Writes /tmp/jit-<pid>.dump (host/jitdump.h): the same names with each block's host
+  // code, for `perf inject --jit` and `perf annotate` of translated code.
+  void open_jitdump(const SymbolTable* symbols = nullptr);
   void flush_jtable();
 
   // The block and guest instruction that host address rip belongs to (signal-safe: read only).
@@ -325,6 +329,7 @@ class Translator {
 
  private:
   std::FILE* perf_map_ = nullptr;
+  std::unique_ptr<JitDump> jitdump_;
   const SymbolTable* symbols_ = nullptr;
   std::set<uint32_t> breakpoints_;
   bool skip_breakpoint_ = false;
