@@ -64,14 +64,15 @@ void print_stats(rs::Machine& m) {
   std::fprintf(stderr,
                "ringshift translation: guest_bytes=%llu host_bytes=%llu translate_ms=%.1f indirect_misses=%llu (kernel %llu) "
                "direct_lookups=%llu jtable_page_clears=%llu shared_hits=%llu smc_partial=%llu smc_blocks_dropped=%llu replaced=%llu cross_unlinks=%llu pc_thunk_sites=%llu gs_restores=%llu "
-               "kernel_table_checks=%llu (stale pages %llu)\n",
+               "kernel_table_checks=%llu (stale pages %llu) kernel_xpage_chains=%llu unchains=%llu\n",
                (unsigned long long)t.guest_bytes, (unsigned long long)t.host_bytes, double(t.translate_ns) / 1e6,
                (unsigned long long)t.indirect_misses, (unsigned long long)t.indirect_misses_kernel,
                (unsigned long long)t.direct_lookups,
                (unsigned long long)t.jtable_page_clears, (unsigned long long)t.shared_hits, (unsigned long long)t.smc_partial, (unsigned long long)t.smc_blocks_dropped,
                (unsigned long long)t.replaced, (unsigned long long)t.cross_unlinks, (unsigned long long)t.pc_thunk_sites,
                (unsigned long long)t.gs_restores, (unsigned long long)t.kernel_jtable_checks,
-               (unsigned long long)t.kernel_jtable_stale_pages);
+               (unsigned long long)t.kernel_jtable_stale_pages, (unsigned long long)t.kernel_xpage_chains,
+               (unsigned long long)t.kernel_xpage_unchains);
   std::fprintf(stderr,
                "ringshift drops (pages/blocks): cpp_write=%llu/%llu smc_mixed=%llu/%llu smc_second_page=%llu/%llu "
                "other=%llu/%llu; mode_variants=%llu\n",

@@ -50,6 +50,8 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
   span.stop();
   TscSpan books(stats.bookkeeping_ticks, time_phases_);
   enter_block(std::move(blk));
+  for (auto& s : b->exits)
+    if (s->kernel_xpage) kernel_link(s.get());
   return b;
 }
 
@@ -88,6 +90,7 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
 // Empties the entries the table's page lists name (every one filled: a few thousand,
 // not the whole 2 MiB table).
 void Translator::clear_jtables(int slot) {
+  if (slot == kKernelTable) kernel_unchain_all();
   JTable* t = jtables_[slot];
   for (auto& [p, v] : jt_pages_[slot])
     for (uint32_t i : v) t->clear(i);
@@ -105,6 +108,7 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
 }
 
 void Translator::forget_page(int table, uint32_t p) {
+  if (table == kKernelTable) kernel_unchain_page(p);
   JTable* t = jtables_[table];
   jt_full_pages_[table].erase(p);
   auto& pages = jt_pages_[table];
@@ -150,6 +154,72 @@ void Translator::remember(Block* b, uint32_t eip) {
   if (w.ok) kernel_page_frames_[page] = uint32_t(w.phys >> kPageShift);
   if (b->page_last != b->page_first) kernel_page_frames_[page + 1] = b->phys_last;
   table_put(kKernelTable, own[page], b->mode, eip, uint64_t(b->code), true);
+  if (auto it = kernel_waiting_.find(eip); it != kernel_waiting_.end()) {
+    std::vector<ExitSite*> still;
+    for (ExitSite* s : it->second) {
+      if (s->from->dead || s->to) continue;
+      if (s->from->mode != b->mode) {
+        still.push_back(s);
+        continue;
+      }
+      chain(s, b);
+      kernel_chained_[page].push_back(s);
+      stats.kernel_xpage_chains++;
+    }
+    if (still.empty())
+      kernel_waiting_.erase(it);
+    else
+      it->second.swap(still);
+  }
+}
+
+// Under paging a direct exit to another page may reach other code when that page is
+// remapped, so it used to look its target up every time. In kernel code the target is
+// where the kernel table says, and the table forgets a page exactly when the CPU would
+// drop its translation (CR3 loads for non-global pages, INVLPG, CR4.PGE changes): a
+// kernel exit to another page is chained while the table holds its target and unchained
+// when the table forgets the target's page (kernel_unchain_page), so it leads where the
+// table would. Its stub is the table lookup.
+void Translator::kernel_link(ExitSite* s) {
+  JTable* t = jtables_[kKernelTable];
+  const uint64_t neg_key = uint64_t(0) - ((uint64_t(s->from->mode) << 32) | s->target);
+  const uint32_t i = 2 * jtable_index(s->target);
+  for (uint32_t w = 0; w < 2; ++w) {
+    if (t->key_at(i + w) != neg_key || !t->code_at(i + w)) continue;
+    if (const Block* b = block_at(t->code_at(i + w)); b && !b->dead && b->mode == s->from->mode) {
+      chain(s, const_cast<Block*>(b));
+      kernel_chained_[s->target >> kPageShift].push_back(s);
+      stats.kernel_xpage_chains++;
+      return;
+    }
+  }
+  kernel_waiting_[s->target].push_back(s);
+}
+
+void Translator::kernel_unchain_page(uint32_t lpage) {
+  auto it = kernel_chained_.find(lpage);
+  if (it == kernel_chained_.end()) return;
+  std::vector<ExitSite*> sites;
+  sites.swap(it->second);
+  kernel_chained_.erase(it);
+  for (ExitSite* s : sites) {
+    if (s->to) {
+      auto& inc = s->to->incoming;
+      inc.erase(std::remove(inc.begin(), inc.end(), s), inc.end());
+      const int32_t rel = int32_t(s->stub - (s->rel32 + 4));
+      std::memcpy(s->rel32, &rel, 4);
+      s->to = nullptr;
+      stats.kernel_xpage_unchains++;
+    }
+    if (!s->from->dead) kernel_waiting_[s->target].push_back(s);
+  }
+}
+
+void Translator::kernel_unchain_all() {
+  std::vector<uint32_t> pages;
+  pages.reserve(kernel_chained_.size());
+  for (const auto& [p, v] : kernel_chained_) pages.push_back(p);
+  for (uint32_t p : pages) kernel_unchain_page(p);
 }
 
 void Translator::kernel_jtable_invlpg(uint32_t lpage) {
@@ -292,7 +362,10 @@ void Translator::unlink(Block* b) {
     std::memcpy(s->rel32, &rel, 4);
     s->to = nullptr;
   };
-  for (ExitSite* s : b->incoming) unpatch(s);
+  for (ExitSite* s : b->incoming) {
+    unpatch(s);
+    if (s->kernel_xpage && !s->from->dead) kernel_waiting_[s->target].push_back(s);
+  }
   b->incoming.clear();
   for (auto& s : b->exits) {
     if (s->to) {
@@ -344,6 +417,8 @@ void Translator::drop_page(uint32_t page, DropWhy why) {
 }
 
 void Translator::flush() {
+  kernel_chained_.clear();  // their sites go with the blocks
+  kernel_waiting_.clear();
   for (auto& [p, v] : by_page_) {
     (void)v;
     shadow_.unprotect_code(p);
@@ -362,6 +437,7 @@ void Translator::flush() {
 }
 
 void Translator::flush_jtable() {
+  kernel_unchain_all();
   // Back to zero pages (empty entries), faulted in again only where filled.
   for (JTable* t : jtables_)
     if (madvise(t, sizeof(JTable), MADV_DONTNEED) != 0) std::memset(static_cast<void*>(t), 0, sizeof(JTable));

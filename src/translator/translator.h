@@ -81,6 +81,9 @@ struct ExitSite {
   // page) has its stub's jmp at alt_rel32 aimed at jt_tail, an indirect-branch lookup.
   uint8_t* alt_rel32 = nullptr;
   uint8_t* jt_tail = nullptr;
+  // Kernel code's exit to another page: its stub looks the target up in the kernel's
+  // table; it is chained only while that table holds the target (Translator::kernel_link).
+  bool kernel_xpage = false;
 };
 
 // Maps a host instruction range back to the guest instruction it came from.
@@ -208,6 +211,7 @@ struct TranslatorStats {
   // Translations that replaced a live block of the same key, and blocks unlinked by lookup
   // because the page their last instruction runs into maps elsewhere now.
   uint64_t replaced = 0, cross_unlinks = 0;
+  uint64_t kernel_xpage_chains = 0, kernel_xpage_unchains = 0;  // kernel exits to another page (kernel_link)
   // Pages dropped, and the blocks that went with them, by why (DropWhy); C++ writes
   // (kDropCppWrite) drop only the blocks in the bytes written.
   uint64_t drop_pages[4] = {}, drop_blocks[4] = {};
@@ -271,6 +275,9 @@ class Translator {
     return (mode & kModeCpl) == 0 && (mode & kModePaging) && (mode & kModeFlatStack);
   }
   void kernel_jtable_invlpg(uint32_t lpage);
+  // Chains a kernel exit to another page when the kernel table holds its target, else
+  // keeps it waiting for remember() to put the target there.
+  void kernel_link(ExitSite* s);
   void kernel_jtable_cr3_load();
   void kernel_jtable_flush();
   // Global TLB entries were flushed (CR4.PGE toggled) under the same paging rules: the
@@ -395,6 +402,12 @@ class Translator {
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[kTables];  // see clear_jtable
   std::unordered_set<uint32_t> jt_full_pages_[kTables];  // see remember_page
   std::unordered_set<uint32_t> kernel_local_pages_;  // kernel table pages to forget at a CR3 load
+  // Kernel exits to another page (ExitSite::kernel_xpage): chained ones by the target's
+  // linear page, to unchain when the kernel table forgets it; unchained ones by target EIP,
+  // to chain when the table gets it.
+  std::unordered_map<uint32_t, std::vector<ExitSite*>> kernel_chained_, kernel_waiting_;
+  void kernel_unchain_page(uint32_t lpage);
+  void kernel_unchain_all();
   // Kernel table pages (and the pages their blocks run into) -> the frame each mapped
   // when an entry was made: what kernel_jtable_global_flush checks.
   std::map<uint32_t, uint32_t> kernel_page_frames_;

@@ -22,6 +22,8 @@
 ;      (no INVLPG), and G left as it was
 ;   8  N called in A, PGE cleared and set, then MOV CR3 B: N's code of B
 ;   6  PGE = 0: G (G bit set) aimed at other code, MOV to CR3 (last: leaves PGE off)
+; Every call is made twice, indirectly and by a direct CALL to the other page, and both
+; must run the same code (call_at).
 %define PG_POOL_END 0x00800000          ; 8 .. 16 MiB: 4 MiB frames
 %include "harness.inc"
 %include "system.inc"
@@ -78,9 +80,35 @@ set_both:
         pop eax
         ret
 
-; call_at: ECX = linear -> EAX = what the code there returns (an indirect call)
+; call_at: ECX = linear -> EAX = what the code there returns, by an indirect call and
+; by a direct one (CALL rel32 to another page: ringshift chains those in ring-0 code
+; while its table holds the target, Translator::kernel_link); 0xBAD when they differ.
 call_at:
         call ecx
+        push eax
+        call dcall_at
+        cmp eax, [esp]
+        pop eax
+        je .same
+        mov eax, 0xBAD
+.same:
+        ret
+
+; dcall_at: ECX = one of the linear addresses the checks call -> a direct CALL there
+dcall_at:
+        cmp ecx, N
+        jne .g
+        call N
+        ret
+.g:     cmp ecx, G
+        jne .lg
+        call G
+        ret
+.lg:    cmp ecx, LG + 0x1000
+        jne .x
+        call LG + 0x1000
+        ret
+.x:     call X + 0xFFD
         ret
 
 test_main:
