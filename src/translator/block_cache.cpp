@@ -216,10 +216,7 @@ void Translator::kernel_unchain_page(uint32_t lpage) {
 }
 
 void Translator::kernel_unchain_all() {
-  std::vector<uint32_t> pages;
-  pages.reserve(kernel_chained_.size());
-  for (const auto& [p, v] : kernel_chained_) pages.push_back(p);
-  for (uint32_t p : pages) kernel_unchain_page(p);
+  while (!kernel_chained_.empty()) kernel_unchain_page(kernel_chained_.begin()->first);
 }
 
 void Translator::kernel_jtable_invlpg(uint32_t lpage) {

@@ -14,7 +14,7 @@ ExitSite* Emitter::new_site(uint32_t target) {
   auto s = std::make_unique<ExitSite>();
   s->from = &blk;
   s->target = target;
-  s->kernel_xpage = blk.cached && !blk.shared && Translator::kernel_table(blk.mode) && cross_page(target);
+  s->kernel_xpage = blk.cached && kernel_code() && cross_page(target);
   ExitSite* p = s.get();
   blk.exits.push_back(std::move(s));
   return p;
@@ -37,7 +37,7 @@ bool Emitter::cross_page(uint32_t target) const {
 }
 
 void Emitter::exit_direct(uint32_t target) {
-  if (cross_page(target) && !(!blk.shared && Translator::kernel_table(blk.mode))) {
+  if (cross_page(target) && !kernel_code()) {  // kernel code: a site, chained by kernel_link
     eip_to(x86::r9d, target);
     jtable_jump();
     return;

@@ -145,6 +145,9 @@ class Emitter {
   // Block exits.
   void exit_direct(uint32_t target);
   bool cross_page(uint32_t target) const;  // a direct exit there looks the target up
+  // Code that runs at one address and looks its targets up in the kernel's table: its
+  // exits to another page are sites all the same (ExitSite::kernel_xpage).
+  bool kernel_code() const { return !blk.shared && Translator::kernel_table(blk.mode); }
   void jcc_direct(uint8_t cc, uint32_t taken, uint32_t fallthrough);
   void loop_direct(uint8_t opcode, uint32_t taken, uint32_t fallthrough);  // E0..E3 with ECX
   void loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough);      // E0..E3 with CX (67 prefix)
