@@ -73,6 +73,9 @@ void print_stats(rs::Machine& m) {
                (unsigned long long)t.gs_restores, (unsigned long long)t.kernel_jtable_checks,
                (unsigned long long)t.kernel_jtable_stale_pages, (unsigned long long)t.kernel_xpage_chains,
                (unsigned long long)t.kernel_xpage_unchains);
+  std::fprintf(stderr, "ringshift inline caches: sites=%llu learns=%llu unlinks=%llu polymorphic=%llu\n",
+               (unsigned long long)t.ic_sites, (unsigned long long)t.ic_learns, (unsigned long long)t.ic_unlinks,
+               (unsigned long long)t.ic_megamorphic);
   std::fprintf(stderr,
                "ringshift drops (pages/blocks): cpp_write=%llu/%llu smc_mixed=%llu/%llu smc_second_page=%llu/%llu "
                "other=%llu/%llu; mode_variants=%llu\n",

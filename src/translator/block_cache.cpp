@@ -42,6 +42,17 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
       r.info->jt_tail = dst + r.tail_off;
     }
   }
+  for (const auto& ic : e.ics_out()) {  // not learnt: the first miss learns
+    ExitSite* s = ic.info;
+    s->ic = dst + ic.head_off;
+    s->stub = dst + ic.learn_off;
+    s->rel32 = s->ic + kIcJump;
+    s->ic_count = 1;
+    const int32_t miss = int32_t(dst + ic.miss_off - (s->ic + kIcMiss + 4));
+    const int32_t learn = int32_t(s->stub - (s->ic + kIcJump + 4));
+    std::memcpy(s->ic + kIcMiss, &miss, 4);
+    std::memcpy(s->ic + kIcJump, &learn, 4);
+  }
   Block* b = blk.get();
   if (single) {
     single_ = std::move(blk);  // frees the previous one
@@ -91,6 +102,7 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
 // not the whole 2 MiB table).
 void Translator::clear_jtables(int slot) {
   if (slot == kKernelTable) kernel_unchain_all();
+  ic_forget_all(slot);
   JTable* t = jtables_[slot];
   for (auto& [p, v] : jt_pages_[slot])
     for (uint32_t i : v) t->clear(i);
@@ -108,7 +120,10 @@ void Translator::clear_jtable(int slot, uint32_t lpage) {
 }
 
 void Translator::forget_page(int table, uint32_t p) {
-  if (table == kKernelTable) kernel_unchain_page(p);
+  if (table == kKernelTable)
+    kernel_unchain_page(p);
+  else
+    ic_forget_page(table, p);
   JTable* t = jtables_[table];
   jt_full_pages_[table].erase(p);
   auto& pages = jt_pages_[table];
@@ -217,6 +232,62 @@ void Translator::kernel_unchain_page(uint32_t lpage) {
 
 void Translator::kernel_unchain_all() {
   while (!kernel_chained_.empty()) kernel_unchain_page(kernel_chained_.begin()->first);
+}
+
+void Translator::ic_link(ExitSite* s, Block* b, uint32_t eip) {
+  if (s->from->dead || !b->shared || !b->cached || b->dead || b->mode != s->from->mode) return;
+  int slot = -1;  // the table R12 holds, which the guard compares
+  for (int i = 0; i < kKernelTable; ++i)
+    if (uint64_t(jtables_[i]) == cpu_.jtable) slot = i;
+  if (slot < 0) return;
+  if (s->to) {
+    auto& inc = s->to->incoming;
+    inc.erase(std::remove(inc.begin(), inc.end(), s), inc.end());
+    s->to = nullptr;
+  }
+  if (s->ic_slot == slot && s->ic_gen == ic_gen_[slot] && ++s->ic_learns >= kIcLearns) {
+    std::memcpy(s->ic, kIcPolymorphic, sizeof kIcPolymorphic);
+    stats.ic_megamorphic++;
+    return;
+  }
+  stats.ic_learns++;
+  const uint64_t key = uint64_t(0) - (uint64_t(jtables_[slot]) + eip);
+  const int32_t rel = int32_t(b->code - (s->ic + kIcJump + 4));
+  std::memcpy(s->ic + kIcKey, &key, 8);
+  std::memcpy(s->ic + kIcJump, &rel, 4);
+  s->to = b;
+  b->incoming.push_back(s);
+  s->ic_slot = int8_t(slot);
+  s->ic_gen = ic_gen_[slot];
+  s->ic_eip = eip;
+  ic_linked_[slot][eip >> kPageShift].push_back(s);
+}
+
+void Translator::ic_unlink(ExitSite* s) {
+  auto& inc = s->to->incoming;
+  inc.erase(std::remove(inc.begin(), inc.end(), s), inc.end());
+  s->to = nullptr;
+  const uint64_t none = 0;
+  std::memcpy(s->ic + kIcKey, &none, 8);
+  const int32_t rel = int32_t(s->stub - (s->ic + kIcJump + 4));
+  std::memcpy(s->ic + kIcJump, &rel, 4);
+  stats.ic_unlinks++;
+}
+
+void Translator::ic_forget_page(int table, uint32_t lpage) {
+  auto it = ic_linked_[table].find(lpage);
+  if (it == ic_linked_[table].end()) return;
+  for (ExitSite* s : it->second)
+    if (s->to && s->ic_slot == table && (s->ic_eip >> kPageShift) == lpage) ic_unlink(s);
+  ic_linked_[table].erase(it);
+}
+
+void Translator::ic_forget_all(int table) {
+  ic_gen_[table]++;
+  for (auto& [p, v] : ic_linked_[table])
+    for (ExitSite* s : v)
+      if (s->to && s->ic_slot == table && (s->ic_eip >> kPageShift) == p) ic_unlink(s);
+  ic_linked_[table].clear();
 }
 
 void Translator::kernel_jtable_invlpg(uint32_t lpage) {
@@ -416,6 +487,7 @@ void Translator::drop_page(uint32_t page, DropWhy why) {
 void Translator::flush() {
   kernel_chained_.clear();  // their sites go with the blocks
   kernel_waiting_.clear();
+  for (auto& m : ic_linked_) m.clear();
   for (auto& [p, v] : by_page_) {
     (void)v;
     shadow_.unprotect_code(p);
@@ -435,6 +507,7 @@ void Translator::flush() {
 
 void Translator::flush_jtable() {
   kernel_unchain_all();
+  for (int t = 0; t < kTables; ++t) ic_forget_all(t);
   // Back to zero pages (empty entries), faulted in again only where filled.
   for (JTable* t : jtables_)
     if (madvise(t, sizeof(JTable), MADV_DONTNEED) != 0) std::memset(static_cast<void*>(t), 0, sizeof(JTable));

@@ -55,6 +55,26 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
   }
 }
 
+// The site's guard failed, or it has not learnt a target yet: look the target up as a
+// table miss would, and let the site learn it (Translator::ic_link).
+uint32_t helper_ic_learn(CpuState* cpu, uint32_t target, const void* data) {
+  auto* site = const_cast<ExitSite*>(static_cast<const ExitSite*>(data));
+  auto& tr = *static_cast<Translator*>(cpu->translator);
+  cpu->eip = target;
+  site->ic_count = Translator::kIcMisses;  // the count is at 0: whatever happens, start it again
+  if (cpu->exit_request) return uint32_t(Exit::Poll);
+  try {
+    Block* b = tr.lookup(target);
+    if (!b && !tr.fetch_fault()) b = tr.translate(target);
+    if (!b) return uint32_t(Exit::Dispatch);  // the run loop delivers the #PF or flushes
+    tr.ic_link(site, b, target);
+    cpu->ret_addr = uint64_t(b->entry());
+    return 0;
+  } catch (...) {
+    return uint32_t(Exit::Dispatch);
+  }
+}
+
 uint32_t helper_debug_break(CpuState* cpu, uint32_t, const void* data) {
   cpu->eip = static_cast<const Insn*>(data)->eip;
   return uint32_t(Exit::Debug);

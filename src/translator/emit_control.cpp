@@ -88,7 +88,7 @@ bool emit_control(Emitter& e, const Insn& in) {
         e.exit_direct(branch_target(in));
       } else {
         e.load_rm(in, in.z.operand_width);
-        e.exit_indirect();
+        e.exit_indirect(true);
       }
       return true;
     case ZYDIS_MNEMONIC_CALL:
@@ -102,7 +102,7 @@ bool emit_control(Emitter& e, const Insn& in) {
       } else {
         e.load_rm(in, in.z.operand_width);  // before the push: call [esp+4] reads the old ESP
         push_return(e, in);
-        e.exit_indirect();
+        e.exit_indirect(true);
       }
       return true;
     case ZYDIS_MNEMONIC_RET:

@@ -39,7 +39,7 @@ bool Emitter::cross_page(uint32_t target) const {
 void Emitter::exit_direct(uint32_t target) {
   if (cross_page(target) && !kernel_code()) {  // kernel code: a site, chained by kernel_link
     eip_to(x86::r9d, target);
-    jtable_jump();
+    jtable_jump_ic();
     return;
   }
   patchable({0xE9}, new_site(target));
@@ -82,7 +82,7 @@ void Emitter::loop_cx(uint8_t opcode, uint32_t taken, uint32_t fallthrough) {
   patchable({0xE9}, new_site(opcode == 0xE3 ? taken : fallthrough));
 }
 
-void Emitter::exit_indirect() {
+void Emitter::exit_indirect(bool ic) {
   if (!blk.cached) {  // one-instruction blocks go back to the run loop
     a.mov(x86::r8, Imm(uint64_t(&helper_leave_indirect)));
     a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
@@ -93,7 +93,10 @@ void Emitter::exit_indirect() {
     a.jmp(Imm(uint64_t(tr.runtime().helper_stub)));
     return;
   }
-  jtable_jump();
+  if (ic)
+    jtable_jump_ic();
+  else
+    jtable_jump();
 }
 
 // Target in R9d: jump through the current address space's indirect-branch table, or
@@ -229,7 +232,7 @@ void Emitter::finish_exits() {
     // With paging, a branch to another page is never chained (translator.h): look it up.
     if (cross_page(p.info->target)) {
       eip_to(x86::r9d, p.info->target);
-      jtable_jump();
+      jtable_jump_ic();
       continue;
     }
     // helper_dispatch_direct takes the target from R9d (a shared block's targets move)
@@ -251,6 +254,7 @@ void Emitter::finish_exits() {
     jtable_jump();
   }
   emit_cold_lookups();
+  emit_ic_learn_stubs();
 }
 
 void Emitter::resolve() {
@@ -259,6 +263,11 @@ void Emitter::resolve() {
     resolved.push_back({p.info, code.labelOffsetFromBase(p.site) + uint64_t(p.rel32_at), code.labelOffsetFromBase(p.stub),
                         alt ? int64_t(code.labelOffsetFromBase(p.alt) + 1) : -1,
                         alt ? int64_t(code.labelOffsetFromBase(jt_tail_)) : -1});
+  }
+  for (auto& ic : ics_) {
+    ic.head_off = code.labelOffsetFromBase(ic.head);
+    ic.miss_off = code.labelOffsetFromBase(ic.miss);
+    ic.learn_off = code.labelOffsetFromBase(ic.learn);
   }
 }
 

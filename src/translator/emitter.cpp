@@ -14,10 +14,11 @@ using namespace asmjit;
 
 Emitter::Emitter(Translator& t, Block& b, uint64_t base)
     : tr(t), blk(b), code(t.code_holder()), pending_(t.emit_scratch().pending), cold_(t.emit_scratch().cold), kept_(t.emit_scratch().kept),
-      resolved(t.emit_scratch().resolved), map(t.emit_scratch().map) {
+      ics_(t.emit_scratch().ics), resolved(t.emit_scratch().resolved), map(t.emit_scratch().map) {
   pending_.clear();
   cold_.clear();
   kept_.clear();
+  ics_.clear();
   resolved.clear();
   map.clear();
   code.reset(ResetPolicy::kSoft);

@@ -65,6 +65,14 @@ struct EmitScratch {
   std::vector<ColdLookup> cold;
   std::vector<std::pair<const Insn*, const Insn*>> kept;
   std::vector<Resolved> resolved;
+  // User inline caches (emit_inline_cache.cpp): head and learning stub, and where they
+  // ended up relative to the block start.
+  struct Ic {
+    asmjit::Label head, lookup, miss, learn;
+    ExitSite* info;
+    uint64_t head_off = 0, miss_off = 0, learn_off = 0;
+  };
+  std::vector<Ic> ics;
   std::vector<InsnRecord> map;
 };
 
@@ -161,8 +169,12 @@ class Emitter {
   // On a host without LAHF in 64-bit mode: PUSHFQ on the host stack (RSP in R14).
   void flags_save();
   void flags_restore();
-  void exit_indirect();  // target in R9d
+  void exit_indirect(bool ic = false);  // target in R9d; ic: behind an inline cache (not RET)
   void jtable_jump();    // target in R9d, through the indirect-branch table
+  // The same behind an inline cache where the block is shared user code (else just the
+  // lookup): a jump straight to the block the site met last in this address space.
+  void jtable_jump_ic();
+  void emit_ic_learn_stubs();
   // The same in the mode held in R8[63:32] (mode switches); kernel: that mode's table is
   // the kernel's (Translator::kernel_table).
   void jtable_jump_in_r8_mode(bool kernel);
@@ -181,6 +193,7 @@ class Emitter {
   const Insn& keep(const Insn& in);
 
   void finish_exits();
+  const std::vector<EmitScratch::Ic>& ics_out() const { return ics_; }
 
   // r32 = guest EIP `eip` as this block sees it: a constant, or in a shared block
   // page_base + (eip - the translation's page), which wraps like the guest's EIP.
@@ -196,6 +209,7 @@ class Emitter {
   std::vector<Pending>& pending_;
   std::vector<EmitScratch::ColdLookup>& cold_;
   std::vector<std::pair<const Insn*, const Insn*>>& kept_;  // scratch instruction -> block copy
+  std::vector<EmitScratch::Ic>& ics_;
 
  public:
   // Filled by resolve(): where each patch site ended up, relative to the block start.

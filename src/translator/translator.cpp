@@ -29,12 +29,18 @@ Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
   for (auto& t : jtables_) {
     // Aligned to 2 MiB and advised as a huge page: a lookup's bucket is anywhere in the
     // table, and with 4 KiB pages each hot target cost its own TLB entry (the lookup's
-    // load was the hottest instruction of call-heavy user code).
-    void* p = mmap(nullptr, 2 * jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // load was the hottest instruction of call-heavy user code). And at an address whose
+    // low 32 bits are 0: an inline cache adds a target EIP to it and gets a key naming
+    // both the address space and the target (emit_inline_cache.cpp).
+    constexpr size_t span = (size_t(1) << 32) + jbytes;
+    void* p = mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap jump table");
-    const uintptr_t at = (uintptr_t(p) + jbytes - 1) & ~uintptr_t(jbytes - 1);
+    const uintptr_t at = (uintptr_t(p) + (size_t(1) << 32) - 1) & ~((uintptr_t(1) << 32) - 1);
     if (at > uintptr_t(p)) munmap(p, at - uintptr_t(p));
-    munmap(reinterpret_cast<void*>(at + jbytes), uintptr_t(p) + jbytes - at);
+    if (uintptr_t(p) + span > at + jbytes) munmap(reinterpret_cast<void*>(at + jbytes), uintptr_t(p) + span - at - jbytes);
+    if (mmap(reinterpret_cast<void*>(at), jbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+        MAP_FAILED)
+      throw std::system_error(errno, std::generic_category(), "mmap jump table");
     madvise(reinterpret_cast<void*>(at), jbytes, MADV_HUGEPAGE);  // advice only
     t = reinterpret_cast<JTable*>(at);  // zero pages: every entry empty
   }

@@ -84,6 +84,15 @@ struct ExitSite {
   // Kernel code's exit to another page: its stub looks the target up in the kernel's
   // table; it is chained only while that table holds the target (Translator::kernel_link).
   bool kernel_xpage = false;
+  // A user inline cache (Translator::ic_link, emit_inline_cache.cpp): `ic` is its head,
+  // `rel32` the final jump to the learnt block, `stub` the learning stub. It is learnt for
+  // one address space (a table: ic_slot, and that slot's ic_gen) and target EIP (ic_eip);
+  // ic_count counts its misses down to the next learning (translated code decrements it).
+  uint8_t* ic = nullptr;
+  uint32_t ic_eip = 0, ic_gen = 0;
+  uint32_t ic_count = 0;
+  int8_t ic_slot = -1;
+  uint8_t ic_learns = 0;  // learnt again in the same address space: a polymorphic site
 };
 
 // Maps a host instruction range back to the guest instruction it came from.
@@ -212,6 +221,9 @@ struct TranslatorStats {
   // because the page their last instruction runs into maps elsewhere now.
   uint64_t replaced = 0, cross_unlinks = 0;
   uint64_t kernel_xpage_chains = 0, kernel_xpage_unchains = 0;  // kernel exits to another page (kernel_link)
+  // User inline caches: sites emitted, learnt (helper calls), unlearnt because the table
+  // forgot their target, and given up as polymorphic (Translator::ic_link).
+  uint64_t ic_sites = 0, ic_learns = 0, ic_unlinks = 0, ic_megamorphic = 0;
   // Pages dropped, and the blocks that went with them, by why (DropWhy); C++ writes
   // (kDropCppWrite) drop only the blocks in the bytes written.
   uint64_t drop_pages[4] = {}, drop_blocks[4] = {};
@@ -275,6 +287,18 @@ class Translator {
     return (mode & kModeCpl) == 0 && (mode & kModePaging) && (mode & kModeFlatStack);
   }
   void kernel_jtable_invlpg(uint32_t lpage);
+  // A user inline cache (ExitSite::ic) met target EIP `eip`, now block b in the active
+  // address space: aims the site at b for this table and EIP, until the table forgets
+  // eip's page (forget_page, clear_jtables) or b goes (unlink). A site learns again after
+  // kIcMisses misses; learnt kIcLearns times within one address space, it looks every
+  // target up in the table from then on.
+  static constexpr uint8_t kIcLearns = 8;
+  static constexpr uint32_t kIcMisses = 32;
+  // Offsets in an inline cache's code (emit_inline_cache.cpp): the key immediate, the
+  // miss jump's rel32, the jump to the block's rel32, the lookup.
+  static constexpr uint32_t kIcKey = 10, kIcMiss = 29, kIcJump = 37, kIcLookup = 41;
+  static const uint8_t kIcPolymorphic[5];  // the head's jump to the lookup
+  void ic_link(ExitSite* s, Block* b, uint32_t eip);
   // Chains a kernel exit to another page when the kernel table holds its target, else
   // keeps it waiting for remember() to put the target there.
   void kernel_link(ExitSite* s);
@@ -408,6 +432,13 @@ class Translator {
   std::unordered_map<uint32_t, std::vector<ExitSite*>> kernel_chained_, kernel_waiting_;
   void kernel_unchain_page(uint32_t lpage);
   void kernel_unchain_all();
+  // Learnt user inline caches by table and target page (ic_link); entries of sites
+  // learnt again elsewhere since are skipped when the list is walked.
+  std::unordered_map<uint32_t, std::vector<ExitSite*>> ic_linked_[kTables];
+  uint32_t ic_gen_[kTables] = {};  // a slot's address spaces, counted at each clear_jtables
+  void ic_unlink(ExitSite* s);
+  void ic_forget_page(int table, uint32_t lpage);
+  void ic_forget_all(int table);
   // Kernel table pages (and the pages their blocks run into) -> the frame each mapped
   // when an entry was made: what kernel_jtable_global_flush checks.
   std::map<uint32_t, uint32_t> kernel_page_frames_;
@@ -441,5 +472,7 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t, const void* site);
 uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*);
 // The indirect exit of a one-instruction block: back to the run loop.
 uint32_t helper_leave_indirect(CpuState* cpu, uint32_t target, const void*);
+// A user inline cache's guard failed (or it is not learnt yet): look up, and learn.
+uint32_t helper_ic_learn(CpuState* cpu, uint32_t target, const void* site);
 
 }  // namespace rs

@@ -13,6 +13,10 @@
  *    runs inline, does what the code on the next page says at each mapping: the thunk,
  *    other code, the thunk rewritten, or no page (the fault is at the target, as the
  *    CPU makes it, not at the CALL).
+ *  - a direct CALL to the next page and an indirect CALL there (inline caches in ringshift,
+ *    which learn the target of a site per address space) reach the code mapped there now:
+ *    after the target page is remapped under the same address in the same process, and
+ *    in successive children that map different code at the same target address.
  * gcc -m32 -static -O2; the guest's kernel is the only thing it needs. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -225,6 +229,63 @@ static void pc_thunks(void) {
   run_thunk(x, "X after the child", 1, 0);
 }
 
+/* Inline caches. At kIcDirect of page 0: call (page 1 + kThunk); ret. At kIcIndirect:
+ * call [esp + 4]; ret (the target is the argument). Page 1 and page 2 each hold
+ * mov eax, v; ret at kThunk, with different v. */
+enum { kIcDirect = 0x300, kIcIndirect = 0x340 };
+typedef uint32_t (*fn1)(uint32_t);
+static void put_ic_callers(uint8_t* p) {
+  const int32_t rel = (PAGE + kThunk) - (kIcDirect + 5);
+  uint8_t direct[] = {0xE8, 0, 0, 0, 0, 0xC3};
+  memcpy(direct + 1, &rel, 4);
+  memcpy(p + kIcDirect, direct, sizeof direct);
+  memcpy(p + kIcIndirect, "\xff\x54\x24\x04\xc3", 5);
+}
+
+static void run_ic(uint8_t* m, const char* name, uint32_t want) {
+  char what[96];
+  for (int i = 0; i < 200; ++i) {  /* past the count of misses before a site learns */
+    uint32_t got = ((fn)(m + kIcDirect))();
+    snprintf(what, sizeof what, "%s direct call to the next page", name);
+    check(got == want, what, got, want);
+    got = ((fn1)(m + kIcIndirect))((uint32_t)(uintptr_t)(m + PAGE + kThunk));
+    snprintf(what, sizeof what, "%s indirect call to the next page", name);
+    check(got == want, what, got, want);
+  }
+}
+
+struct ic_child {
+  int fd, page;
+  uint8_t* m;
+};
+
+static void ic_child(void* arg) {
+  struct ic_child* c = arg;
+  map_at(c->fd, c->m + PAGE, c->page * PAGE, MAP_FIXED);
+  run_ic(c->m, c->page == 1 ? "child (page 1)" : "child (page 2)", c->page == 1 ? 0x11110000 : 0x22220000);
+}
+
+static void inline_caches(void) {
+  uint8_t* ws[3];
+  int fd = three_pages("sharedic", ws);
+  put_ic_callers(ws[0]);
+  put_mov_ret(ws[1], 0x11110000);
+  put_mov_ret(ws[2], 0x22220000);
+  uint8_t* m = map_pair(fd, 1);
+  run_ic(m, "page 1", 0x11110000);
+  map_at(fd, m + PAGE, 2 * PAGE, MAP_FIXED);  /* the same address, other code */
+  run_ic(m, "page 2 remapped", 0x22220000);
+  map_at(fd, m + PAGE, PAGE, MAP_FIXED);
+  run_ic(m, "page 1 remapped back", 0x11110000);
+  /* Children one after the other (their address spaces may reuse one another's slot in
+   * ringshift), each mapping its page at the same address; the parent in between. */
+  for (int i = 0; i < 8; ++i) {
+    struct ic_child c = {fd, 1 + (i & 1), m};
+    in_child(ic_child, &c, "child's inline cache checks");
+    if (i % 4 == 3) run_ic(m, "page 1 after children", 0x11110000);
+  }
+}
+
 /* Successive processes fill a fresh anonymous page (the kernel recycles physical pages)
  * with code returning their own number. */
 static void recycled(int rounds) {
@@ -293,6 +354,7 @@ int main(int argc, char** argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 100;
   aliases();
   pc_thunks();
+  inline_caches();
   recycled(rounds);
   new_binaries(rounds);
   printf("sharedcode: %d checks, %d failures\n", checks, failures);
