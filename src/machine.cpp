@@ -235,19 +235,53 @@ void Machine::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
   // of global entries checks the others against the page tables, new rules of the walk
   // empty the table (Translator::kernel_table).
   switch (shadow_->paging_changed(old_cr0, old_cr4)) {
-    case Shadow::Flush::NonGlobal: tr_->kernel_jtable_cr3_load(); break;
-    case Shadow::Flush::Global: tr_->kernel_jtable_global_flush(); break;
-    case Shadow::Flush::All: tr_->kernel_jtable_flush(); break;
+    case Shadow::Flush::NonGlobal:
+      tr_->kernel_jtable_cr3_load();
+      recheck_seg_cache();
+      break;
+    case Shadow::Flush::Global:
+      tr_->kernel_jtable_global_flush();
+      recheck_seg_cache();
+      break;
+    case Shadow::Flush::All:
+      tr_->kernel_jtable_flush();
+      cpu().clear_seg_cache();  // GDT entries are found through the page tables
+      break;
   }
-  cpu().clear_seg_cache();  // GDT entries are found through the page tables
   tr_->select_jtable();
   segments_changed();
+}
+
+// The descriptor cache's entries point at GDT entries in guest RAM, found through the
+// page tables (SegLoadEntry::desc). Emptying it at every CR3 load cost each context
+// switch a C++ segment load per selector afterwards (~4 at ~80 ns); Linux's GDT is in
+// the kernel's part of every address space, so the entries whose GDT entry is still
+// where they point stay (one walk per GDT page).
+void Machine::recheck_seg_cache() {
+  CpuState& c = cpu();
+  uint32_t page = 0;
+  const uint8_t* host = nullptr;  // the host address of `page`, nullptr: not RAM
+  bool walked = false;
+  for (SegLoadEntry& e : c.seg_cache) {
+    if (!e.key || e.desc == &c.zero_desc) continue;
+    const uint32_t lin = c.gdtr.base + ((e.key & 0xFFFF) & ~7u);
+    if (!walked || (lin >> kPageShift) != page) {
+      page = lin >> kPageShift;
+      walked = true;
+      const auto* p = static_cast<const uint8_t*>(ram_pointer(lin, 8));
+      host = p ? p - (lin & (kPageSize - 1)) : nullptr;
+    }
+    if (!host || reinterpret_cast<const uint8_t*>(e.desc) != host + (lin & (kPageSize - 1))) e = SegLoadEntry{};
+  }
 }
 
 void Machine::invlpg(uint32_t linear) {
   shadow_->invlpg(linear);
   tr_->kernel_jtable_invlpg(linear >> kPageShift);
-  cpu().clear_seg_cache();
+  // Only the GDT's pages matter to the descriptor cache (recheck_seg_cache).
+  const uint32_t first = cpu().gdtr.base >> kPageShift, last = (cpu().gdtr.base + cpu().gdtr.limit) >> kPageShift;
+  const uint32_t p = linear >> kPageShift;
+  if (first <= last ? (p >= first && p <= last) : (p >= first || p <= last)) recheck_seg_cache();
 }
 
 // The GS windows: the current view (CPL) of the address space, and per segment register

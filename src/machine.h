@@ -104,6 +104,7 @@ class Machine : public GuestEnv, public BoardControl {
   const void* ram_pointer(uint32_t linear, uint32_t len) override { return linear_->ram_pointer(linear, len); }
   void paging_changed(uint32_t old_cr0, uint32_t old_cr4) override;
   void invlpg(uint32_t linear) override;
+  void recheck_seg_cache();  // after the page tables changed: the entries whose GDT entry moved go
   void segments_changed() override;
   uint32_t mode() const override { return tr_->mode(); }
   uint32_t raise_event(int vector, EventKind kind, uint32_t error_code, uint32_t insn_eip,
