@@ -188,6 +188,7 @@ void Machine::request_stop(int exit_status, const std::string& why) {
 void Machine::set_a20(bool on) {
   if (on == shadow_->a20()) return;
   shadow_->set_a20(on);
+  cpu().clear_seg_cache();  // its GDT entries were found under the old gate
   // Chained exits into the two megabytes' first 64 KiB were bound under the old gate.
   for (uint32_t p = 0; p < Shadow::kHmaPages; ++p) {
     tr_->drop_page(p);
