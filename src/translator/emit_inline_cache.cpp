@@ -49,6 +49,10 @@ constexpr uint8_t kIcCode[41] = {
     0x4C, 0x89, 0xD1,                                // mov rcx, r10
     0xE9, 0, 0, 0, 0,                                // jmp block
 };
+// The offsets Translator::ic_link patches, and the jumps between them, as the bytes say.
+static_assert(kIcCode[Translator::kIcKey - 2] == 0x48 && kIcCode[Translator::kIcKey - 1] == 0xB9);
+static_assert(kIcCode[Translator::kIcMiss - 1] == 0xE9 && kIcCode[Translator::kIcJump - 1] == 0xE9);
+static_assert(kIcCode[26] == 0xE3 && 28 + kIcCode[27] == Translator::kIcJump - 4);  // jrcxz: the hit
 }  // namespace
 
 const uint8_t Translator::kIcPolymorphic[5] = {0xE9, uint8_t(kIcLookup - 5), 0, 0, 0};
