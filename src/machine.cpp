@@ -260,15 +260,13 @@ void Machine::paging_changed(uint32_t old_cr0, uint32_t old_cr4) {
 // where they point stay (one walk per GDT page).
 void Machine::recheck_seg_cache() {
   CpuState& c = cpu();
-  uint32_t page = 0;
+  uint32_t page = ~0u;             // no linear page number: nothing walked yet
   const uint8_t* host = nullptr;  // the host address of `page`, nullptr: not RAM
-  bool walked = false;
   for (SegLoadEntry& e : c.seg_cache) {
     if (!e.key || e.desc == &c.zero_desc) continue;
     const uint32_t lin = c.gdtr.base + ((e.key & 0xFFFF) & ~7u);
-    if (!walked || (lin >> kPageShift) != page) {
+    if ((lin >> kPageShift) != page) {
       page = lin >> kPageShift;
-      walked = true;
       const auto* p = static_cast<const uint8_t*>(ram_pointer(lin, 8));
       host = p ? p - (lin & (kPageSize - 1)) : nullptr;
     }

@@ -236,10 +236,8 @@ void Translator::kernel_unchain_all() {
 
 void Translator::ic_link(ExitSite* s, Block* b, uint32_t eip) {
   if (s->from->dead || !b->shared || !b->cached || b->dead || b->mode != s->from->mode) return;
-  int slot = -1;  // the table R12 holds, which the guard compares
-  for (int i = 0; i < kKernelTable; ++i)
-    if (uint64_t(jtables_[i]) == cpu_.jtable) slot = i;
-  if (slot < 0) return;
+  const int slot = shadow_.active();  // its table is the one in R12, which the guard compares
+  if (slot >= Shadow::kSlots || uint64_t(jtables_[slot]) != cpu_.jtable) return;
   if (s->to) {
     auto& inc = s->to->incoming;
     inc.erase(std::remove(inc.begin(), inc.end(), s), inc.end());
