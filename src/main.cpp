@@ -38,7 +38,7 @@ void print_stats(rs::Machine& m) {
   std::fprintf(stderr,
                "ringshift paging: guest_page_faults=%llu shadow_fills=%llu prefills=%llu unparks=%llu chunk_fills=%llu write_upgrades=%llu table_writes=%llu "
                "resyncs=%llu resync_drops=%llu resync_updates=%llu as_switches=%llu slot_evictions=%llu slot_reuses=%llu revalidations=%llu "
-               "budget_evictions=%llu invlpgs=%llu invlpg_drops=%llu window_clears=%llu full_flushes=%llu mmio_exits=%llu mapped=%zu "
+               "budget_evictions=%llu invlpgs=%llu invlpg_drops=%llu dir_resyncs=%llu (groups checked %llu) window_clears=%llu full_flushes=%llu mmio_exits=%llu mapped=%zu "
                "vmas=%lld vmas_peak=%lld pressure_flushes=%llu\n",
                (unsigned long long)r.page_faults, (unsigned long long)s.fills, (unsigned long long)s.prefills, (unsigned long long)s.unparks,
                (unsigned long long)s.chunk_fills,
@@ -48,7 +48,8 @@ void print_stats(rs::Machine& m) {
                (unsigned long long)s.switches,
                (unsigned long long)s.slot_evictions, (unsigned long long)s.slot_reuses,
                (unsigned long long)s.revalidations, (unsigned long long)s.budget_evictions,
-               (unsigned long long)s.invlpgs, (unsigned long long)s.invlpg_drops, (unsigned long long)s.window_clears,
+               (unsigned long long)s.invlpgs, (unsigned long long)s.invlpg_drops, (unsigned long long)s.dir_resyncs,
+               (unsigned long long)s.dir_groups_checked, (unsigned long long)s.window_clears,
                (unsigned long long)s.full_flushes,
                (unsigned long long)r.mmio_exits, m.shadow().mapped(), (long long)rs::Shadow::vmas(),
                (long long)s.vmas_peak, (unsigned long long)s.pressure_flushes);

@@ -63,6 +63,7 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec, uint8_t
   e->table = r.table;
   e->pde = r.pde;
   e->pte = r.pte;
+  note_pde(w / 2, wp & (Window::kMirrorPage - 1), r.pde);
   e->write_ok = r.writable;
   e->exec = e->exec || exec;
   if (r.table == kNoTable) win.large[(wp & (Window::kMirrorPage - 1)) >> 10] = 1;
@@ -110,6 +111,7 @@ bool Shadow::install_large_chunk(int w, uint32_t wp, const WalkResult& r) {
     e.ppn = ppn0 + i;
     e.table = kNoTable;
     e.pde = e.pte = r.pde;
+    note_pde(w / 2, (first + i) & (Window::kMirrorPage - 1), r.pde);
     e.write_ok = r.writable;
     e.prot = common;
     set_prot(w, first + i, e, desired(e));  // pieces that hold code or page tables stay read-only

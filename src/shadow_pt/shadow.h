@@ -22,10 +22,12 @@
 // and a budget bounds the number of host mappings (vm.max_map_count): over budget,
 // the least recently used address space, or else the active one, is emptied.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cpu/cpu_state.h"
@@ -73,6 +75,7 @@ class Shadow {
     uint64_t hot_fills = 0;         // fills through a page table that stayed writable (not watched)
     uint64_t around = 0;            // pages mapped beside a fill by its mmap (fill_around)
     uint64_t invlpg_drops = 0;      // INVLPGs that dropped an entry
+    uint64_t dir_resyncs = 0, dir_groups_checked = 0;  // written directories checked, and their 2 MiB groups whose entries were
     uint64_t window_clears = 0;     // windows emptied whole by one drop (an exit, a slot reused)
     uint64_t pressure_flushes = 0;  // every window emptied because a map or protect hit vm.max_map_count
     int64_t vmas_peak = 0;          // the most VMAs the budget counted (slot_vmas, at a fill)
@@ -332,6 +335,32 @@ class Shadow {
   // every slot, never cleared.
   std::vector<uint64_t> transient_ = std::vector<uint64_t>((1u << 20) / 64, 0);
   bool transient(uint32_t lp) const { return (transient_[lp >> 6] >> (lp & 63)) & 1; }
+
+  // Per slot, the directory entries its entries were last checked against, by group of
+  // 512 linear pages (lpage >> 9: a PAE PDE; a non-PAE PDE covers two groups), and the
+  // groups that may hold an entry filled through another value since (dirty). A resync of
+  // a written directory compares the directory with this copy and checks the entries of
+  // the groups that changed, instead of every entry of the slot (the entries' cache misses
+  // were resync's hottest loop: a slot of a process-heavy run holds thousands).
+  static constexpr uint32_t kGroups = 2048;
+  struct DirCopy {
+    std::vector<uint64_t> pde = std::vector<uint64_t>(kGroups, 0);
+    std::vector<uint64_t> dirty = std::vector<uint64_t>(kGroups / 64, ~uint64_t(0));
+  };
+  DirCopy dir_copy_[kSlots];
+  // An entry of slot s at linear page lpage now records directory entry pde.
+  void note_pde(int s, uint32_t lpage, uint64_t pde) {
+    DirCopy& d = dir_copy_[s];
+    const uint32_t g = lpage >> 9;
+    if (d.pde[g] != pde) d.dirty[g >> 6] |= uint64_t(1) << (g & 63);
+  }
+  // Slot s's entries all match its directory as it is now (revalidate checked them) or
+  // it has none (flush_slot): the copy becomes the directory, nothing dirty.
+  void reset_dir_copy(int s);
+  // Directory page p of slot s was written: the entries of the groups whose directory
+  // entry differs from the copy (or that are dirty) that no longer match go to victims;
+  // checked gets (group, directory entry now) for each group looked at.
+  void resync_dir(int s, uint32_t p, std::vector<uint32_t>& victims, std::vector<std::pair<uint32_t, uint64_t>>& checked);
 };
 
 }  // namespace rs

@@ -259,6 +259,7 @@ void Shadow::flush_slot(int s) {
     if (d->second.empty()) deps_.erase(d);
   }
   pending_prot_[s].clear();
+  reset_dir_copy(s);
   for (uint32_t p : unsync_[s]) unsync_bits_[p] &= ~(1u << s);
   unsync_[s].clear();
   if (on_slot_flush) on_slot_flush(s);

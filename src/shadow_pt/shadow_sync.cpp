@@ -118,6 +118,7 @@ void Shadow::revalidate(int s) {
       if (pde(wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
     });
   drop_refs(victims);
+  reset_dir_copy(s);
   for (int w = 2 * s; w < 2 * s + 2; ++w) {
     Win& win = wins_[w];
     std::fill(win.large.begin(), win.large.end(), 0);
@@ -175,17 +176,18 @@ void Shadow::resync(int s) {
   std::vector<uint8_t> changed(pages.size(), 0);
   DirReader pde{*this, s};
   std::vector<uint32_t> victims;
+  std::vector<std::pair<uint32_t, uint64_t>> checked;
+  const bool has_entries = !wins_[2 * s].entries.empty() || !wins_[2 * s + 1].entries.empty();
   for (size_t i = 0; i < pages.size(); ++i) {
     const uint32_t p = pages[i];
     const size_t before = victims.size();
     bool compared = false;
-    // A written directory: every entry's directory entry; a written table: its entries.
+    // A written directory: the entries under directory entries that changed; a written
+    // table: its entries.
     if (is_dir(s, p)) {
-      for (int w = 2 * s; w < 2 * s + 2; ++w)
-        wins_[w].entries.for_each([&](uint32_t wp, const Entry& e) {
-          compared = true;
-          if (pde(wp & (Window::kMirrorPage - 1)) != e.pde) victims.push_back(ref(w, wp));
-        });
+      stats.dir_resyncs++;
+      compared = has_entries;
+      resync_dir(s, p, victims, checked);
     }
     if (auto d = deps_.find(p); d != deps_.end())
       for (uint32_t r : d->second) {
@@ -198,7 +200,70 @@ void Shadow::resync(int s) {
     changed[i] = victims.size() != before ? 2 : compared ? 1 : 0;
   }
   resync_entries(s, victims);
+  // The groups checked now hold only entries made through the directory as it is.
+  DirCopy& d = dir_copy_[s];
+  for (auto [g, v] : checked) {
+    d.pde[g] = v;
+    d.dirty[g >> 6] &= ~(uint64_t(1) << (g & 63));
+  }
   resync_done(s, pages, changed);
+}
+
+void Shadow::reset_dir_copy(int s) {
+  DirCopy& d = dir_copy_[s];
+  std::fill(d.dirty.begin(), d.dirty.end(), 0);
+  const Slot& sl = slots_[s];
+  if (!sl.used) return;
+  if (!sl.pae) {
+    uint32_t dir[1024];
+    mem_.read(uint64_t(sl.pd) << kPageShift, dir, sizeof dir);
+    for (uint32_t g = 0; g < kGroups; ++g) d.pde[g] = dir[g >> 1];
+    return;
+  }
+  for (uint32_t q = 0; q < 4; ++q) {
+    const uint64_t e = sl.pdpte[q];
+    if (!(e & 1) || (e >> 32)) {
+      std::fill(d.pde.begin() + q * 512, d.pde.begin() + (q + 1) * 512, 0);
+      continue;
+    }
+    mem_.read(e & 0xFFFFF000u, d.pde.data() + q * 512, 512 * sizeof(uint64_t));
+  }
+}
+
+void Shadow::resync_dir(int s, uint32_t p, std::vector<uint32_t>& victims, std::vector<std::pair<uint32_t, uint64_t>>& checked) {
+  const Slot& sl = slots_[s];
+  DirCopy& d = dir_copy_[s];
+  auto scan = [&](uint32_t g, uint64_t now) {
+    checked.emplace_back(g, now);
+    stats.dir_groups_checked++;
+    for (int w = 2 * s; w < 2 * s + 2; ++w)
+      for (uint32_t first : {g << 9, (g << 9) | Window::kMirrorPage})
+        wins_[w].entries.for_each_in_range(first, 512, [&](uint32_t wp, const Entry& e) {
+          if (e.pde != now) victims.push_back(ref(w, wp));
+        });
+  };
+  auto check = [&](uint32_t g, uint64_t now) {
+    if (d.pde[g] == now && !(d.dirty[g >> 6] >> (g & 63) & 1)) [[likely]]
+      return;
+    scan(g, now);
+  };
+  if (!sl.pae) {
+    if (sl.pd != p) return;
+    uint32_t dir[1024];
+    mem_.read(uint64_t(p) << kPageShift, dir, sizeof dir);
+    for (uint32_t g = 0; g < kGroups; ++g) check(g, dir[g >> 1]);
+    return;
+  }
+  // Under PAE the page may be the directory of several PDPTEs.
+  uint64_t dir[512];
+  bool read = false;
+  for (uint32_t q = 0; q < 4; ++q) {
+    const uint64_t e = sl.pdpte[q];
+    if (!(e & 1) || (e >> 32) || uint32_t(e >> kPageShift) != p) continue;
+    if (!read) mem_.read(uint64_t(p) << kPageShift, dir, sizeof dir);
+    read = true;
+    for (uint32_t j = 0; j < 512; ++j) check(q * 512 + j, dir[j]);
+  }
 }
 
 // Slot s's stale entries (victims): one whose page still maps the same frame through the
@@ -226,6 +291,7 @@ void Shadow::resync_entries(int s, std::vector<uint32_t>& victims) {
         (w.pde & kPteA) && (w.pte & kPteA) && (!e->exec || w.exec_ok)) {
       e->pde = w.pde;
       e->pte = w.pte;
+      note_pde(s, lpage, w.pde);
       e->write_ok = w.writable;
       set_prot(ref_win(r), ref_page(r), *e, desired(*e), &run);
       stats.resync_updates++;
@@ -282,6 +348,7 @@ void Shadow::activate() {
     const Slot old = slots_[s];
     slots_[s] = Slot{true, pd, tick_, pae, {}};
     std::memcpy(slots_[s].pdpte, cpu_.pdpte, sizeof cpu_.pdpte);
+    if (!old.used) reset_dir_copy(s);
     if (old.used) {
       if (old.pae != pae) flush_slot(s);  // entries of the other paging mode cannot be compared
       else revalidate(s);

@@ -67,6 +67,19 @@ class WindowMap {
   void for_each_in(uint32_t k, F f) {
     if (Chunk* c = chunks_[k].get(); c && c->n) for_chunk(k, *c, f);
   }
+  // The same for the entries of window pages [first, first + n), a range within one
+  // chunk that starts and ends on a multiple of 64 pages.
+  template <class F>
+  void for_each_in_range(uint32_t first, uint32_t n, F f) {
+    Chunk* c = chunks_[first >> 10].get();
+    if (!c || !c->n) return;
+    const uint32_t base = first & ~1023u;
+    for (uint32_t w = (first & 1023) / 64, end = w + n / 64; w < end; ++w)
+      for (uint64_t bits = c->used[w]; bits; bits &= bits - 1) {
+        const uint32_t i = w * 64 + uint32_t(std::countr_zero(bits));
+        f(base | i, c->v[i]);
+      }
+  }
   // Whether chunk k has entries.
   bool chunk_used(uint32_t k) const { return chunks_[k] && chunks_[k]->n; }
   // Whether no entry lies in window pages [from, to): empty chunks are skipped whole,

@@ -19,6 +19,10 @@
 ;      reads B; switched back + MOV CR3: reads A
 ;   6  a page table edited through a second linear mapping of the page
 ;      table itself (not through the identity map), then INVLPG
+;   7  the PDE switched to the other page table, X read through it (after an
+;      INVLPG), the PDE switched back without an invalidation, then MOV CR3:
+;      reads A.  The directory holds the same entry at both CR3 loads, so only
+;      the mapping filled in between tells that X went through another table.
 %include "harness.inc"
 %include "system.inc"
 %include "paging.inc"
@@ -245,6 +249,23 @@ test_main:
         mov eax, [ebx]
         and eax, 0xFFFFF000
         CHECK_EQ '6.pte_via_identity', eax, [pa]
+
+        ; -------------------------------------------------------------- 7 --
+        PUTSLN '--- 7: PDE switched and back between two CR3 loads'
+        mov eax, cr3
+        mov cr3, eax
+        CHECK_EQ '7.read_A', dword [X + 0x28], 0xAAAA000A
+        mov ebx, [pde_x]
+        mov ecx, [ebx]                  ; the original PDE
+        mov eax, [pt2]
+        or eax, PG_URW
+        mov [ebx], eax
+        invlpg [X]
+        CHECK_EQ '7.pt2.read_B', dword [X + 0x20], 999
+        mov [ebx], ecx
+        mov eax, cr3
+        mov cr3, eax
+        CHECK_EQ '7.back.read_A', dword [X + 0x28], 0xAAAA000A
 
         PG_DISABLE
         ret
