@@ -74,6 +74,9 @@ void print_stats(rs::Machine& m) {
                (unsigned long long)t.gs_restores, (unsigned long long)t.kernel_jtable_checks,
                (unsigned long long)t.kernel_jtable_stale_pages, (unsigned long long)t.kernel_xpage_chains,
                (unsigned long long)t.kernel_xpage_unchains);
+  std::fprintf(stderr, "ringshift self-checking code: pages=%llu blocks=%llu fails=%llu\n",
+               (unsigned long long)t.self_check_pages, (unsigned long long)t.self_check_blocks,
+               (unsigned long long)t.self_check_fails);
   std::fprintf(stderr, "ringshift inline caches: sites=%llu learns=%llu unlinks=%llu polymorphic=%llu\n",
                (unsigned long long)t.ic_sites, (unsigned long long)t.ic_learns, (unsigned long long)t.ic_unlinks,
                (unsigned long long)t.ic_megamorphic);

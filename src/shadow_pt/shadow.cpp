@@ -73,12 +73,12 @@ bool Shadow::install(int w, uint32_t wp, const WalkResult& r, bool exec, uint8_t
     watch(r.table, w / 2);
   }
   watch(r.directory, w / 2);
-  if (exec) return true;
   const uint8_t want = desired(*e);
-  if (e->prot) {
+  if (e->prot) {  // a fetch too: the walk may allow less now (a self-checking code page is not write-protected)
     set_prot(w, wp, *e, want);
     return true;
   }
+  if (exec) return true;
   if (!mapped_prot && !map_page(w, wp, ppn, want)) return false;
   e->prot = mapped_prot ? mapped_prot : want;
   note_mapped(w, wp, ppn);

@@ -93,7 +93,7 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
     auto& v = by_page_[p];
     if (v.empty() || v.back() != b) v.push_back(b);
-    shadow_.protect_code(p);
+    if (!b->self_check) shadow_.protect_code(p);  // a self-checking block sees writes itself
   }
   remember(b, b->eip);
 }

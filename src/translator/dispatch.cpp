@@ -75,6 +75,24 @@ uint32_t helper_ic_learn(CpuState* cpu, uint32_t target, const void* data) {
   }
 }
 
+// A self-checking block found its guest bytes changed (emit_self_check.cpp): it goes,
+// and the code there now is translated and run instead. Nothing of the block has run.
+uint32_t helper_self_check(CpuState* cpu, uint32_t eip, const void* data) {
+  auto& tr = *static_cast<Translator*>(cpu->translator);
+  tr.self_check_failed(const_cast<Block*>(static_cast<const Block*>(data)));
+  cpu->eip = eip;
+  if (cpu->exit_request) return uint32_t(Exit::Poll);
+  try {
+    Block* b = tr.lookup(eip);
+    if (!b && !tr.fetch_fault()) b = tr.translate(eip);
+    if (!b) return uint32_t(Exit::Dispatch);
+    cpu->ret_addr = uint64_t(b->entry());
+    return 0;
+  } catch (...) {
+    return uint32_t(Exit::Dispatch);
+  }
+}
+
 uint32_t helper_debug_break(CpuState* cpu, uint32_t, const void* data) {
   cpu->eip = static_cast<const Insn*>(data)->eip;
   return uint32_t(Exit::Debug);

@@ -84,7 +84,10 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
   };
   // The common integer instructions of flat 32-bit code are copied without Zydis
   // (decoder/ident_decoder.h): the same bytes ident() makes, at a fraction of the cost.
-  const uint8_t* page = code32 && !single && breakpoints_.empty() &&
+  // A self-checking block (emit_self_check.cpp) ends after each instruction that writes
+  // memory: a write into its own later bytes (GRUB patches the vector of an INT it then
+  // runs) is seen by the next block's check. It needs Zydis's operands to know.
+  const uint8_t* page = code32 && !single && !blk.self_check && breakpoints_.empty() &&
                                 (blk.mode & (kModeFlatStack | kModeStack16 | kModeDsBase)) == kModeFlatStack
                             ? mem_.ptr(f.phys0 & ~(kPageSize - 1), kPageSize)
                             : nullptr;
@@ -157,6 +160,10 @@ Translator::Body Translator::emit_body(Emitter& e, Fetch& f, int limit, bool sin
     }
     pc = in.next() & ip_mask;
     if (end) return Body{n, pc, false};
+    if (blk.self_check && std::any_of(in.ops, in.ops + in.z.operand_count, [](const ZydisDecodedOperand& o) {
+          return o.type == ZYDIS_OPERAND_TYPE_MEMORY && (o.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
+        }))
+      break;
   }
   e.flush_esp();
   e.exit_direct(pc);

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -101,7 +102,8 @@ Block* Translator::lookup(uint32_t eip) {
     lookup_fault_ = FetchFault{linear, error};
     return nullptr;
   }
-  const bool shared = shares(m);
+  // (Blocks of a self-checking page are not shared: translate() makes them so.)
+  const bool shared = shares(m) && !self_checking(phys >> kPageShift);
   Block* b = blocks_.find(Key{mode_eip(m, eip, shared), phys});
   if (!b) return nullptr;
   // A block that runs into the next page is only good while that page maps the same.
@@ -122,6 +124,12 @@ Block* Translator::lookup(uint32_t eip) {
 // User code in flat, paged modes: the translation of a page serves every process that
 // maps it, wherever (address-space randomization). Kernel code runs at one address and
 // keeps its EIPs as constants.
+// RINGSHIFT_SELF_CHECK_ALL=1 (a testing aid) makes every page self-checking.
+bool Translator::self_checking(uint32_t ppn) const {
+  static const bool all = std::getenv("RINGSHIFT_SELF_CHECK_ALL") != nullptr;
+  return all || self_check_pages_.count(ppn);
+}
+
 bool Translator::shares(uint32_t m) const {
   return (m & kModeCpl) == 3 && (m & kModeCode32) && (m & kModeFlatStack) && (m & kModePaging) &&
          breakpoints_.empty();
@@ -156,7 +164,10 @@ Block* Translator::translate(uint32_t eip, bool single) {
     blk->cs_base = f.cs_base;
     blk->phys_start = f.phys0;
     blk->cached = !single;
-    blk->shared = !single && shares(m);
+    // A page of code among busy data: the block checks its bytes instead (not shared: its
+    // EIPs are constants).
+    blk->self_check = !single && self_checking(f.phys0 >> kPageShift);
+    blk->shared = !single && !blk->self_check && shares(m);
     blk->page_first = blk->page_last = f.page0;
     blk->phys_last = f.phys0 >> kPageShift;
     // One-instruction blocks always go to the same scratch area: they run once, return
@@ -169,6 +180,13 @@ Block* Translator::translate(uint32_t eip, bool single) {
       blk->head = uint32_t(e.a.offset());
     }
     e.a.mov(x86::r10b, x86::byte_ptr(x86::r15, kPollOffset));
+    Label check, body_start;
+    if (blk->self_check) {  // to the check after the body, which comes back
+      check = e.a.newLabel();
+      body_start = e.a.newLabel();
+      e.a.jmp(check);
+      e.a.bind(body_start);
+    }
     const Body body = emit_body(e, f, limit, single);
     if (body.retry) {  // an instruction cannot be translated: the block ends before it
       limit = body.insns;
@@ -176,6 +194,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
     }
     blk->guest_insns = uint32_t(body.insns);
     blk->guest_len = body.end - eip;  // IP wraps in 16-bit code: only exact when it did not
+    if (blk->self_check) emit_self_check(e, check, body_start);
     Block* b = install(std::move(blk), e, base, single);
     if (!b) return nullptr;
     cpu_.page_base = linear & ~(kPageSize - 1);  // the caller enters b at entry()

@@ -135,6 +135,9 @@ struct Block {
   // sets; chained jumps and the run loop enter at entry() with page_base already right.
   bool shared = false;
   uint32_t head = 0;
+  // Compares its guest bytes with those it was translated from each time it is entered,
+  // instead of write-protecting its pages (a page of code among busy data: emit_self_check.cpp).
+  bool self_check = false;
   uint8_t* entry() const { return code + head; }
   // Where guest EIP `eip` of this translation runs now, the block entered at page_base.
   uint32_t eip_here(uint32_t eip, uint32_t page_base) const {
@@ -217,6 +220,9 @@ struct TranslatorStats {
   uint64_t shared_hits = 0;
   // Writes into code pages resolved by dropping only the blocks they changed, and those blocks.
   uint64_t smc_partial = 0, smc_blocks_dropped = 0;
+  // Pages of code among busy data made self-checking, blocks translated there with the
+  // check, and checks that found their bytes changed (emit_self_check.cpp).
+  uint64_t self_check_pages = 0, self_check_blocks = 0, self_check_fails = 0;
   // Translations that replaced a live block of the same key, and blocks unlinked by lookup
   // because the page their last instruction runs into maps elsewhere now.
   uint64_t replaced = 0, cross_unlinks = 0;
@@ -319,6 +325,8 @@ class Translator {
   void aim_at_lookup(const ExitSite* site);
   // Drops every translation of guest physical page `page`.
   void drop_page(uint32_t page, DropWhy why = kDropOther);
+  // A self-checking block found its guest bytes changed: it goes (helper_self_check).
+  void self_check_failed(Block* b);
   void drop_range(uint32_t page, uint32_t lo, uint32_t hi);  // C++ writes those bytes
   // A guest instruction is about to write into `page`, which holds translations, in a
   // replay of its own; end_code_write() after it drops only the blocks whose bytes it
@@ -465,6 +473,15 @@ class Translator {
   std::array<uint8_t, kPageSize> write_before_{};
   std::unordered_map<uint32_t, uint8_t> data_writes_;  // code-page writes that changed no translated byte
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  // Physical pages whose blocks check their own bytes and that stay writable: pages
+  // found to mix code with data written often (begin_code_write). See emit_self_check.cpp.
+  std::unordered_set<uint32_t> self_check_pages_;
+  bool self_checking(uint32_t ppn) const;
+  std::unordered_map<uint32_t, uint32_t> mixed_drops_;  // pages dropped as code among busy data, and how often
+  static constexpr uint32_t kSelfCheckAfter = 3;
+  // After emit_body: the check a self-checking block's head jumps to (at `check`), then
+  // back to `body`.
+  void emit_self_check(Emitter& e, asmjit::Label check, asmjit::Label body);
 };
 
 // The helpers every block exit uses.
@@ -474,5 +491,7 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*);
 uint32_t helper_leave_indirect(CpuState* cpu, uint32_t target, const void*);
 // A user inline cache's guard failed (or it is not learnt yet): look up, and learn.
 uint32_t helper_ic_learn(CpuState* cpu, uint32_t target, const void* site);
+// A self-checking block's bytes changed: translate them again and go on there.
+uint32_t helper_self_check(CpuState* cpu, uint32_t eip, const void* block);
 
 }  // namespace rs
