@@ -478,7 +478,7 @@ class Translator {
   std::unordered_set<uint32_t> self_check_pages_;
   bool self_checking(uint32_t ppn) const;
   std::unordered_map<uint32_t, uint32_t> mixed_drops_;  // pages dropped as code among busy data, and how often
-  static constexpr uint32_t kSelfCheckAfter = 3;
+  static constexpr uint32_t kSelfCheckAfter = 16;  // see begin_code_write
   // After emit_body: the check a self-checking block's head jumps to (at `check`), then
   // back to `body`.
   void emit_self_check(Emitter& e, asmjit::Label check, asmjit::Label body);
