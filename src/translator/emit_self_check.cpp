@@ -49,17 +49,18 @@ void Translator::emit_self_check(Emitter& e, Label check, Label body) {
   }
   parts[n++] = {blk.phys_start, std::min(len, in_first)};
   if (len > in_first) parts[n++] = {blk.phys_last << kPageShift, len - in_first};
+  const uint8_t* hosts[2] = {};
+  for (int i = 0; i < n; ++i)
+    if (!(hosts[i] = mem_.ptr(parts[i].phys, parts[i].len))) {  // not RAM: protect instead
+      blk.self_check = false;
+      a.jmp(body);
+      return;
+    }
   stats.self_check_blocks++;
   Label fail = a.newLabel();
   a.mov(x86::r10, x86::rcx);
   for (int i = 0; i < n; ++i) {
-    const uint8_t* host = mem_.ptr(parts[i].phys, parts[i].len);
-    if (!host) {  // not RAM: protect instead (nothing writes there through the window)
-      blk.self_check = false;
-      a.mov(x86::rcx, x86::r10);
-      a.jmp(body);
-      return;
-    }
+    const uint8_t* host = hosts[i];
     a.mov(x86::r11, Imm(uint64_t(host)));
     // Words of 8 bytes, the last one ending at the part's end (it may overlap the one
     // before); a part under 8 bytes in words of 4, then single bytes.
