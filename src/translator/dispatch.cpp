@@ -38,21 +38,37 @@ uint32_t helper_dispatch_direct(CpuState* cpu, uint32_t target, const void* data
   }
 }
 
-uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
-  auto& tr = *static_cast<Translator*>(cpu->translator);
-  tr.stats.indirect_misses++;
-  if (cpu->cpl == 0) tr.stats.indirect_misses_kernel++;
+namespace {
+
+// Goes on at target: its block, found or translated, becomes the helper's return address
+// (0), or the run loop takes over (its exit). `found` (when asked) is told the block first.
+template <class Found>
+uint32_t continue_at(CpuState* cpu, Translator& tr, uint32_t target, Found found) {
   cpu->eip = target;
   if (cpu->exit_request) return uint32_t(Exit::Poll);
   try {
     Block* b = tr.lookup(target);
     if (!b && !tr.fetch_fault()) b = tr.translate(target);
     if (!b) return uint32_t(Exit::Dispatch);  // the run loop delivers the #PF or flushes
+    found(b);
     cpu->ret_addr = uint64_t(b->entry());
     return 0;
   } catch (...) {
-    return uint32_t(Exit::Dispatch);
+    return uint32_t(Exit::Dispatch);  // the run loop translates again and reports the error
   }
+}
+
+uint32_t continue_at(CpuState* cpu, Translator& tr, uint32_t target) {
+  return continue_at(cpu, tr, target, [](Block*) {});
+}
+
+}  // namespace
+
+uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
+  auto& tr = *static_cast<Translator*>(cpu->translator);
+  tr.stats.indirect_misses++;
+  if (cpu->cpl == 0) tr.stats.indirect_misses_kernel++;
+  return continue_at(cpu, tr, target);
 }
 
 // The site's guard failed, or it has not learnt a target yet: look the target up as a
@@ -60,19 +76,8 @@ uint32_t helper_dispatch_indirect(CpuState* cpu, uint32_t target, const void*) {
 uint32_t helper_ic_learn(CpuState* cpu, uint32_t target, const void* data) {
   auto* site = const_cast<ExitSite*>(static_cast<const ExitSite*>(data));
   auto& tr = *static_cast<Translator*>(cpu->translator);
-  cpu->eip = target;
   site->ic_count = Translator::kIcMisses;  // the count is at 0: whatever happens, start it again
-  if (cpu->exit_request) return uint32_t(Exit::Poll);
-  try {
-    Block* b = tr.lookup(target);
-    if (!b && !tr.fetch_fault()) b = tr.translate(target);
-    if (!b) return uint32_t(Exit::Dispatch);  // the run loop delivers the #PF or flushes
-    tr.ic_link(site, b, target);
-    cpu->ret_addr = uint64_t(b->entry());
-    return 0;
-  } catch (...) {
-    return uint32_t(Exit::Dispatch);
-  }
+  return continue_at(cpu, tr, target, [&](Block* b) { tr.ic_link(site, b, target); });
 }
 
 // A self-checking block found its guest bytes changed (emit_self_check.cpp): it goes,
@@ -80,17 +85,7 @@ uint32_t helper_ic_learn(CpuState* cpu, uint32_t target, const void* data) {
 uint32_t helper_self_check(CpuState* cpu, uint32_t eip, const void* data) {
   auto& tr = *static_cast<Translator*>(cpu->translator);
   tr.self_check_failed(const_cast<Block*>(static_cast<const Block*>(data)));
-  cpu->eip = eip;
-  if (cpu->exit_request) return uint32_t(Exit::Poll);
-  try {
-    Block* b = tr.lookup(eip);
-    if (!b && !tr.fetch_fault()) b = tr.translate(eip);
-    if (!b) return uint32_t(Exit::Dispatch);
-    cpu->ret_addr = uint64_t(b->entry());
-    return 0;
-  } catch (...) {
-    return uint32_t(Exit::Dispatch);
-  }
+  return continue_at(cpu, tr, eip);
 }
 
 uint32_t helper_debug_break(CpuState* cpu, uint32_t, const void* data) {

@@ -121,15 +121,15 @@ Block* Translator::lookup(uint32_t eip) {
   return b;
 }
 
-// User code in flat, paged modes: the translation of a page serves every process that
-// maps it, wherever (address-space randomization). Kernel code runs at one address and
-// keeps its EIPs as constants.
 // RINGSHIFT_SELF_CHECK_ALL=1 (a testing aid) makes every page self-checking.
 bool Translator::self_checking(uint32_t ppn) const {
   static const bool all = std::getenv("RINGSHIFT_SELF_CHECK_ALL") != nullptr;
   return all || self_check_pages_.count(ppn);
 }
 
+// User code in flat, paged modes: the translation of a page serves every process that
+// maps it, wherever (address-space randomization). Kernel code runs at one address and
+// keeps its EIPs as constants.
 bool Translator::shares(uint32_t m) const {
   return (m & kModeCpl) == 3 && (m & kModeCode32) && (m & kModeFlatStack) && (m & kModePaging) &&
          breakpoints_.empty();
