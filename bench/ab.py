@@ -6,8 +6,9 @@ On the 2-core VMs this project is measured on, one build's figure moves by up to
 run to run (a dash_loop round 1.05-2.35 s in six runs of one binary): the host's load
 changes, and each run puts the guest's code (ASLR) and the translation cache (the host's
 ASLR) at new addresses, which moves translated loops' speed by tens of percent on its
-own (docs/design.md 4.2). A difference of a few percent between two builds therefore
-shows only over many runs. This script runs the two builds in pairs AT THE SAME TIME,
+own (docs/design.md 4.2): one build run against itself in four pairs gave ratios of
+0.68-1.12. A difference of a few percent between two builds therefore shows only over
+many runs (16 pairs or more). This script runs the two builds in pairs AT THE SAME TIME,
 each pinned to its own CPU (the CPUs swapped from pair to pair), so that both see the
 same host load, and prints each pair's ratio new/old, their median and how many pairs
 each build won. --sequential alternates them on any CPU instead (for workloads that
