@@ -56,7 +56,7 @@ void Translator::begin_code_write(uint32_t page) {
       // recycled page (code, then data) or Linux patching its text at boot (up to ~10
       // drops of a page): those stay protected whenever they hold code, as self-checking
       // blocks are shorter and slower (hot kernel pages made so: pipe ~25% slower).
-      if (++mixed_drops_[page] == kSelfCheckAfter && self_check_pages_.insert(page).second) stats.self_check_pages++;
+      if (++mixed_drops_[page] == kSelfCheckAfter) stats.self_check_pages++;
     }
     return;
   }

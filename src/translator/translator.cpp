@@ -124,7 +124,9 @@ Block* Translator::lookup(uint32_t eip) {
 // RINGSHIFT_SELF_CHECK_ALL=1 (a testing aid) makes every page self-checking.
 bool Translator::self_checking(uint32_t ppn) const {
   static const bool all = std::getenv("RINGSHIFT_SELF_CHECK_ALL") != nullptr;
-  return all || self_check_pages_.count(ppn);
+  if (all) return true;
+  const auto it = mixed_drops_.find(ppn);
+  return it != mixed_drops_.end() && it->second >= kSelfCheckAfter;
 }
 
 // User code in flat, paged modes: the translation of a page serves every process that

@@ -473,11 +473,11 @@ class Translator {
   std::array<uint8_t, kPageSize> write_before_{};
   std::unordered_map<uint32_t, uint8_t> data_writes_;  // code-page writes that changed no translated byte
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
-  // Physical pages whose blocks check their own bytes and that stay writable: pages
-  // found to mix code with data written often (begin_code_write). See emit_self_check.cpp.
-  std::unordered_set<uint32_t> self_check_pages_;
+  // Pages dropped as code among busy data (begin_code_write), and how often. One dropped
+  // so kSelfCheckAfter times is self-checking: its blocks check their own bytes and it
+  // stays writable (emit_self_check.cpp).
+  std::unordered_map<uint32_t, uint32_t> mixed_drops_;
   bool self_checking(uint32_t ppn) const;
-  std::unordered_map<uint32_t, uint32_t> mixed_drops_;  // pages dropped as code among busy data, and how often
   static constexpr uint32_t kSelfCheckAfter = 16;  // see begin_code_write
   // After emit_body: the check a self-checking block's head jumps to (at `check`), then
   // back to `body`.
