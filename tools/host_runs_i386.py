@@ -31,8 +31,40 @@ def tiny_elf():
     return ehdr + phdr + CODE
 
 
+I386_ELF = tiny_elf()[:20]  # e_ident .. e_machine: what a binfmt_misc magic for i386 matches
+
+
+def i386_emulator():
+    """The interpreter of an enabled binfmt_misc entry that takes i386 ELF programs (qemu-user,
+    as guests/lib/host_tools.sh registers for a Debian build on a host without IA-32), or "".
+    Such a host runs them emulated: no oracle."""
+    d = "/proc/sys/fs/binfmt_misc"
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return ""
+    for n in names:
+        try:
+            with open(os.path.join(d, n)) as f:
+                fields = dict(line.split(" ", 1) for line in f.read().splitlines()[1:] if " " in line)
+            with open(os.path.join(d, n)) as f:
+                enabled = f.readline().strip() == "enabled"
+        except (OSError, ValueError):
+            continue
+        if not enabled or fields.get("offset", "").strip() != "0" or "magic" not in fields:
+            continue
+        magic = bytes.fromhex(fields["magic"].strip())
+        mask = bytes.fromhex(fields["mask"].strip()) if "mask" in fields else b"\xff" * len(magic)
+        if len(magic) <= len(I386_ELF) and not any((I386_ELF[i] ^ magic[i]) & mask[i] for i in range(len(magic))):
+            return fields.get("interpreter", "?").strip()
+    return ""
+
+
 def host_runs_i386():
     """(True, "") or (False, why)."""
+    emulator = i386_emulator()
+    if emulator:
+        return False, "i386 programs run here through binfmt_misc's %s, an emulator, not this CPU" % emulator
     fd, path = tempfile.mkstemp(prefix="i386-probe-")
     try:
         with os.fdopen(fd, "wb") as f:

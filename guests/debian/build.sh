@@ -21,7 +21,8 @@
 #   --include PKGS   more packages to install (comma- or space-separated, repeatable)
 #   --force          rebuild even when FILE exists (otherwise an existing image is kept)
 # Host packages: mmdebstrap arch-test debian-archive-keyring e2fsprogs fdisk grub-common
-# grub-pc-bin (the script names the missing ones). About 2-4 minutes and 1 GB of
+# grub-pc-bin (the script names the missing ones), and qemu-user-static on a host that
+# cannot run i386 programs itself. About 2-4 minutes and 1 GB of
 # temporary space next to FILE; the image is sparse (about 0.5 GB used of 2 GB).
 # Environment: RINGSHIFT_DEBIAN_MIRROR, RINGSHIFT_DEBIAN_SECURITY_MIRROR (archives to use
 # instead of the host's).
@@ -129,7 +130,11 @@ work=$(mktemp -d "$outdir/.debian-build.XXXXXX")
 chmod 755 "$work"           # apt's _apt user downloads into the tree (else apt warns, as root)
 # The tree is never mounted on (unshare mode's mounts stay in mmdebstrap's own namespace);
 # --one-file-system all the same, so a leftover mount could never be emptied.
-trap 'rm -rf --one-file-system "$work"; rm -f "$out.tmp"' EXIT
+# A host without 32-bit user mode runs the guest's maintainer scripts through qemu-user,
+# registered for this build only.
+emulator=$(i386_via_qemu_user) || die "i386 programs cannot run on this host, and mmdebstrap needs them"
+[ -z "$emulator" ] || note "this host cannot run i386 programs: qemu-i386-static runs them for this build"
+trap 'rm -rf --one-file-system "$work"; rm -f "$out.tmp"; i386_emulator_remove "$emulator"' EXIT
 root=$work/root
 uuid=$(cat /proc/sys/kernel/random/uuid)   # the root file system's (fstab, grub.cfg)
 hostname=ringshift-debian

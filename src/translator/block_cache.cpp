@@ -169,7 +169,8 @@ void Translator::remember(Block* b, uint32_t eip) {
   if (w.ok) kernel_page_frames_[page] = uint32_t(w.phys >> kPageShift);
   if (b->page_last != b->page_first) kernel_page_frames_[page + 1] = b->phys_last;
   table_put(kKernelTable, own[page], b->mode, eip, uint64_t(b->code), true);
-  if (auto it = kernel_waiting_.find(eip); it != kernel_waiting_.end()) {
+  if (auto it = kernel_waiting_bits_.test(waiting_bit(eip)) ? kernel_waiting_.find(eip) : kernel_waiting_.end();
+      it != kernel_waiting_.end()) {
     std::vector<ExitSite*> still;
     for (ExitSite* s : it->second) {
       if (s->from->dead || s->to) continue;
@@ -208,7 +209,7 @@ void Translator::kernel_link(ExitSite* s) {
       return;
     }
   }
-  kernel_waiting_[s->target].push_back(s);
+  kernel_wait(s);
 }
 
 void Translator::kernel_unchain_page(uint32_t lpage) {
@@ -226,7 +227,7 @@ void Translator::kernel_unchain_page(uint32_t lpage) {
       s->to = nullptr;
       stats.kernel_xpage_unchains++;
     }
-    if (!s->from->dead) kernel_waiting_[s->target].push_back(s);
+    if (!s->from->dead) kernel_wait(s);
   }
 }
 
@@ -385,6 +386,7 @@ void Translator::table_put(int table, std::vector<uint32_t>& own, uint32_t mode,
   }
   t->key_at(i) = neg_key;
   t->code_at(i) = code;
+  jt_written_[table].set(table_page(i));  // (the bucket's other way too: same page)
   note(own, i);
 }
 
@@ -430,7 +432,7 @@ void Translator::unlink(Block* b) {
   };
   for (ExitSite* s : b->incoming) {
     unpatch(s);
-    if (s->kernel_xpage && !s->from->dead) kernel_waiting_[s->target].push_back(s);
+    if (s->kernel_xpage && !s->from->dead) kernel_wait(s);
   }
   b->incoming.clear();
   for (auto& s : b->exits) {
@@ -443,13 +445,14 @@ void Translator::unlink(Block* b) {
   // A shared block may be in the tables at any alias: the same offset in the page, any
   // of the 16 values of EIP bits 12-15 that the index keeps.
   const uint32_t aliases = b->shared ? 16 : 1;
-  for (JTable* t : jtables_) {
+  for (int slot = 0; slot < kTables; ++slot) {
+    JTable* t = jtables_[slot];
     for (uint32_t a = 0; a < aliases; ++a) {
       const uint32_t eip = b->shared ? (a << kPageShift) | (b->eip & (kPageSize - 1)) : b->eip;
-      for (uint32_t w = 0; w < 2; ++w) {
-        const uint32_t i = 2 * jtable_index(eip) + w;
-        if (t->code_at(i) == uint64_t(b->code)) t->clear(i);
-      }
+      const uint32_t i = 2 * jtable_index(eip);
+      if (!jt_written_[slot].test(table_page(i))) continue;
+      for (uint32_t w = 0; w < 2; ++w)
+        if (t->code_at(i + w) == uint64_t(b->code)) t->clear(i + w);
     }
   }
   for (uint32_t p : {b->phys_first(), b->phys_last}) {
@@ -485,6 +488,7 @@ void Translator::drop_page(uint32_t page, DropWhy why) {
 void Translator::flush() {
   kernel_chained_.clear();  // their sites go with the blocks
   kernel_waiting_.clear();
+  kernel_waiting_bits_.reset();
   for (auto& m : ic_linked_) m.clear();
   for (auto& [p, v] : by_page_) {
     (void)v;

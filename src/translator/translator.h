@@ -8,6 +8,7 @@
 // through goes away).
 #pragma once
 #include <array>
+#include <bitset>
 #include <cstdio>
 #include <x86intrin.h>
 
@@ -28,6 +29,7 @@
 #include <unordered_set>
 #include "translator/block_map.h"
 #include "translator/code_cache.h"
+#include "translator/object_pool.h"
 
 namespace rs {
 
@@ -93,6 +95,7 @@ struct ExitSite {
   uint32_t ic_count = 0;
   int8_t ic_slot = -1;
   uint8_t ic_learns = 0;  // learnt again in the same address space: a polymorphic site
+  RS_POOLED(ExitSite)
 };
 
 // Maps a host instruction range back to the guest instruction it came from.
@@ -143,6 +146,7 @@ struct Block {
   uint32_t eip_here(uint32_t eip, uint32_t page_base) const {
     return shared ? eip - (this->eip & ~(kPageSize - 1)) + page_base : eip;
   }
+  RS_POOLED(Block)
 };
 
 inline constexpr size_t kHugePage = size_t(2) << 20;
@@ -214,6 +218,12 @@ struct TranslatorStats {
   uint64_t phase_blocks = 0;
   uint64_t fast_decodes = 0;  // instructions copied after decode_ident, without Zydis
   uint64_t phase_total_ticks = 0;  // total_ticks of the sampled blocks alone: setup is their remainder
+  // Blocks by translation time, in buckets of kTickBucket TSC ticks (the last: that or more):
+  // the median, which a few slow blocks (a huge page's first touch) do not move as they
+  // move the mean.
+  static constexpr uint32_t kTickBucket = 16, kTickBuckets = 4096;
+  std::array<uint32_t, kTickBuckets> tick_hist{};
+  uint64_t median_ticks() const;
   uint64_t indirect_misses = 0, indirect_misses_kernel = 0, direct_lookups = 0, jtable_page_clears = 0;
   // Lookups answered by a shared block translated at another linear address (another
   // process's mapping of the same library page).
@@ -432,12 +442,27 @@ class Translator {
   static constexpr int kKernelTable = Shadow::kSlots + 1, kTables = Shadow::kSlots + 2;
   JTable* jtables_[kTables] = {};
   std::unordered_map<uint32_t, std::vector<uint32_t>> jt_pages_[kTables];  // see clear_jtable
+  // The 4 KiB pages of each table that table_put has written (the only writer of a new
+  // entry). unlink looks a dead block up in every table: reading a page never written
+  // would make the host map it (a fault each, 18 tables x 512 pages), to find it empty.
+  static constexpr size_t kTablePages = sizeof(JTable) / kPageSize;
+  std::bitset<kTablePages> jt_written_[kTables];
+  static size_t table_page(uint32_t i) { return size_t(i) * sizeof(JTable::Way) / kPageSize; }
   std::unordered_set<uint32_t> jt_full_pages_[kTables];  // see remember_page
   std::unordered_set<uint32_t> kernel_local_pages_;  // kernel table pages to forget at a CR3 load
   // Kernel exits to another page (ExitSite::kernel_xpage): chained ones by the target's
   // linear page, to unchain when the kernel table forgets it; unchained ones by target EIP,
   // to chain when the table gets it.
   std::unordered_map<uint32_t, std::vector<ExitSite*>> kernel_chained_, kernel_waiting_;
+  // A filter in front of kernel_waiting_, which every new kernel block asks about its EIP:
+  // a bit per hash of the target EIPs it has held (kept when they go), 128 KiB that stay
+  // in the cache where the map's lookup was two misses (~7% of translating a block).
+  std::bitset<size_t(1) << 20> kernel_waiting_bits_;
+  static size_t waiting_bit(uint32_t eip) { return (eip * 0x9E3779B1u) >> 12; }
+  void kernel_wait(ExitSite* s) {
+    kernel_waiting_[s->target].push_back(s);
+    kernel_waiting_bits_.set(waiting_bit(s->target));
+  }
   void kernel_unchain_page(uint32_t lpage);
   void kernel_unchain_all();
   // Learnt user inline caches by table and target page (ic_link); entries of sites
