@@ -453,6 +453,21 @@ TEST_CASE("the --stats line: a block's setup time comes from the blocks whose ph
   CHECK(line.find("total=1000 decode=1000 emit=800 assemble=400 bookkeeping=200 setup=600 ") != std::string::npos);
 }
 
+TEST_CASE("the --stats line: the median block is the middle one, whatever the slowest took", "[translator][stats]") {
+  // 5 blocks of ~320 ticks and 4 of ~100,000 (a fresh huge page): the mean is ~45,000,
+  // the median the fifth block's bucket, 320 + half a bucket.
+  rs::TranslatorStats t;
+  t.blocks = 9;
+  t.phase_blocks = 1;
+  t.tick_hist[320 / rs::TranslatorStats::kTickBucket] = 5;
+  t.tick_hist[rs::TranslatorStats::kTickBuckets - 1] = 4;
+  CHECK(t.median_ticks() == 320 + rs::TranslatorStats::kTickBucket / 2);
+  CHECK(rs::translate_phases_line(t, 1e-6).find("median=328 ") != std::string::npos);
+  t.tick_hist[rs::TranslatorStats::kTickBuckets - 1] = 6;  // now the slow ones are the majority
+  t.blocks = 11;
+  CHECK(t.median_ticks() >= uint64_t(rs::TranslatorStats::kTickBuckets - 1) * rs::TranslatorStats::kTickBucket);
+}
+
 TEST_CASE("blocks decoded without Zydis are the blocks the Zydis path makes", "[translator][decoder]") {
   // Each row is a block: copied instructions (decode_ident), pushes and pops, and each
   // kind of ending decode_flow takes. With a debugger breakpoint set (anywhere), the
@@ -521,4 +536,35 @@ TEST_CASE("blocks decoded without Zydis are the blocks the Zydis path makes", "[
     }
   });
   CHECK(r.status == 1);
+}
+
+TEST_CASE("the block and exit-site pools hand out distinct, aligned objects and reuse freed ones", "[translator][pool]") {
+  // More sites than one 2 MiB slab holds: the second slab's objects must not overlap the first's.
+  constexpr size_t n = (size_t(2) << 20) / sizeof(rs::ExitSite) + 100;
+  std::vector<std::unique_ptr<rs::ExitSite>> sites;
+  for (size_t i = 0; i < n; ++i) {
+    sites.push_back(std::make_unique<rs::ExitSite>());
+    sites.back()->target = uint32_t(i);
+  }
+  std::vector<uintptr_t> at;
+  for (auto& s : sites) at.push_back(uintptr_t(s.get()));
+  std::sort(at.begin(), at.end());
+  bool apart = true, aligned = true;
+  for (size_t i = 0; i < at.size(); ++i) {
+    aligned &= at[i] % alignof(rs::ExitSite) == 0;
+    if (i) apart &= at[i] - at[i - 1] >= sizeof(rs::ExitSite);
+  }
+  CHECK(apart);
+  CHECK(aligned);
+  bool kept = true;  // constructing later ones wrote nothing into earlier ones
+  for (size_t i = 0; i < n; ++i) kept &= sites[i]->target == uint32_t(i);
+  CHECK(kept);
+  rs::ExitSite* freed = sites[7].get();
+  sites[7].reset();
+  auto again = std::make_unique<rs::ExitSite>();
+  CHECK(again.get() == freed);  // the free list first
+  CHECK(again->target == 0);    // and constructed anew
+  auto blk = std::make_unique<rs::Block>();
+  CHECK(uintptr_t(blk.get()) % alignof(rs::Block) == 0);
+  CHECK(blk->map.empty());
 }
