@@ -166,8 +166,8 @@ void Translator::remember(Block* b, uint32_t eip) {
   auto& own = jt_pages_[kKernelTable];
   if (!global) kernel_local_pages_.insert(page);
   if (w.large) kernel_large_[eip >> 22] = 1;
-  if (w.ok) kernel_page_frames_[page] = uint32_t(w.phys >> kPageShift);
-  if (b->page_last != b->page_first) kernel_page_frames_[page + 1] = b->phys_last;
+  if (w.ok) note_kernel_frame(page, uint32_t(w.phys >> kPageShift));
+  if (b->page_last != b->page_first) note_kernel_frame(page + 1, b->phys_last);
   table_put(kKernelTable, own[page], b->mode, eip, uint64_t(b->code), true);
   if (auto it = kernel_waiting_bits_.test(waiting_bit(eip)) ? kernel_waiting_.find(eip) : kernel_waiting_.end();
       it != kernel_waiting_.end()) {
@@ -313,6 +313,7 @@ void Translator::kernel_jtable_flush() {
   kernel_local_pages_.clear();
   kernel_all_local_ = false;
   kernel_page_frames_.clear();
+  frame_memo_ = {};
   std::fill(kernel_large_.begin(), kernel_large_.end(), 0);
 }
 
@@ -363,22 +364,33 @@ void Translator::kernel_jtable_global_flush() {
   for (uint32_t p : stale) {
     clear_jtable(kKernelTable, p);
     kernel_page_frames_.erase(p);
+    frame_memo_ = {};
   }
   stats.kernel_jtable_stale_pages += stale.size();
 }
 
 // (mode, eip) -> code in the active slot's table; the bucket's older target moves to its
-// second way. `own` is jt_pages_'s list for eip's page. With `search` the lists stay
-// free of duplicates; a caller that fills a page once skips the search (duplicates do
-// no harm).
+// second way. `own` is jt_pages_'s list for eip's page. With `search` the lists are
+// kept from growing with duplicates; a caller that fills a page once skips that.
 void Translator::table_put(int table, std::vector<uint32_t>& own, uint32_t mode, uint32_t eip, uint64_t code, bool search) {
   JTable* t = jtables_[table];
   const uint32_t i = 2 * jtable_index(eip);
   const uint64_t neg_key = uint64_t(0) - ((uint64_t(mode) << 32) | eip);
   if (t->key_at(i) == neg_key && t->code_at(i) == code) return;
+  // Duplicates in a list do no harm (forget_page clears an entry only while it holds
+  // that page's EIP), but a list that only grew would: with `search`, a list is made
+  // unique whenever its length reaches a new power of two (amortized O(1); a linear
+  // search per entry was ~3% of translating a kernel block, whose pages list hundreds).
   auto note = [search](std::vector<uint32_t>& v, uint32_t at) {
-    if (!search || std::find(v.begin(), v.end(), at) == v.end()) v.push_back(at);
+    v.push_back(at);
+    if (search && v.size() >= 64 && !(v.size() & (v.size() - 1))) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    }
   };
+  // An entry of this page at i (the same EIP in another mode, or an older block) means i
+  // is on the page's list already: only table_put writes index i, and it lists it.
+  const bool listed = t->code_at(i) && (uint32_t(uint64_t(0) - t->key_at(i)) >> kPageShift) == (eip >> kPageShift);
   if (t->code_at(i) && t->key_at(i) != neg_key) {
     t->move(i, i + 1);
     const uint32_t moved = uint32_t(uint64_t(0) - t->key_at(i)) >> kPageShift;
@@ -387,7 +399,7 @@ void Translator::table_put(int table, std::vector<uint32_t>& own, uint32_t mode,
   t->key_at(i) = neg_key;
   t->code_at(i) = code;
   jt_written_[table].set(table_page(i));  // (the bucket's other way too: same page)
-  note(own, i);
+  if (!listed) note(own, i);
 }
 
 // A lookup found a shared block through this address space's mapping of its page: the
@@ -517,6 +529,7 @@ void Translator::flush_jtable() {
   for (auto& m : jt_full_pages_) m.clear();
   kernel_local_pages_.clear();
   kernel_page_frames_.clear();
+  frame_memo_ = {};
   kernel_all_local_ = false;
   std::fill(kernel_large_.begin(), kernel_large_.end(), 0);
 }

@@ -475,6 +475,18 @@ class Translator {
   // Kernel table pages (and the pages their blocks run into) -> the frame each mapped
   // when an entry was made: what kernel_jtable_global_flush checks.
   std::map<uint32_t, uint32_t> kernel_page_frames_;
+  // The last page noted there: a kernel page's blocks are translated one after another,
+  // and the map's insert was a walk of misses for each (~4% of translating a block).
+  // Reset whenever the map loses entries.
+  struct FrameMemo {
+    uint32_t page = 0, frame = 0;
+    bool valid = false;
+  } frame_memo_;
+  void note_kernel_frame(uint32_t page, uint32_t frame) {
+    if (frame_memo_.valid && frame_memo_.page == page && frame_memo_.frame == frame) return;
+    kernel_page_frames_[page] = frame;
+    frame_memo_ = {page, frame, true};
+  }
   bool kernel_all_local_ = false;  // checked while CR4.PGE was off: a CR3 load drops every entry
   std::vector<uint8_t> kernel_large_ = std::vector<uint8_t>(1024, 0);  // 4 MiB regions with entries from 4 MiB pages
   // Shared blocks within one page, by physical page, as remember_page enters them (no
