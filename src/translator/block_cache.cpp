@@ -525,6 +525,7 @@ void Translator::flush_jtable() {
   // Back to zero pages (empty entries), faulted in again only where filled.
   for (JTable* t : jtables_)
     if (madvise(t, sizeof(JTable), MADV_DONTNEED) != 0) std::memset(static_cast<void*>(t), 0, sizeof(JTable));
+  for (auto& w : jt_written_) w.reset();
   for (auto& m : jt_pages_) m.clear();
   for (auto& m : jt_full_pages_) m.clear();
   kernel_local_pages_.clear();
