@@ -147,9 +147,9 @@ std::string translate_phases_line(const TranslatorStats& t, double ms_per_tick) 
                books = double(t.bookkeeping_ticks) * sampled;
   char buf[320];
   std::snprintf(buf, sizeof buf,
-                "ringshift translation per block (ns): median=%.0f total=%.0f decode=%.0f emit=%.0f assemble=%.0f "
+                "ringshift translation per block (ns): median=%.0f p90=%.0f total=%.0f decode=%.0f emit=%.0f assemble=%.0f "
                 "bookkeeping=%.0f setup=%.0f (%.1f guest insns a block, %.1f of them decoded without Zydis)\n",
-                double(t.median_ticks()) * ms_per_tick * 1e6, total, decode, emit, assemble, books,
+                double(t.median_ticks()) * ms_per_tick * 1e6, double(t.percentile_ticks(90)) * ms_per_tick * 1e6, total, decode, emit, assemble, books,
                 // (from the sampled blocks alone: against the mean of all blocks the remainder
                 // went negative when the sample ran slower than the rest)
                 double(t.phase_total_ticks) * sampled - decode - emit - assemble - books,

@@ -82,18 +82,21 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
     unlink(old);
   }
   blocks_.put(k, std::move(blk));
-  if (auto pg = by_page_.find(b->phys_first()); pg != by_page_.end())
-    for (const Block* o : pg->second)
-      if (o->phys_start == b->phys_start && o->mode != b->mode) {
-        stats.mode_variants++;
-        break;
-      }
   if (in_page_list(*b))
     shared_by_page_[b->phys_first()].push_back({uint64_t(b->code), b->mode, b->eip & (kPageSize - 1)});
-  for (uint32_t p : {b->phys_first(), b->phys_last}) {
-    auto& v = by_page_[p];
-    if (v.empty() || v.back() != b) v.push_back(b);
-    if (!b->self_check) shadow_.protect_code(p);  // a self-checking block sees writes itself
+  // One map operation a page (most blocks have one): the first page's list is also where
+  // a block of the same bytes in another mode would be.
+  auto& first = by_page_[b->phys_first()];
+  for (const Block* o : first)
+    if (o->phys_start == b->phys_start && o->mode != b->mode) {
+      stats.mode_variants++;
+      break;
+    }
+  first.push_back(b);
+  if (b->phys_last != b->phys_first()) by_page_[b->phys_last].push_back(b);
+  if (!b->self_check) {  // a self-checking block sees writes itself
+    shadow_.protect_code(b->phys_first());
+    if (b->phys_last != b->phys_first()) shadow_.protect_code(b->phys_last);
   }
   remember(b, b->eip);
 }

@@ -220,10 +220,10 @@ Block* Translator::translate(uint32_t eip, bool single) {
   }
 }
 
-uint64_t TranslatorStats::median_ticks() const {
+uint64_t TranslatorStats::percentile_ticks(unsigned pct) const {
   uint64_t seen = 0;
   for (uint32_t i = 0; i < kTickBuckets; ++i)
-    if ((seen += tick_hist[i]) * 2 >= blocks) return uint64_t(i) * kTickBucket + kTickBucket / 2;
+    if ((seen += tick_hist[i]) * 100 >= uint64_t(pct) * blocks) return uint64_t(i) * kTickBucket + kTickBucket / 2;
   return uint64_t(kTickBuckets) * kTickBucket;
 }
 

@@ -223,7 +223,8 @@ struct TranslatorStats {
   // move the mean.
   static constexpr uint32_t kTickBucket = 16, kTickBuckets = 4096;
   std::array<uint32_t, kTickBuckets> tick_hist{};
-  uint64_t median_ticks() const;
+  uint64_t percentile_ticks(unsigned pct) const;  // the block at pct% of them, sorted by time
+  uint64_t median_ticks() const { return percentile_ticks(50); }
   uint64_t indirect_misses = 0, indirect_misses_kernel = 0, direct_lookups = 0, jtable_page_clears = 0;
   // Lookups answered by a shared block translated at another linear address (another
   // process's mapping of the same library page).
