@@ -420,6 +420,7 @@ void Translator::remember_page(const Block* hit, uint32_t linear_page) {
   // The page's buckets are ~100 cache misses spread over 128 KiB: all in flight at once.
   JTable* t = jtables_[slot];
   for (const PageEntry& o : pg->second) __builtin_prefetch(&t->key_at(2 * jtable_index(linear_page | o.offset)), 1);
+  own.reserve(own.size() + pg->second.size());  // one allocation, not one per doubling
   for (const PageEntry& o : pg->second)
     if (o.mode == hit->mode) table_put(slot, own, o.mode, linear_page | o.offset, o.code, false);
 }

@@ -16,6 +16,7 @@ ExitSite* Emitter::new_site(uint32_t target) {
   s->target = target;
   s->kernel_xpage = blk.cached && kernel_code() && cross_page(target);
   ExitSite* p = s.get();
+  if (blk.exits.empty()) blk.exits.reserve(2);  // a conditional branch's two: one allocation
   blk.exits.push_back(std::move(s));
   return p;
 }
