@@ -27,11 +27,20 @@ Block* Translator::install(std::unique_ptr<Block> blk, Emitter& e, uint8_t* dst,
     if (single) throw std::runtime_error("one-instruction block larger than its scratch area");
     return nullptr;
   }
+  if (single) {
+    single_map_.assign(e.map.begin(), e.map.end());
+    blk->map = single_map_;
+  } else {
+    // (A full record arena is a full cache: the caller flushes both.)
+    auto* rec = reinterpret_cast<InsnRecord*>(maps_.alloc(e.map.size() * sizeof(InsnRecord)));
+    if (!rec) return nullptr;
+    std::copy(e.map.begin(), e.map.end(), rec);
+    blk->map = std::span<const InsnRecord>(rec, e.map.size());
+  }
   e.code.copyFlattenedData(dst, size);
   e.resolve();
   blk->code = dst;
   blk->size = uint32_t(size);
-  blk->map.assign(e.map.begin(), e.map.end());  // one allocation of the exact size
   for (auto& r : e.resolved) {
     r.info->rel32 = dst + r.rel32_off;
     r.info->stub = dst + r.stub_off;
@@ -518,6 +527,7 @@ void Translator::flush() {
   single_.reset();
   flush_jtable();
   cache_.reset_to(blocks_start_);
+  maps_.reset_to(maps_.begin());
   write_pending_ = false;
   data_writes_.clear();
   stats.flushes++;

@@ -7,8 +7,8 @@
 
 namespace rs {
 
-CodeCache::CodeCache(size_t bytes) : size_(bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+CodeCache::CodeCache(size_t bytes, bool exec) : size_(bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | (exec ? PROT_EXEC : 0), MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap translation cache");
   base_ = cur_ = static_cast<uint8_t*>(p);
   // Huge pages where the host allows them: the cache fills upwards, and one fault per

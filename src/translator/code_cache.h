@@ -1,5 +1,6 @@
 // The translation cache: one RWX region holding the runtime stubs followed by
-// translated blocks, allocated by bumping a pointer and emptied only as a whole.
+// translated blocks, allocated by bumping a pointer and emptied only as a whole. The
+// same kind of region without PROT_EXEC holds the blocks' instruction maps.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,7 +9,7 @@ namespace rs {
 
 class CodeCache {
  public:
-  explicit CodeCache(size_t bytes);
+  explicit CodeCache(size_t bytes, bool exec = true);
   ~CodeCache();
   CodeCache(const CodeCache&) = delete;
   CodeCache& operator=(const CodeCache&) = delete;

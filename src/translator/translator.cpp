@@ -24,7 +24,7 @@ namespace rs {
 using namespace asmjit;
 
 Translator::Translator(PhysMem& mem, Shadow& shadow, CpuState& cpu)
-    : mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes) {
+    : mem_(mem), shadow_(shadow), cpu_(cpu), cache_(kCacheBytes), maps_(kCacheBytes / 2, false) {
   emit_scratch_ = std::make_unique<EmitScratch>();
   constexpr size_t jbytes = sizeof(JTable);
   for (auto& t : jtables_) {

@@ -14,6 +14,7 @@
 
 #include <asmjit/core.h>
 #include <set>
+#include <span>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -122,7 +123,10 @@ struct Block {
   uint32_t guest_len = 0;  // bytes of guest code, from phys_start (into the next page for the last instruction)
   bool cached = true;  // false: a one-off block (SMC replay) that nothing links to
   bool dead = false;
-  std::vector<InsnRecord> map;
+  // In the translator's record arena (Translator::maps_), which fills and empties with
+  // the code cache, as the code does (a heap vector was one malloc a block); a
+  // one-instruction block's is Translator::single_map_.
+  std::span<const InsnRecord> map;
   // Decoded instructions that translated code points at (helper data), at stable
   // addresses; the others are not kept (an Insn is about 1 KiB). A one-instruction
   // block keeps its instruction first.
@@ -437,6 +441,8 @@ class Translator {
   bool lookup_faulted_ = false;
   Decoder dec_;
   CodeCache cache_;
+  CodeCache maps_;  // Block::map records (not executable), reset with cache_ at a flush
+  std::vector<InsnRecord> single_map_;
   Runtime rt_;
   uint8_t* blocks_start_ = nullptr;
   // One table per address-space slot, the physical window's, and the kernel's.
