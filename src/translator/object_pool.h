@@ -22,7 +22,7 @@ class ObjectPool {
       free_ = f->next;
       return f;
     }
-    if (next_ + kSize > end_) new_slab();
+    if (size_t(end_ - next_) < kSize) new_slab();  // (both null before the first slab)
     void* p = next_;
     next_ += kSize;
     return p;
