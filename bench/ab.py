@@ -14,7 +14,12 @@ same host load, and prints each pair's ratio new/old, their median and how many 
 each build won. --sequential alternates them on any CPU instead (for workloads that
 must have the machine to themselves).
 
-usage: bench/ab.py OLD NEW [--workload dash_loop] [--pairs 16] [--rounds 1]
+--workload translation compares translation instead: each run boots the guest and runs
+one dash_loop round with --stats, and the figure is the median block's translation time
+(`ringshift translation per block (ns): median=`); one CPU of these VMs has run ~1.6x
+slower than the other for minutes, which the swapped pairs cancel.
+
+usage: bench/ab.py OLD NEW [--workload dash_loop|...|translation] [--pairs 16] [--rounds 1]
 
 OLD and NEW are ringshift executables or build directories. Python 3 standard library
 only."""
@@ -46,14 +51,15 @@ def run_one(cmd, cpu, log_path, timeout, out, key):
     pinned = ["taskset", "-c", str(cpu)] + cmd if cpu is not None else cmd
     b = lib.boot(pinned, timeout, log_path)
     got, errors = lib.parse_results(b["lines"])
-    out[key] = (got, errors, b["status"])
+    out[key] = (got, errors, b["status"], [ln.decode(errors="replace") if isinstance(ln, bytes) else ln
+                                            for ln in b["lines"]])
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("old")
     ap.add_argument("new")
-    ap.add_argument("--workload", default="dash_loop", choices=rw.PIE_NAMES)
+    ap.add_argument("--workload", default="dash_loop", choices=list(rw.PIE_NAMES) + ["translation"])
     ap.add_argument("--pairs", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=1, help="rounds of the workload per run (default 1)")
     ap.add_argument("--sequential", action="store_true", help="alternate the builds instead of running them together")
@@ -67,7 +73,10 @@ def main():
     cpus = os.sched_getaffinity(0)
     if not args.sequential and len(cpus) < 2:
         sys.exit("bench/ab: running the builds together needs two CPUs (or use --sequential)")
-    pie = next(p for p in rw.PIE if p[0] == args.workload)
+    translation = args.workload == "translation"
+    pie = next(p for p in rw.PIE if p[0] == ("dash_loop" if translation else args.workload))
+    vmm_args = args.vmm_arg + (["--stats"] if translation and "--stats" not in args.vmm_arg else [])
+    unit = "ns a block (median)" if translation else "ms"
     try:
         guest = rw.build_pie(None, "686")
     except RuntimeError as e:
@@ -79,13 +88,13 @@ def main():
     c0, c1 = sorted(cpus)[:2] if len(cpus) >= 2 else (None, None)
     ratios, wins, figures = [], {"old": 0, "new": 0}, {"old": [], "new": []}
     print("bench/ab: %s, %d pairs of %d round(s), %s; consoles in %s"
-          % (pie[0], args.pairs, args.rounds, "sequential" if args.sequential else "together, pinned", out_dir),
+          % ("translation (dash_loop guest)" if translation else pie[0], args.pairs, args.rounds, "sequential" if args.sequential else "together, pinned", out_dir),
           flush=True)
     for i in range(args.pairs):
         order = ("old", "new") if i % 2 == 0 else ("new", "old")
         res, threads = {}, []
         for k, v in enumerate(order):
-            cmd = rsguest.vmm_command("ringshift", builds[v], guest["bzImage"], guest["initramfs"], append) + args.vmm_arg
+            cmd = rsguest.vmm_command("ringshift", builds[v], guest["bzImage"], guest["initramfs"], append) + vmm_args
             log = os.path.join(out_dir, "%s.%d.console.txt" % (v, i))
             cpu = None if args.sequential else (c0 if k == 0 else c1)
             t = threading.Thread(target=run_one, args=(cmd, cpu, log, args.timeout, res, v))
@@ -97,22 +106,30 @@ def main():
             t.join()
         ns = {}
         for v in ("old", "new"):
-            got, errors, status = res[v]
+            got, errors, status, _ = res[v]
             if status != 0 or errors.get(pie[0]) or not got.get(pie[0]):
                 sys.exit("bench/ab: %s run %d failed (status %s, %s): see %s"
                          % (v, i, status, errors.get(pie[0]), os.path.join(out_dir, "%s.%d.console.txt" % (v, i))))
-            ns[v] = got[pie[0]][0]
+            if translation:
+                st = lib.rs_stats(res[v][3])
+                if not st or "median_block_us" not in st:
+                    sys.exit("bench/ab: %s run %d printed no translation median: see %s"
+                             % (v, i, os.path.join(out_dir, "%s.%d.console.txt" % (v, i))))
+                ns[v] = st["median_block_us"] * 1e6  # (shown in ns below)
+            else:
+                ns[v] = got[pie[0]][0]
             figures[v].append(ns[v])
         r = ns["new"] / ns["old"]
         ratios.append(r)
         wins["new" if r < 1 else "old"] += 1
-        print("pair %2d: old %9.1f ms  new %9.1f ms  new/old %.3f" % (i + 1, ns["old"] / 1e6, ns["new"] / 1e6, r),
+        scale = 1e3 if translation else 1e6  # printed in ns a block, or ms
+        print("pair %2d: old %9.1f  new %9.1f %s  new/old %.3f" % (i + 1, ns["old"] / scale, ns["new"] / scale, unit, r),
               flush=True)
-    print("bench/ab: %s median new/old %.3f (pairs %d; faster: new %d, old %d); medians old %.1f ms, new %.1f ms; "
-          "minima old %.1f ms, new %.1f ms"
-          % (pie[0], statistics.median(ratios), len(ratios), wins["new"], wins["old"],
-             statistics.median(figures["old"]) / 1e6, statistics.median(figures["new"]) / 1e6,
-             min(figures["old"]) / 1e6, min(figures["new"]) / 1e6))
+    print("bench/ab: %s median new/old %.3f (pairs %d; faster: new %d, old %d); medians old %.1f, new %.1f; "
+          "minima old %.1f, new %.1f (%s)"
+          % (args.workload, statistics.median(ratios), len(ratios), wins["new"], wins["old"],
+             statistics.median(figures["old"]) / scale, statistics.median(figures["new"]) / scale,
+             min(figures["old"]) / scale, min(figures["new"]) / scale, unit))
 
 
 if __name__ == "__main__":
