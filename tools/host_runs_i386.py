@@ -34,11 +34,10 @@ def tiny_elf():
 I386_ELF = tiny_elf()[:20]  # e_ident .. e_machine: what a binfmt_misc magic for i386 matches
 
 
-def i386_emulator():
+def i386_emulator(d="/proc/sys/fs/binfmt_misc"):
     """The interpreter of an enabled binfmt_misc entry that takes i386 ELF programs (qemu-user,
     as guests/lib/host_tools.sh registers for a Debian build on a host without IA-32), or "".
-    Such a host runs them emulated: no oracle."""
-    d = "/proc/sys/fs/binfmt_misc"
+    Such a host runs them emulated: no oracle. d: binfmt_misc's directory."""
     try:
         names = os.listdir(d)
     except OSError:
@@ -46,16 +45,19 @@ def i386_emulator():
     for n in names:
         try:
             with open(os.path.join(d, n)) as f:
-                fields = dict(line.split(" ", 1) for line in f.read().splitlines()[1:] if " " in line)
-            with open(os.path.join(d, n)) as f:
-                enabled = f.readline().strip() == "enabled"
-        except (OSError, ValueError):
+                lines = f.read().splitlines()
+        except OSError:
             continue
-        if not enabled or fields.get("offset", "").strip() != "0" or "magic" not in fields:
+        fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+        if not lines or lines[0].strip() != "enabled" or fields.get("offset", "").strip() != "0" or "magic" not in fields:
             continue
-        magic = bytes.fromhex(fields["magic"].strip())
-        mask = bytes.fromhex(fields["mask"].strip()) if "mask" in fields else b"\xff" * len(magic)
-        if len(magic) <= len(I386_ELF) and not any((I386_ELF[i] ^ magic[i]) & mask[i] for i in range(len(magic))):
+        try:
+            magic = bytes.fromhex(fields["magic"].strip())
+            mask = bytes.fromhex(fields["mask"].strip()) if "mask" in fields else b"\xff" * len(magic)
+        except ValueError:
+            continue
+        if len(magic) <= min(len(I386_ELF), len(mask)) and \
+                not any((I386_ELF[i] ^ magic[i]) & mask[i] for i in range(len(magic))):
             return fields.get("interpreter", "?").strip()
     return ""
 

@@ -102,10 +102,10 @@ void Translator::enter_block(std::unique_ptr<Block> blk) {
       break;
     }
   first.push_back(b);
-  if (b->phys_last != b->phys_first()) by_page_[b->phys_last].push_back(b);
-  if (!b->self_check) {  // a self-checking block sees writes itself
-    shadow_.protect_code(b->phys_first());
-    if (b->phys_last != b->phys_first()) shadow_.protect_code(b->phys_last);
+  if (!b->self_check) shadow_.protect_code(b->phys_first());  // a self-checking block sees writes itself
+  if (b->phys_last != b->phys_first()) {
+    by_page_[b->phys_last].push_back(b);
+    if (!b->self_check) shadow_.protect_code(b->phys_last);
   }
   remember(b, b->eip);
 }
@@ -157,7 +157,7 @@ void Translator::remember(Block* b, uint32_t eip) {
   const uint32_t page = eip >> kPageShift;
   // Already there (most lookups after a helper or an exception): nothing to note. An
   // entry's page lists and kernel page records are made with it and go with it.
-  const int table = kernel_table(b->mode) ? kKernelTable : shadow_.active();
+  const int table = table_for(b->mode);
   {
     JTable* t = jtables_[table];
     const uint32_t i = 2 * jtable_index(eip);

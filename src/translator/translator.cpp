@@ -166,7 +166,7 @@ Block* Translator::translate(uint32_t eip, bool single) {
   // anywhere in 2 MiB, a miss to memory that was ~10% of translating a block. Asked for
   // now, it arrives while the block is decoded and emitted.
   if (!single && (m & kModeFlatStack))
-    __builtin_prefetch(&jtables_[kernel_table(m) ? kKernelTable : shadow_.active()]->way[2 * jtable_index(eip)], 1);
+    __builtin_prefetch(&jtables_[table_for(m)]->way[2 * jtable_index(eip)], 1);
   for (int limit = single ? 1 : kMaxBlockInsns;;) {
     auto blk = std::make_unique<Block>();
     blk->eip = eip;

@@ -307,6 +307,8 @@ class Translator {
   static bool kernel_table(uint32_t mode) {
     return (mode & kModeCpl) == 0 && (mode & kModePaging) && (mode & kModeFlatStack);
   }
+  // The table a block of this mode is entered in: the kernel's, or the active slot's.
+  int table_for(uint32_t mode) const { return kernel_table(mode) ? kKernelTable : shadow_.active(); }
   void kernel_jtable_invlpg(uint32_t lpage);
   // A user inline cache (ExitSite::ic) met target EIP `eip`, now block b in the active
   // address space: aims the site at b for this table and EIP, until the table forgets
